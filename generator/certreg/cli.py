@@ -1,0 +1,127 @@
+"""The ``certreg`` command: a thin face over the library (parse options, call one function, exit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .problems import FORMATTERS, Report
+
+
+def _as_of(ctx, param, value):
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+registry_option = click.option("--registry", "registry", default="registry", show_default=True,
+                               type=click.Path(file_okay=False, path_type=Path),
+                               help="The registry folder.")
+as_of_option = click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
+                            help="Judge time limits and statuses on this date (YYYY-MM-DD). Default: today.")
+
+
+class _Group(click.Group):
+    """Turns the library's UsageError into click's (message and exit code 2, no traceback)."""
+
+    def invoke(self, ctx):
+        from .errors import UsageError
+
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.UsageError(str(exc), ctx) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="certreg")
+def main():
+    """CEC's public certificate registry: validate records, tell statuses, publish."""
+
+
+@main.command()
+@registry_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True,
+              help="text: PATH:LINE:COLUMN: level RULE message; json: a list of objects; "
+                   "github: GitHub Actions annotations.")
+def validate(registry, as_of, fmt):
+    """Check every record against the schema and the certification rules.
+
+    Every problem is listed, one per line. Exit code 0: no error; 1: errors; 2: usage error.
+    """
+    from .validate import check_registry
+    from .schemasync import stale_schemas
+
+    checked = check_registry(registry, as_of)
+    report = checked.report
+    stale = Report()
+    for path, message in stale_schemas(checked.registry.root, checked.registry.schemes):
+        stale.error(path, "REG-SCHEMA", message)
+    report.problems = stale.problems + report.problems
+    out = FORMATTERS[fmt](report.problems)
+    if out:
+        click.echo(out)
+    if fmt == "text":
+        n_err, n_warn = report.count("error"), report.count("warning")
+        click.echo(f"{len(checked.registry.certificates)} certificates checked as of {as_of}: "
+                   f"{n_err} error(s), {n_warn} warning(s)", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("number", required=False)
+@registry_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(number, registry, as_of, fmt):
+    """Tell the status of certificate NUMBER (or of every certificate) on the as-of date.
+
+    Statuses: valid, suspended, revoked, cancelled, expired. Exit code 1 when the
+    registry has errors (they are listed on standard error; the statuses shown
+    then leave out the certificates whose records are invalid).
+    """
+    from .statustable import status_rows, status_text
+    from .validate import check_registry
+
+    checked = check_registry(registry, as_of)
+    rows = status_rows(checked, number)  # raises UsageError for an unknown number
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        click.echo(status_text(rows, detail=number is not None))
+    if not checked.report.ok:
+        click.echo(FORMATTERS["text"](p for p in checked.report.problems if p.level == "error"), err=True)
+        click.echo(f"the registry has {checked.report.count('error')} error(s); `certreg validate` lists them",
+                   err=True)
+        sys.exit(1)
+
+
+@main.command()
+@registry_option
+@click.option("--check", is_flag=True, help="Only check that the published schemas are up to date.")
+def schemas(registry, check):
+    """Write the JSON Schemas of the record types into REGISTRY/schemas/ (for editors)."""
+    from .schemasync import stale_schemas, write_schemas
+    from .load import load_schemes
+
+    problems: list = []
+    schemes = load_schemes(registry, problems)
+    if problems:
+        click.echo(FORMATTERS["text"](Report(problems).resolve().problems), err=True)
+        sys.exit(1)
+    if check:
+        stale = stale_schemas(registry, schemes)
+        for path, message in stale:
+            click.echo(f"{path}: {message}", err=True)
+        sys.exit(1 if stale else 0)
+    for path in write_schemas(registry, schemes):
+        click.echo(f"wrote {path}")

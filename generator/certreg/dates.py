@@ -1,0 +1,65 @@
+"""Date arithmetic the rules need: calendar months, and Chinese working days (工作日).
+
+Working days come from the maintained ``chinesecalendar`` package (statutory
+holidays and the weekend days worked in their place, year by year). It knows a
+fixed range of years; outside it we say so (``CalendarUnknown``) instead of guessing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from functools import lru_cache
+
+import chinese_calendar
+
+DAY = dt.timedelta(days=1)
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, clamped to the month's last day (2024-01-31 + 1 month = 2024-02-29)."""
+    total = d.month - 1 + months
+    year, month = d.year + total // 12, total % 12 + 1
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def add_years(d: dt.date, years: int) -> dt.date:
+    return add_months(d, 12 * years)
+
+
+class CalendarUnknown(Exception):
+    """Raised by ``add_working_days`` when a date lies outside the years the holiday calendar knows."""
+
+    def __init__(self, day: dt.date):
+        first, last = calendar_years()
+        super().__init__(
+            f"the Chinese holiday calendar (chinesecalendar {chinese_calendar.__version__}) knows "
+            f"{first}–{last} only, not {day.year}; update the chinesecalendar package")
+        self.day = day
+
+
+@lru_cache(maxsize=1)
+def calendar_years() -> tuple[int, int]:
+    """First and last year the installed holiday calendar covers."""
+    days = list(chinese_calendar.constants.holidays) + list(chinese_calendar.constants.workdays)
+    return min(days).year, max(days).year
+
+
+@lru_cache(maxsize=65536)
+def is_working_day(d: dt.date) -> bool:
+    first, last = calendar_years()
+    if not first <= d.year <= last:
+        raise CalendarUnknown(d)
+    return chinese_calendar.is_workday(d)
+
+
+@lru_cache(maxsize=65536)
+def add_working_days(start: dt.date, n: int) -> dt.date:
+    """The n-th working day after ``start`` (``start`` itself not counted)."""
+    d = start
+    left = n
+    while left:
+        d += DAY
+        if is_working_day(d):
+            left -= 1
+    return d

@@ -1,0 +1,214 @@
+"""Stage 1, load: read a registry folder into typed records, checking layout and schema.
+
+Every file is read once, with the strict YAML reader and the declarative
+schema; problems are collected, never raised. Certificates are independent, so
+large registries are loaded on all cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from pathlib import Path
+
+from .model import Certificate, Decision, Registry, Scheme
+from .problems import Problem
+from .schema import INVALID, Checker
+from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, certificate_spec, decision_spec
+from .yamlfile import YamlProblem, read
+
+LAYOUT = "REG-LAYOUT"
+SETTINGS_FILE = "registry.yml"
+TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates", "marks"}
+DECISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z]+)(?:-(\d+))?\.yml$")
+# Decisions of one day take effect in this order (an issue before a change, a suspension before a revocation).
+ACTION_RANK = {a: i for i, a in enumerate(("issue", "change", "surveillance", "suspend", "restore", "revoke",
+                                           "cancel"))}
+PARALLEL_FROM = 400  # certificate folders; below this, starting processes costs more than it saves
+
+
+def _read_checked(path: Path, spec, problems: list):
+    """Read and check one file against ``spec``; the value, or INVALID with problems added."""
+    try:
+        node = read(path)
+    except YamlProblem as exc:
+        problems.append(Problem(path, "error", "REG-YAML", exc.message, exc.line, exc.column))
+        return INVALID
+    chk = Checker(path)
+    value = spec.check(node, chk, ())
+    problems.extend(chk.problems)
+    return value
+
+
+def _node_of(path: Path):
+    try:
+        return read(path)
+    except YamlProblem:
+        return None
+
+
+def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
+    folder = root / "schemes"
+    schemes = {}
+    if not folder.is_dir():
+        problems.append(Problem(root, "error", LAYOUT, "the registry has no schemes/ folder"))
+        return schemes
+    for path in sorted(folder.iterdir()):
+        if path.suffix != ".yml" or not path.is_file():
+            problems.append(Problem(path, "error", LAYOUT, "schemes/ holds only KEY.yml scheme files; "
+                                                           "move or rename this"))
+            continue
+        data = _read_checked(path, SCHEME_SPEC, problems)
+        if data is INVALID:
+            continue
+        if data["key"] != path.stem:
+            problems.append(Problem(path, "error", LAYOUT, f'the scheme key "{data["key"]}" differs from the '
+                                                           f'file name; rename the file {data["key"]}.yml',
+                                    key=("key",)))
+            continue
+        schemes[data["key"]] = Scheme(data["key"], data["code"], path, data)
+    return schemes
+
+
+def _decision_order(d: Decision, seq: int) -> tuple:
+    return (d.date, ACTION_RANK.get(d.action, 99), seq, d.path.name)
+
+
+def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Decision] | None, list]:
+    """Load one certificate folder: (certificate fields, decisions, problems). None where a record failed."""
+    problems: list = []
+    cert_path = folder / "certificate.yml"
+    scheme = None
+    cert = None
+    if not cert_path.is_file():
+        problems.append(Problem(folder, "error", LAYOUT, "the folder has no certificate.yml"))
+    else:
+        node = _node_of(cert_path)
+        # the scheme decides the content's fields, so look it up before the full check
+        scheme_key = None
+        if node is not None and hasattr(node, "value") and isinstance(node.value, list):
+            for k, v in node.value:
+                if getattr(k, "value", None) == "scheme" and isinstance(v.value, str):
+                    scheme_key = v.value
+        scheme = schemes.get(scheme_key)
+        from .specs import Anything
+
+        spec = certificate_spec(scheme.content if scheme else Anything())
+        cert = _read_checked(cert_path, spec, problems)
+        if scheme is None and scheme_key is not None:
+            problems.append(Problem(cert_path, "error", "REG-SCHEMA",
+                                    f'unknown scheme "{scheme_key}"; the schemes are: {", ".join(sorted(schemes))}',
+                                    key=("scheme",)))
+            cert = INVALID
+        if cert is not INVALID and cert["number"] != folder.name:
+            problems.append(Problem(cert_path, "error", LAYOUT,
+                                    f'the number {cert["number"]} differs from the folder name {folder.name}; '
+                                    "the folder is named by the number", key=("number",)))
+            cert = INVALID
+    decisions: list[Decision] = []
+    ok = True
+    dfolder = folder / "decisions"
+    for path in sorted(dfolder.iterdir()) if dfolder.is_dir() else ():
+        m = DECISION_NAME.match(path.name)
+        if not m or not path.is_file() or m.group(2) not in ACTIONS:
+            problems.append(Problem(path, "error", LAYOUT,
+                                    "a decision file is named DATE-ACTION.yml (e.g. 2025-03-01-suspend.yml, "
+                                    "or 2025-03-01-suspend-2.yml for a second one that day), ACTION one of "
+                                    + ", ".join(ACTIONS)))
+            ok = False
+            continue
+        node = _node_of(path)
+        action = None
+        if node is not None and isinstance(getattr(node, "value", None), list):
+            for k, v in node.value:
+                if getattr(k, "value", None) == "action" and isinstance(v.value, str):
+                    action = v.value
+        spec = decision_spec(action if action in ACTIONS else m.group(2), scheme)
+        data = _read_checked(path, spec, problems)
+        if data is INVALID:
+            ok = False
+            continue
+        if data["action"] != m.group(2) or data["date"].isoformat() != m.group(1):
+            problems.append(Problem(path, "error", LAYOUT,
+                                    f"the file name says {m.group(1)} {m.group(2)} but the record says "
+                                    f"{data['date']} {data['action']}; make them agree", key=("date",)))
+            ok = False
+            continue
+        if data["certificate"] != folder.name:
+            problems.append(Problem(path, "error", LAYOUT,
+                                    f"the decision is about {data['certificate']} but lies in the folder of "
+                                    f"{folder.name}", key=("certificate",)))
+            ok = False
+            continue
+        d = Decision(path, data["action"], data["date"], data)
+        d.order = _decision_order(d, int(m.group(3) or 1))
+        decisions.append(d)
+    for extra in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if extra.name not in ("certificate.yml", "decisions"):
+            problems.append(Problem(extra, "error", LAYOUT, "a certificate folder holds certificate.yml and "
+                                                            "decisions/ only; move or rename this"))
+    decisions.sort(key=lambda d: d.order)
+    return (cert if cert is not INVALID else None), (decisions if ok else None), problems
+
+
+_WORKER_SCHEMES: dict = {}
+
+
+def _load_chunk(folders):
+    return [(f, *load_certificate(f, _WORKER_SCHEMES)) for f in folders]
+
+
+def _load_all(folders: list[Path], schemes: dict, jobs: int | None):
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(folders) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return [(f, *load_certificate(f, schemes)) for f in folders]
+    global _WORKER_SCHEMES
+    _WORKER_SCHEMES = schemes
+    size = max(50, len(folders) // (jobs * 4))
+    chunks = [folders[i:i + size] for i in range(0, len(folders), size)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return [row for rows in pool.map(_load_chunk, chunks) for row in rows]
+
+
+def load_registry(root: Path, *, jobs: int | None = None) -> tuple[Registry, list]:
+    """Load the registry at ``root``: the records, and every layout, YAML and schema problem."""
+    root = Path(root)
+    problems: list = []
+    settings = {}
+    settings_path = root / SETTINGS_FILE
+    if not root.is_dir():
+        problems.append(Problem(root, "error", LAYOUT, "no registry folder here; give one with --registry"))
+        return Registry(root, settings, {}, {}), problems
+    if settings_path.is_file():
+        value = _read_checked(settings_path, REGISTRY_SPEC, problems)
+        settings = value if value is not INVALID else {}
+    else:
+        problems.append(Problem(root, "error", LAYOUT, f"the registry has no {SETTINGS_FILE}"))
+    for entry in sorted(root.iterdir()):
+        if entry.name not in TOP_LEVEL and not entry.name.startswith("."):
+            problems.append(Problem(entry, "error", LAYOUT,
+                                    "unexpected here: the registry holds " + ", ".join(sorted(TOP_LEVEL))))
+    schemes = load_schemes(root, problems)
+    registry = Registry(root, settings, schemes, {})
+    cert_root = root / "certificates"
+    if not cert_root.is_dir():
+        problems.append(Problem(root, "error", LAYOUT, "the registry has no certificates/ folder"))
+        return registry, problems
+    folders = []
+    for entry in sorted(cert_root.iterdir()):
+        if entry.is_dir():
+            folders.append(entry)
+        elif not entry.name.startswith("."):
+            problems.append(Problem(entry, "error", LAYOUT, "certificates/ holds one folder per certificate "
+                                                            "number; move this file into one"))
+    for folder, cert, decisions, found in _load_all(folders, schemes, jobs):
+        problems.extend(found)
+        if cert is None or decisions is None:
+            registry.broken.add(folder.name)
+            continue
+        registry.certificates[cert["number"]] = Certificate(
+            number=cert["number"], scheme=schemes[cert["scheme"]], path=folder / "certificate.yml",
+            follows=cert.get("follows"), valid_from=cert["valid_from"], valid_until=cert["valid_until"],
+            content=cert["content"], decisions=decisions)
+    return registry, problems

@@ -1,0 +1,99 @@
+"""Typed records: what the loader produces and every later stage reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .schema import Map
+from .specs import content_spec
+
+
+@dataclass
+class Scheme:
+    """A certification scheme's parameters, loaded from ``registry/schemes/KEY.yml``."""
+
+    key: str
+    code: str
+    path: Path
+    data: dict
+    content: Map = None
+    number_re: re.Pattern = None
+
+    def __post_init__(self):
+        self.content = content_spec(self.data["fields"])
+        self.number_re = re.compile(self.data["number"]["pattern"])
+
+    def __getattr__(self, name):
+        # scheme parameters read as attributes: scheme.validity, scheme.grounds, ...
+        try:
+            return self.__dict__["data"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def fields(self) -> dict:
+        return self.data["fields"]
+
+    @property
+    def grounds(self) -> dict:
+        return self.data["grounds"]
+
+    def public_fields(self) -> list[str]:
+        return [n for n, f in self.data["fields"].items() if f["public"]]
+
+
+@dataclass
+class Decision:
+    """One decision record (issue, change, suspend, restore, revoke, cancel, surveillance)."""
+
+    path: Path
+    action: str
+    date: dt.date
+    data: dict
+    order: tuple = ()
+
+    def get(self, dotted: str):
+        """A field by dotted path (``application.received``), or None."""
+        value = self.data
+        for part in dotted.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        return value
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class Certificate:
+    """A certificate record and its decisions, sorted in the order they take effect."""
+
+    number: str
+    scheme: Scheme
+    path: Path
+    follows: str | None
+    valid_from: dt.date
+    valid_until: dt.date
+    content: dict
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+@dataclass
+class Registry:
+    """Everything loaded from one registry folder."""
+
+    root: Path
+    settings: dict
+    schemes: dict[str, Scheme]
+    certificates: dict[str, Certificate]
+    # certificates whose records failed their schema: known by number, not checked further
+    broken: set[str] = field(default_factory=set)

@@ -1,0 +1,491 @@
+"""Stage 2, validate: the certification rules that need more than one field or more than one record.
+
+Each check cites the rule of ``rules.md`` it enforces. Checks only read the
+typed records and their ``History``; every finding goes to the report and
+nothing stops at the first one. Limits that depend on time are judged on the
+as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+
+from .dates import DAY, CalendarUnknown, add_months, add_working_days, add_years
+from .model import Certificate, Decision, Registry
+from .problems import Report
+from .status import IN_FORCE, History, history
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}|\+86[ -]?[0-9]{6,})"
+                    r"(?![0-9A-Za-z])")
+
+
+def _get(mapping, dotted: str):
+    value = mapping
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+class Checks:
+    """The rules of one registry, judged on one as-of date."""
+
+    def __init__(self, registry: Registry, as_of: dt.date, report: Report):
+        self.registry = registry
+        self.as_of = as_of
+        self.report = report
+        self.histories: dict[str, History] = {}
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def error(self, path, rule, message, key=()):
+        self.report.error(path, rule, message, key=key)
+
+    def warning(self, path, rule, message, key=()):
+        self.report.warning(path, rule, message, key=key)
+
+    # --- entry point ---------------------------------------------------------------------------
+
+    def run(self) -> dict[str, History]:
+        for cert in self.registry.certificates.values():
+            h = history(cert)
+            self.histories[cert.number] = h
+            self.report.extend(h.problems)
+            self.certificate(cert, h)
+        self.links()
+        self.unit_identity()
+        return self.histories
+
+    def certificate(self, cert: Certificate, h: History):
+        scheme = cert.scheme
+        if not scheme.number_re.fullmatch(cert.number):
+            self.error(cert.path, scheme.number["rule"],
+                       f"{cert.number} does not have the {scheme.key} number pattern "
+                       f"(e.g. {scheme.number['example']})", ("number",))
+        self.validity(cert)
+        if scheme.code == "ZCF":
+            self.net_zero(cert)
+        issues = [d for d in cert.decisions if d.action == "issue"]
+        if not issues:
+            self.error(cert.path, "REG-ORDER", "the certificate has no issue decision; add "
+                                               f"decisions/{cert.valid_from}-issue.yml", ("number",))
+        for d in cert.decisions:
+            if d.action not in scheme.actions:
+                self.error(d.path, f"{scheme.code}-2" if scheme.code == "ZCF" else f"{scheme.code}-3",
+                           f"the {scheme.key} scheme has no {d.action} decisions "
+                           f"(its decisions are: {', '.join(scheme.actions)})", ("action",))
+                continue
+            self.deadlines(cert, d)
+            getattr(self, f"on_{d.action}")(cert, h, d)
+        self.suspension_limits(cert, h)
+        if scheme.data.get("surveillance"):
+            self.surveillance(cert, h)
+        self.public_text(cert)
+
+    # --- the certificate record --------------------------------------------------------------
+
+    def validity(self, cert: Certificate):
+        v = cert.scheme.validity
+        rule = v["rule"]
+        if cert.valid_until < cert.valid_from:
+            self.error(cert.path, rule, f"valid_until {cert.valid_until} is before valid_from {cert.valid_from}",
+                       ("valid_until",))
+            return
+        if v["kind"] == "fixed-term":
+            want = add_years(cert.valid_from, v["years"]) - DAY
+            if cert.valid_until != want:
+                self.error(cert.path, rule, f"a {cert.scheme.key} certificate is valid {v['years']} years: "
+                                            f"from {cert.valid_from}, valid_until must be {want}, "
+                                            f"not {cert.valid_until}", ("valid_until",))
+        elif v["kind"] == "reporting-period":
+            period = cert.content["reporting_period"]
+            last_day = add_months(period["start"], v["max_period_months"]) - DAY
+            if period["end"] > last_day:
+                self.error(cert.path, rule, f"the reporting period {period['start']} – {period['end']} is longer "
+                                            f"than {v['max_period_months']} months (it may end on {last_day} "
+                                            "at the latest); each reporting year is its own certificate",
+                           ("content", "reporting_period", "end"))
+            if cert.valid_from <= period["end"]:
+                self.error(cert.path, rule, f"issued {cert.valid_from}, before the reporting period ended "
+                                            f"({period['end']}); a reporting year is certified after it ends",
+                           ("valid_from",))
+            limit = add_months(period["end"], v["max_months_after_period"])
+            if cert.valid_until > limit:
+                self.error(cert.path, rule, f"valid_until {cert.valid_until} is more than "
+                                            f"{v['max_months_after_period']} months after the reporting period "
+                                            f"ends ({period['end']}); the latest allowed is {limit}",
+                           ("valid_until",))
+
+    def net_zero(self, cert: Certificate):
+        # ZCF-net-zero (interpretation): offsets cover the emissions inside the boundary.
+        e, o = cert.content["emissions_tco2e"], cert.content["offsets_tco2e"]
+        if e - o > 0:
+            self.error(cert.path, "ZCF-net-zero", f"emissions {e} tCO₂e exceed offsets {o} tCO₂e by {e - o}: "
+                                                  "the factory is not zero-carbon; check both figures",
+                       ("content", "offsets_tco2e"))
+
+    # --- decisions -----------------------------------------------------------------------------
+
+    def deadlines(self, cert: Certificate, d: Decision):
+        for rule in cert.scheme.deadlines:
+            if rule["action"] != d.action:
+                continue
+            start, end = d.get(rule["from"]), d.get(rule["to"])
+            if start is None or end is None:
+                continue
+            if end < start:
+                self.error(d.path, rule["rule"], f"{rule['to']} {end} is before {rule['from']} {start}",
+                           tuple(rule["to"].split(".")))
+                continue
+            if "working_days" in rule:
+                n, unit = rule["working_days"], "working days"
+                try:
+                    limit = add_working_days(start, n)
+                except CalendarUnknown as exc:
+                    self.warning(d.path, "REG-CALENDAR", f"cannot check {rule['rule']} ({n} working days for "
+                                                         f"{rule['what']}): {exc}", tuple(rule["to"].split(".")))
+                    continue
+            else:
+                n, unit = rule["days"], "days"
+                extra = d.get(rule["excluding"]) if "excluding" in rule else None
+                limit = start + dt.timedelta(days=n + (extra or 0))
+            if end > limit:
+                self.report.add(d.path, rule.get("level", "error"), rule["rule"],
+                                f"{rule['what']} is due within {n} {unit} of {rule['from']} ({start}), by {limit}, "
+                                f"but {rule['to']} is {end}", key=tuple(rule["to"].split(".")))
+
+    def on_issue(self, cert: Certificate, h: History, d: Decision):
+        scheme = cert.scheme
+        if d.date != cert.valid_from:
+            self.error(d.path, "REG-ORDER", f"issued {d.date} but the certificate is valid from "
+                                            f"{cert.valid_from}; the issue date is the first day of validity",
+                       ("date",))
+        app = d.data["application"]
+        if app["accepted"] > d.date:
+            self.error(d.path, "REG-ORDER", f"the application was accepted {app['accepted']}, after the issue "
+                                            f"{d.date}", ("application", "accepted"))
+        minimum = scheme.min_person_days
+        if d.data["person_days"] < minimum["value"]:
+            self.error(d.path, minimum["rule"], f"{d.data['person_days']} person-days on site; at least "
+                                                f"{minimum['value']} are required", ("person_days",))
+        planned = d.data.get("planned_person_days")
+        if planned is not None and planned != d.data["person_days"] and not d.data.get("adjustment_justification"):
+            self.error(d.path, "ZCF-6.3.2" if scheme.code == "ZCF" else minimum["rule"],
+                       f"the person-days were adjusted from {planned} to {d.data['person_days']}; record why in "
+                       "adjustment_justification", ("person_days",))
+        self.team(cert, d)
+        pre = scheme.data.get("prerequisites")
+        if pre:
+            checked = d.data.get("prerequisites_checked", [])
+            for i, item in enumerate(checked):
+                if item not in pre["items"]:
+                    self.error(d.path, pre["rule"], f'unknown prerequisite "{item}"; the prerequisites are: '
+                                                    + ", ".join(pre["items"]), ("prerequisites_checked", i))
+            missing = [k for k in pre["items"] if k not in checked]
+            if missing:
+                self.error(d.path, pre["rule"], "prerequisites not confirmed: " + ", ".join(missing)
+                           + "; a certificate is issued only when all are checked", ("prerequisites_checked",))
+
+    def team(self, cert: Certificate, d: Decision):
+        rules = cert.scheme.team
+        team = d.data["team"]
+        leaders = [m for m in team if m["role"] == "leader"]
+        if len(leaders) != 1:
+            self.error(d.path, rules["rule"], f"the team needs exactly one leader, not {len(leaders)}", ("team",))
+        qualified = [m for m in team if set(m.get("qualifications", ())) & set(rules["qualifications"])]
+        wanted = " or ".join(rules["qualifications"])
+        if rules["qualification_needed"] == "any" and not qualified:
+            self.error(d.path, rules["rule"], f"no team member is qualified as {wanted}; at least one must be",
+                       ("team",))
+        if rules["qualification_needed"] == "each":
+            for i, m in enumerate(team):
+                if m["role"] != "expert" and m not in qualified:
+                    self.error(d.path, rules["rule"], f"{m['name']} is not registered as {wanted}; every "
+                                                      "inspector must be (technical experts excepted)",
+                               ("team", i))
+        for i, m in enumerate(team):
+            if m.get("consulted_applicant"):
+                self.error(d.path, rules["rule"], f"{m['name']} gave the applicant consulting in the last three "
+                                                  "years and may not audit it", ("team", i))
+
+    def on_change(self, cert: Certificate, h: History, d: Decision):
+        immutable = cert.scheme.immutable
+        for name in d.data["changes"]:
+            if name in immutable["fields"]:
+                self.error(d.path, immutable["rule"], f"{name} cannot change on an issued certificate; certify "
+                                                      "the new reporting year with a new certificate",
+                           ("changes", name))
+        version = next((v for v in h.versions if v.decision is d), None)
+        if version is not None and version.number > 1:
+            before = h.versions[version.number - 2].content
+            same = [n for n, value in d.data["changes"].items() if before.get(n) == value]
+            if same:
+                self.error(d.path, "ZWL-7.3", "the change repeats the current value of " + ", ".join(same)
+                           + "; list only what changes", ("changes", same[0]))
+        corrects = d.data.get("corrects")
+        if corrects and not any(o.name == corrects and o.order < d.order for o in cert.decisions):
+            self.error(d.path, "REG-APPEND", f"corrects {corrects}, which is not an earlier decision of "
+                                             f"{cert.number}", ("corrects",))
+
+    def on_suspend(self, cert: Certificate, h: History, d: Decision):
+        self.facts_before(d)
+        until = d.data.get("until")
+        limit = add_months(d.date, cert.scheme.max_suspension["months"])
+        if until is not None and until > limit:
+            self.error(d.path, cert.scheme.max_suspension["rule"],
+                       f"the suspension would end {until}, more than {cert.scheme.max_suspension['months']} months "
+                       f"after it began ({d.date}); the latest end is {limit}", ("until",))
+        if until is not None and until <= d.date:
+            self.error(d.path, cert.scheme.max_suspension["rule"], f"the suspension would end {until}, before "
+                                                                   f"it begins ({d.date})", ("until",))
+
+    def on_restore(self, cert: Certificate, h: History, d: Decision):
+        s = next((s for s in h.suspensions if s.end == d.date and s.ended_by == "restore"), None)
+        if s is None:
+            return  # not a legal restore: REG-ORDER already reported it
+        rv = d.data["rectification_verified"]
+        if not s.start <= rv <= d.date:
+            self.error(d.path, "ZCF-12.1.3", f"rectification verified {rv}, which is not within the suspension "
+                                             f"({s.start} – {d.date})", ("rectification_verified",))
+        if d.date > s.limit:
+            rule = cert.scheme.max_suspension["rule"]
+            self.error(d.path, rule, f"restored {d.date}, after the suspension's limit ({s.limit}, "
+                                     f"{cert.scheme.max_suspension['months']} months from {s.start}); "
+                                     "a certificate not restored in time is revoked", ("date",))
+
+    def on_revoke(self, cert: Certificate, h: History, d: Decision):
+        self.facts_before(d)
+        ground = cert.scheme.grounds["revoke"]["choices"].get(d.data["ground"], {})
+        if ground.get("after_suspension_limit"):
+            s = next((s for s in h.suspensions if s.end == d.date and s.ended_by == "revoke"), None)
+            if s is None:
+                self.error(d.path, cert.scheme.grounds["revoke"]["rule"],
+                           f"ground {d.data['ground']} needs a suspension that outlived its limit, but the "
+                           "certificate was not suspended", ("ground",))
+            elif d.date <= s.limit:
+                self.error(d.path, cert.scheme.grounds["revoke"]["rule"],
+                           f"ground {d.data['ground']}: the suspension runs until {s.limit}; it has not ended "
+                           f"on {d.date}", ("ground",))
+
+    def on_cancel(self, cert: Certificate, h: History, d: Decision):
+        requested = d.data.get("requested")
+        if requested is not None and requested > d.date:
+            self.error(d.path, "REG-ORDER", f"requested {requested}, after the cancellation {d.date}",
+                       ("requested",))
+
+    def on_surveillance(self, cert: Certificate, h: History, d: Decision):
+        outcome = d.data["outcome"]
+        n = d.data.get("nonconformities", 0)
+        rule = cert.scheme.surveillance["nonconformity_rule"]
+        if outcome == "pass":
+            if n:
+                self.error(d.path, rule, f"{n} nonconformities found: the outcome is nonconformities, not pass",
+                           ("outcome",))
+            if not (d.data["quantified_value_decreased"] and d.data["target_met"]):
+                self.error(d.path, "ZWL-6.2", "a surveillance passes only when the quantified value fell "
+                                              "compared with the previous year and last year's target was met",
+                           ("outcome",))
+        elif outcome == "nonconformities" and not n:
+            self.error(d.path, rule, "outcome nonconformities needs their number (nonconformities: N)",
+                       ("outcome",))
+
+    def facts_before(self, d: Decision):
+        facts = d.data["facts_verified"]
+        if facts > d.date:
+            self.error(d.path, "REG-ORDER", f"facts verified {facts}, after the decision {d.date}",
+                       ("facts_verified",))
+
+    # --- limits in time ------------------------------------------------------------------------
+
+    def suspension_limits(self, cert: Certificate, h: History):
+        rule = cert.scheme.max_suspension["rule"]
+        months = cert.scheme.max_suspension["months"]
+        for s in h.suspensions:
+            if s.end is None and self.as_of > s.limit and s.start <= self.as_of:
+                self.error(s.decision.path, rule,
+                           f"suspended since {s.start}; the {months}-month limit ended {s.limit} and the "
+                           f"certificate is still suspended on {self.as_of}: record a restore or a revocation",
+                           ("date",))
+
+    def surveillance(self, cert: Certificate, h: History):
+        # ZWL-6.1: a surveillance at least every interval_months while the certificate is in force.
+        sv = cert.scheme.surveillance
+        months, rule = sv["interval_months"], sv["rule"]
+        span = h.in_force()
+        if span is None:
+            return
+        start, end = span
+        last_day = min(end - DAY, self.as_of)
+        previous = start
+        previous_path, previous_key = cert.path, ("valid_from",)
+        visits = [d for d in h.applied if d.action == "surveillance"]
+        for d in visits:
+            due = add_months(previous, months)
+            if d.date > due and due <= last_day:
+                self.error(d.path, rule, f"surveillance on {d.date}, more than {months} months after "
+                                         f"{previous}; it was due by {due}", ("date",))
+            previous, previous_path, previous_key = d.date, d.path, ("date",)
+        due = add_months(previous, months)
+        if due < last_day:
+            self.error(previous_path, rule, f"no surveillance since {previous}: one was due by {due} "
+                                            f"(every {months} months while the certificate is in force); "
+                                            "record it", previous_key)
+        # ZWL-6.3: nonconformities closed within nonconformity_close_months.
+        close = sv["nonconformity_close_months"]
+        for i, d in enumerate(visits):
+            if d.data["outcome"] != "nonconformities":
+                continue
+            limit = add_months(d.date, close)
+            handled = [o for o in h.applied if o.order > d.order and o.date <= limit
+                       and (o.action in ("suspend", "revoke", "cancel")
+                            or (o.action == "surveillance" and o.data["outcome"] in ("pass", "fail")))]
+            ended = end <= limit
+            if not handled and not ended and limit < self.as_of:
+                self.error(d.path, sv["nonconformity_rule"],
+                           f"nonconformities found {d.date} had to be verified closed within {close} months, by "
+                           f"{limit}; record the verification (surveillance pass) or the failure (fail, which "
+                           "suspends the certificate)", ("outcome",))
+
+    # --- public text ---------------------------------------------------------------------------
+
+    def public_text(self, cert: Certificate):
+        """REG-PUBLIC: no contact details or private values in text that will be published."""
+        fields = cert.scheme.fields
+        private_values = set()
+        for name, f in fields.items():
+            # contact details and private text; the ZWL-A1 data table holds measurements, not secrets in words
+            if not f["public"] and f["type"] in ("contact", "text", "longtext") and name in cert.content:
+                private_values.update(v for v in _texts(cert.content[name]) if len(v) >= 3)
+        places = []
+        for name, f in fields.items():
+            if f["public"] and f["type"] != "uscc" and name in cert.content:
+                places.extend((cert.path, ("content", name), t) for t in _texts(cert.content[name]))
+        for d in cert.decisions:
+            for lang, text in (d.data.get("reason") or {}).items():
+                places.append((d.path, ("reason", lang), text))
+            for name, value in (d.data.get("changes") or {}).items():
+                if name in fields and fields[name]["public"] and fields[name]["type"] != "uscc":
+                    places.extend((d.path, ("changes", name), t) for t in _texts(value))
+        for path, key, text in places:
+            found = _EMAIL.search(text) or _PHONE.search(text)
+            leaked = next((v for v in private_values if v in text), None)
+            if found:
+                self.error(path, "REG-PUBLIC", f'"{found.group()}" looks like contact details in published text; '
+                                               "keep them in the private contact field", key)
+            elif leaked:
+                self.error(path, "REG-PUBLIC", f'"{leaked}" is a private value of this certificate and would be '
+                                               "published here; remove it", key)
+
+    # --- across certificates -----------------------------------------------------------------
+
+    def links(self):
+        certs = self.registry.certificates
+        successors = defaultdict(list)
+        for cert in certs.values():
+            if cert.follows is None:
+                continue
+            prev = certs.get(cert.follows)
+            if cert.follows == cert.number:
+                self.error(cert.path, "REG-LINK", "a certificate cannot follow itself", ("follows",))
+                continue
+            if prev is None:
+                if cert.follows not in self.registry.broken:
+                    self.error(cert.path, "REG-LINK", f"follows {cert.follows}, which is not in the registry",
+                               ("follows",))
+                continue
+            if prev.scheme is not cert.scheme:
+                self.error(cert.path, "REG-LINK", f"follows {prev.number}, a certificate of another scheme "
+                                                  f"({prev.scheme.key})", ("follows",))
+                continue
+            successors[prev.number].append(cert)
+            succession = cert.scheme.succession
+            for dotted in succession["same"]:
+                a, b = _get(prev.content, dotted), _get(cert.content, dotted)
+                if a != b:
+                    self.error(cert.path, succession["rule"], f"follows {prev.number} but {dotted} differs "
+                                                              f"(“{b}” here, “{a}” there); a successor certifies "
+                                                              "the same unit", ("follows",))
+            if cert.valid_from <= prev.valid_from:
+                self.error(cert.path, succession["rule"], f"follows {prev.number} but was issued first",
+                           ("follows",))
+            v = cert.scheme.validity
+            if v["kind"] == "reporting-period":
+                before, after = prev.content["reporting_period"], cert.content["reporting_period"]
+                if after["start"] <= before["end"]:
+                    self.error(cert.path, v["rule"], f"the reporting period starts {after['start']}, within the "
+                                                     f"period of {prev.number} (to {before['end']}); each "
+                                                     "reporting year is certified once",
+                               ("content", "reporting_period", "start"))
+            elif "renewal_window_months" in v:
+                issue = next((d for d in cert.decisions if d.action == "issue"), None)
+                applied = issue.data["application"]["received"] if issue else None
+                opens = add_months(prev.valid_until, -v["renewal_window_months"])
+                if applied is not None and not opens <= applied <= prev.valid_until:
+                    self.error(issue.path, v["rule"],
+                               f"a renewal is applied for in the {v['renewal_window_months']} months before "
+                               f"{prev.number} expires ({opens} – {prev.valid_until}), not on {applied}",
+                               ("application", "received"))
+        for number, after in successors.items():
+            if len(after) > 1:
+                for cert in after:
+                    self.error(cert.path, "REG-LINK", f"{number} is followed by "
+                               + ", ".join(c.number for c in after) + "; a certificate has one successor",
+                               ("follows",))
+        for cert in certs.values():  # cycles
+            seen = {cert.number}
+            cur = cert
+            while cur.follows in certs:
+                cur = certs[cur.follows]
+                if cur.number in seen:
+                    self.error(cert.path, "REG-LINK", f"the follows: chain from {cert.number} loops back to "
+                                                      "itself", ("follows",))
+                    break
+                seen.add(cur.number)
+
+    def unit_identity(self):
+        """ZWL-4: one certificate per producer, product, site and source at a time."""
+        groups = defaultdict(list)
+        for cert in self.registry.certificates.values():
+            ident = cert.scheme.data.get("unit_identity")
+            if not ident:
+                continue
+            key = (cert.scheme.key,) + tuple(_norm(_get(cert.content, f)) for f in ident["fields"])
+            groups[key].append(cert)
+        for key, certs in groups.items():
+            if len(certs) < 2:
+                continue
+            spans = sorted((self.histories[c.number].in_force() or (dt.date.max, dt.date.max), c) for c in certs
+                           if c.number in self.histories)
+            for i, (span_a, a) in enumerate(spans):
+                for span_b, b in spans[i + 1:]:
+                    if span_b[0] < span_a[1]:
+                        rule = a.scheme.data["unit_identity"]["rule"]
+                        self.error(b.path, rule,
+                                   f"{b.number} and {a.number} certify the same producer, product, site and "
+                                   f"source and are both in force from {span_b[0]}; one site and one source make "
+                                   f"one certificate: end {a.number} first (e.g. cancel it as superseded)",
+                                   ("content",))
+
+
+def _norm(value):
+    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
+
+
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _texts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _texts(v)
+
+
+def check(registry: Registry, as_of: dt.date, report: Report) -> dict[str, History]:
+    """Run every rule on ``registry`` as of ``as_of``; return each certificate's History."""
+    return Checks(registry, as_of, report).run()

@@ -1,0 +1,351 @@
+"""Declarative schema: field types that turn YAML nodes into typed values, and their JSON Schema.
+
+A record type is a ``Map`` of ``Field``s. ``Map.check`` walks a node tree once,
+converts each scalar according to its declared type (never by YAML's implicit
+typing) and reports every problem with its line and column. ``json_schema``
+turns the same declarations into the JSON Schema published for editors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .yamlfile import is_explicit_tag
+
+RULE = "REG-SCHEMA"
+
+
+class _Invalid:
+    """The value of a field that failed its check (the problem is already reported)."""
+
+    def __repr__(self):
+        return "INVALID"
+
+    def __bool__(self):
+        return False
+
+
+INVALID = _Invalid()
+
+_NULL_WORDS = {"", "~", "null", "Null", "NULL"}
+# Characters that cannot be seen on a certificate (tabs and line breaks are handled separately).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass
+class Checker:
+    """Collects the problems of one file while its nodes are checked."""
+
+    path: Path
+    problems: list = field(default_factory=list)
+
+    def error(self, node, message, rule=RULE, key=()):
+        mark = node.start_mark
+        from .problems import Problem
+
+        self.problems.append(Problem(self.path, "error", rule, message, mark.line + 1, mark.column + 1, tuple(key)))
+
+
+def _where(key) -> str:
+    return ".".join(str(k) for k in key) if key else "the record"
+
+
+def _node_kind(node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f'"{node.value}"' if len(node.value) < 40 else "text"
+
+
+class Spec:
+    """A field type. Subclasses convert a node (``convert``) and describe themselves (``json``)."""
+
+    description = ""
+
+    def check(self, node, chk: Checker, key: tuple):
+        if is_explicit_tag(node):
+            chk.error(node, f"{_where(key)}: the tag {node.tag} is not allowed; remove it "
+                            "(records use plain YAML, no custom tags)", "REG-YAML", key)
+            return INVALID
+        return self.convert(node, chk, key)
+
+    def convert(self, node, chk, key):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def json(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_null(self, node) -> bool:
+        return isinstance(node, ScalarNode) and node.style in ("", None) and node.value in _NULL_WORDS
+
+
+class _Scalar(Spec):
+    what = "a value"
+
+    def convert(self, node, chk, key):
+        if not isinstance(node, ScalarNode):
+            chk.error(node, f"{_where(key)} must be {self.what}, not {_node_kind(node)}", RULE, key)
+            return INVALID
+        return self.scalar(node.value, node, chk, key)
+
+    def scalar(self, text, node, chk, key):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class Text(_Scalar):
+    """Text, kept exactly as written (YAML's implicit types never apply)."""
+
+    pattern: str | None = None
+    pattern_hint: str = ""
+    multiline: bool = False
+    max_length: int = 300
+    what = "text"
+
+    def __post_init__(self):
+        self._re = re.compile(self.pattern) if self.pattern else None
+
+    def scalar(self, text, node, chk, key):
+        if node.style in ("|", ">"):
+            text = text.rstrip("\n")  # block scalars end with a line break
+        if not self.multiline and "\n" in text:
+            chk.error(node, f"{_where(key)} must be one line of text; join the lines", RULE, key)
+            return INVALID
+        bad = _CONTROL.search(text)
+        if bad:
+            chk.error(node, f"{_where(key)} contains the invisible character U+{ord(bad.group()):04X}; "
+                            "delete it", RULE, key)
+            return INVALID
+        if text != text.strip():
+            chk.error(node, f"{_where(key)} starts or ends with spaces; remove them", RULE, key)
+            return INVALID
+        if len(text) > self.max_length:
+            chk.error(node, f"{_where(key)} is {len(text)} characters long; at most {self.max_length} fit",
+                      RULE, key)
+            return INVALID
+        if self._re and not self._re.fullmatch(text):
+            hint = self.pattern_hint or f"the pattern {self.pattern}"
+            chk.error(node, f'{_where(key)} "{text}" does not match {hint}', RULE, key)
+            return INVALID
+        return text
+
+    def json(self):
+        d = {"type": "string", "minLength": 1, "maxLength": self.max_length}
+        if self.pattern:
+            d["pattern"] = self.pattern
+        return d
+
+
+@dataclass
+class Date(_Scalar):
+    """A calendar date written YYYY-MM-DD; impossible dates (2024-02-30) are errors."""
+
+    what = "a date (YYYY-MM-DD)"
+
+    def scalar(self, text, node, chk, key):
+        m = _DATE.match(text)
+        if not m:
+            chk.error(node, f'{_where(key)} must be a date written YYYY-MM-DD, not "{text}"', RULE, key)
+            return INVALID
+        y, mo, d = (int(g) for g in m.groups())
+        try:
+            return dt.date(y, mo, d)
+        except ValueError as exc:
+            chk.error(node, f"{_where(key)}: {text} is not a date ({exc}); correct the day or month", RULE, key)
+            return INVALID
+
+    def json(self):
+        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
+@dataclass
+class Number(_Scalar):
+    """A decimal number written with digits and an optional point; exact (Decimal), never a float."""
+
+    minimum: Decimal | None = Decimal(0)
+    integer: bool = False
+
+    @property
+    def what(self):
+        return "a whole number" if self.integer else "a number"
+
+    def scalar(self, text, node, chk, key):
+        ok = (_INT if self.integer else _DECIMAL).match(text)
+        if not ok:
+            kind = "a whole number" if self.integer else "a number such as 1234.5"
+            chk.error(node, f'{_where(key)} must be {kind} (digits, no separators or units), not "{text}"',
+                      RULE, key)
+            return INVALID
+        try:
+            value = int(text) if self.integer else Decimal(text)
+        except (InvalidOperation, ValueError):  # pragma: no cover - the pattern rules this out
+            chk.error(node, f'{_where(key)} must be a number, not "{text}"', RULE, key)
+            return INVALID
+        if self.minimum is not None and value < self.minimum:
+            chk.error(node, f"{_where(key)} must be at least {self.minimum}, not {text}", RULE, key)
+            return INVALID
+        return value
+
+    def json(self):
+        d = {"type": "integer" if self.integer else "number"}
+        if self.minimum is not None:
+            d["minimum"] = int(self.minimum) if self.integer else float(self.minimum)
+        return d
+
+
+@dataclass
+class Bool(_Scalar):
+    """true or false, nothing else (YAML 1.1's yes/no/on/off are refused, not guessed)."""
+
+    what = "true or false"
+
+    def scalar(self, text, node, chk, key):
+        if node.style in ("", None) and text in ("true", "false"):
+            return text == "true"
+        chk.error(node, f'{_where(key)} must be true or false, not "{text}"', RULE, key)
+        return INVALID
+
+    def json(self):
+        return {"type": "boolean"}
+
+
+@dataclass
+class Choice(_Scalar):
+    """One of a fixed set of words."""
+
+    choices: tuple = ()
+    what = "one of the listed words"
+
+    def scalar(self, text, node, chk, key):
+        if text in self.choices:
+            return text
+        close = difflib.get_close_matches(text, self.choices, n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        chk.error(node, f'{_where(key)} "{text}" is not one of: {", ".join(self.choices)}{hint}', RULE, key)
+        return INVALID
+
+    def json(self):
+        return {"type": "string", "enum": list(self.choices)}
+
+
+@dataclass
+class List(Spec):
+    """A list of items of one type."""
+
+    item: Spec = None
+    min_items: int = 0
+
+    def convert(self, node, chk, key):
+        if not isinstance(node, SequenceNode):
+            chk.error(node, f"{_where(key)} must be a list, not {_node_kind(node)}", RULE, key)
+            return INVALID
+        if len(node.value) < self.min_items:
+            chk.error(node, f"{_where(key)} needs at least {self.min_items} item(s)", RULE, key)
+            return INVALID
+        out = [self.item.check(n, chk, key + (i,)) for i, n in enumerate(node.value)]
+        return INVALID if any(v is INVALID for v in out) else out
+
+    def json(self):
+        d = {"type": "array", "items": self.item.json()}
+        if self.min_items:
+            d["minItems"] = self.min_items
+        return d
+
+
+@dataclass
+class Field:
+    """One named field of a Map: its type, whether it is required and public, and the rule that wants it."""
+
+    spec: Spec
+    required: bool = False
+    public: bool = False
+    rule: str = RULE
+    doc: str = ""
+
+    def description(self) -> str:
+        vis = "Public." if self.public else "Private: never published (REG-PUBLIC, ZCF-13)."
+        rule = f" [{self.rule}]" if self.rule != RULE else ""
+        return f"{self.doc} {vis}{rule}".strip()
+
+
+@dataclass
+class Map(Spec):
+    """A mapping with known keys; unknown keys, duplicate keys and missing required keys are errors."""
+
+    fields: dict = field(default_factory=dict)
+    what: str = "a mapping of fields"
+
+    def convert(self, node, chk, key):
+        if not isinstance(node, MappingNode):
+            if not key:
+                chk.error(node, f"a record must be a mapping of fields (name: value), not {_node_kind(node)}",
+                          RULE, key)
+            else:
+                chk.error(node, f"{_where(key)} must be {self.what}, not {_node_kind(node)}", RULE, key)
+            return INVALID
+        out = {}
+        ok = True
+        seen = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, ScalarNode) or is_explicit_tag(knode):
+                chk.error(knode, f"{_where(key)}: a field name must be plain text", RULE, key)
+                ok = False
+                continue
+            name = knode.value
+            if name in seen:
+                chk.error(knode, f'{_where(key + (name,))} is given twice (first on line {seen[name]}); '
+                                 "keep one", "REG-YAML", key + (name,))
+                ok = False
+                continue
+            seen[name] = knode.start_mark.line + 1
+            f = self.fields.get(name)
+            if f is None:
+                known = list(self.fields)
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f'did you mean "{close[0]}"?' if close else "known fields: " + ", ".join(known)
+                chk.error(knode, f'unknown field "{name}" in {_where(key)}; {hint}', RULE, key + (name,))
+                ok = False
+                continue
+            if f.spec.is_null(vnode):
+                continue  # an empty value counts as absent
+            value = f.spec.check(vnode, chk, key + (name,))
+            if value is INVALID:
+                ok = False
+            else:
+                out[name] = value
+        for name, f in self.fields.items():
+            if f.required and name not in out and name not in _failed(seen, out, name):
+                chk.error(node, f'{_where(key)} is missing the required field "{name}"'
+                                + (f" ({f.doc})" if f.doc else ""), f.rule, key)
+                ok = False
+        return out if ok else INVALID
+
+    def json(self):
+        props = {}
+        for name, f in self.fields.items():
+            d = dict(f.spec.json())
+            desc = f.description()
+            if desc:
+                d["description"] = desc
+            props[name] = d
+        d = {"type": "object", "properties": props, "additionalProperties": False}
+        req = [n for n, f in self.fields.items() if f.required]
+        if req:
+            d["required"] = req
+        return d
+
+
+def _failed(seen, out, name):
+    # A required field that was present but invalid is already reported; do not also call it missing.
+    return {name} if name in seen and name not in out else ()

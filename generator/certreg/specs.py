@@ -1,0 +1,378 @@
+"""The record types, declared: the registry settings, a scheme, a certificate, a decision.
+
+Certificate content is declared by the scheme's data (``fields:`` in
+``registry/schemes/*.yml``); the field types it may use are ``FIELD_TYPES``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from .schema import (INVALID, Bool, Choice, Date, Field, List, Map, Number, Spec, Text)
+
+RULE = "REG-SCHEMA"
+
+ACTIONS = ("issue", "change", "suspend", "restore", "revoke", "cancel", "surveillance")
+STATUSES = ("valid", "suspended", "revoked", "cancelled", "expired")
+QUALIFICATIONS = ("management-system-auditor", "ghg-verifier", "product-inspector", "green-product-inspector")
+SURVEILLANCE_OUTCOMES = ("pass", "nonconformities", "fail")
+NUMBER_SHAPE = r"^[A-Z][A-Z0-9-]{2,40}$"
+
+
+def _bilingual(required_en=True, multiline=False, max_length=300, doc=""):
+    return Map({
+        "zh": Field(Text(multiline=multiline, max_length=max_length), required=True, public=True, doc="中文"),
+        "en": Field(Text(multiline=multiline, max_length=max_length), required=required_en, public=True,
+                    doc="English"),
+    }, what="a mapping with zh and en texts")
+
+
+# --- content field types -------------------------------------------------------------------
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    """The check character of a unified social credit code (GB 32100-2015)."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+class USCC(Text):
+    """统一社会信用代码: 18 characters whose last one is a check character (GB 32100-2015)."""
+
+    def __init__(self):
+        super().__init__(pattern=r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}",
+                         pattern_hint="an 18-character unified social credit code", max_length=18)
+
+    def scalar(self, text, node, chk, key):
+        value = super().scalar(text, node, chk, key)
+        if value is INVALID:
+            return value
+        want = uscc_check_char(value[:17])
+        if value[17] != want:
+            chk.error(node, f"{'.'.join(map(str, key))} {value}: the check character should be {want} "
+                            "(GB 32100-2015); the code is mistyped", RULE, key)
+            return INVALID
+        return value
+
+
+class Period(Map):
+    """A reporting period: start and end dates, start not after end."""
+
+    def __init__(self):
+        super().__init__({
+            "start": Field(Date(), required=True, public=True, doc="first day"),
+            "end": Field(Date(), required=True, public=True, doc="last day"),
+        }, what="a period with start and end dates")
+
+    def convert(self, node, chk, key):
+        value = super().convert(node, chk, key)
+        if value is not INVALID and value["start"] > value["end"]:
+            chk.error(node, f"{'.'.join(map(str, key))}: the period ends ({value['end']}) before it starts "
+                            f"({value['start']})", RULE, key)
+            return INVALID
+        return value
+
+
+PHONE = r"\+?[0-9][0-9 ()-]{5,24}"
+EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+
+
+def _party(public):
+    return Map({
+        "name": Field(Text(max_length=120), required=True, public=public, doc="name"),
+        "address": Field(Text(max_length=200), required=True, public=public, doc="address"),
+    }, what="a mapping with name and address")
+
+
+def _contact():
+    return Map({
+        "name": Field(Text(max_length=60), required=True, doc="contact person"),
+        "phone": Field(Text(pattern=PHONE, pattern_hint="a telephone number"), doc="telephone"),
+        "email": Field(Text(pattern=EMAIL, pattern_hint="an e-mail address"), doc="e-mail"),
+    }, what="a mapping with name, phone and email")
+
+
+def _data_row(doc):
+    return Field(Map({
+        "quantity": Field(Number(), required=True, doc="quantity"),
+        "unit": Field(Text(max_length=20), required=True, doc="unit"),
+        "source": Field(Text(max_length=200), required=True, doc="data source"),
+        "method": Field(Text(max_length=200), required=True, doc="measurement method"),
+    }), required=True, doc=doc)
+
+
+def _data_collection():
+    # ZWL-A1: the on-site data collection table, commercial data (private).
+    return Map({
+        "steam_for_heating": _data_row("steam used to raise the reuse water temperature"),
+        "electricity": _data_row("electricity"),
+        "steam": _data_row("steam"),
+        "replaced_tap_water": _data_row("tap water replaced"),
+    }, what="the ZWL-A1 data collection table")
+
+
+FIELD_TYPES = {
+    "text": lambda public: Text(max_length=200),
+    "longtext": lambda public: Text(multiline=True, max_length=1000),
+    "uscc": lambda public: USCC(),
+    "decimal": lambda public: Number(),
+    "date": lambda public: Date(),
+    "period": lambda public: Period(),
+    "party": _party,
+    "contact": lambda public: _contact(),
+    "data-collection": lambda public: _data_collection(),
+}
+
+RULE_ID = r"(REG|ZCF|ZWL)-[A-Za-z0-9.-]+"
+_rule = Text(pattern=RULE_ID, pattern_hint="a rule ID of rules.md such as ZWL-7.4")
+
+# --- the registry settings file (registry/registry.yml) ------------------------------------
+
+REGISTRY_SPEC = Map({
+    "name": Field(_bilingual(), required=True, public=True, doc="the registry's name"),
+    "publisher": Field(_bilingual(), required=True, public=True, doc="who publishes it"),
+    "sample": Field(Bool(), required=True, public=True,
+                    doc="true for fictional sample data: every output is then marked SAMPLE"),
+})
+
+# --- scheme definitions (registry/schemes/*.yml) -------------------------------------------
+
+_label = _bilingual()
+_ground = Map({
+    "zh": Field(Text(), required=True, public=True),
+    "en": Field(Text(), required=True, public=True),
+    "after_suspension_limit": Field(Bool(), doc="only when a suspension has outlived its limit"),
+})
+
+
+class Names(Spec):
+    """A mapping whose keys are free words and whose values share one type."""
+
+    def __init__(self, value: Spec, key_pattern=r"[a-z][a-z0-9_-]*", what="a mapping"):
+        self.value = value
+        self.key_re = re.compile(key_pattern)
+        self.what = what
+
+    def convert(self, node, chk, key):
+        from yaml.nodes import MappingNode, ScalarNode
+
+        if not isinstance(node, MappingNode):
+            chk.error(node, f"{'.'.join(map(str, key))} must be {self.what}", RULE, key)
+            return INVALID
+        out, ok = {}, True
+        for knode, vnode in node.value:
+            name = knode.value if isinstance(knode, ScalarNode) else None
+            if name is None or not self.key_re.fullmatch(name):
+                chk.error(knode, f"{'.'.join(map(str, key))}: {name!r} is not a valid name "
+                                 f"(lower-case letters, digits, - and _)", RULE, key)
+                ok = False
+                continue
+            if name in out:
+                chk.error(knode, f"{'.'.join(map(str, key + (name,)))} is given twice; keep one", "REG-YAML",
+                          key + (name,))
+                ok = False
+                continue
+            v = self.value.check(vnode, chk, key + (name,))
+            ok = ok and v is not INVALID
+            out[name] = v
+        return out if ok else INVALID
+
+    def json(self):
+        return {"type": "object", "additionalProperties": self.value.json(),
+                "propertyNames": {"pattern": self.key_re.pattern}}
+
+
+_field_def = Map({
+    "type": Field(Choice(choices=tuple(FIELD_TYPES)), required=True),
+    "required": Field(Bool(), required=True),
+    "public": Field(Bool(), required=True, doc="shown on the PDF, the site and the open data"),
+    "rule": Field(_rule, required=True),
+    "unit": Field(Text(max_length=20)),
+    "label": Field(_label, required=True),
+})
+
+_deadline = Map({
+    "rule": Field(_rule, required=True),
+    "action": Field(Choice(choices=ACTIONS), required=True),
+    "from": Field(Text(pattern=r"[a-z_.]+"), required=True, doc="field of the decision where the period starts"),
+    "to": Field(Text(pattern=r"[a-z_.]+"), required=True, doc="field of the decision that must meet the deadline"),
+    "working_days": Field(Number(integer=True, minimum=1), doc="Chinese working days (工作日)"),
+    "days": Field(Number(integer=True, minimum=1), doc="calendar days"),
+    "excluding": Field(Text(pattern=r"[a-z_.]+"), doc="field of the decision giving days not counted"),
+    "level": Field(Choice(choices=("error", "warning")), doc="warning where the rules say 'normally'"),
+    "what": Field(Text(), required=True, doc="what must happen in time, for messages"),
+})
+
+_ruled = lambda fields: Map({"rule": Field(_rule, required=True), **fields})  # noqa: E731
+
+SCHEME_SPEC = Map({
+    "key": Field(Text(pattern=r"[a-z][a-z0-9-]+"), required=True, public=True),
+    "code": Field(Text(pattern=r"[A-Z]{2,5}"), required=True, public=True),
+    "name": Field(_label, required=True, public=True),
+    "rules_document": Field(Map({
+        "title": Field(Text(), required=True, public=True),
+        "id": Field(Text(), required=True, public=True),
+        "in_force": Field(Date(), required=True, public=True),
+    }), required=True, public=True),
+    "basis": Field(_ruled({"zh": Field(Text(), required=True), "en": Field(Text(), required=True)}),
+                   required=True, public=True),
+    "number": Field(_ruled({
+        "pattern": Field(Text(), required=True),
+        "example": Field(Text(), required=True),
+    }), required=True, public=True),
+    "statuses": Field(List(Choice(choices=STATUSES), min_items=1), required=True, public=True),
+    "actions": Field(List(Choice(choices=ACTIONS), min_items=1), required=True, public=True),
+    "validity": Field(_ruled({
+        "kind": Field(Choice(choices=("fixed-term", "reporting-period")), required=True),
+        "years": Field(Number(integer=True, minimum=1)),
+        "renewal_window_months": Field(Number(integer=True, minimum=1)),
+        "max_period_months": Field(Number(integer=True, minimum=1)),
+        "max_months_after_period": Field(Number(integer=True, minimum=0)),
+    }), required=True, public=True),
+    "max_suspension": Field(_ruled({"months": Field(Number(integer=True, minimum=1), required=True)}),
+                            required=True, public=True),
+    "surveillance": Field(_ruled({
+        "interval_months": Field(Number(integer=True, minimum=1), required=True),
+        "nonconformity_close_months": Field(Number(integer=True, minimum=1), required=True),
+        "nonconformity_rule": Field(_rule, required=True),
+    }), public=True),
+    "min_person_days": Field(_ruled({"value": Field(Number(), required=True)}), required=True),
+    "team": Field(_ruled({
+        "qualification_needed": Field(Choice(choices=("any", "each")), required=True),
+        "qualifications": Field(List(Choice(choices=QUALIFICATIONS), min_items=1), required=True),
+    }), required=True),
+    "prerequisites": Field(_ruled({"items": Field(Names(_label), required=True)})),
+    "deadlines": Field(List(_deadline), required=True),
+    "grounds": Field(Names(_ruled({"choices": Field(Names(_ground), required=True)})), required=True,
+                     public=True),
+    "fields": Field(Names(_field_def), required=True, public=True),
+    "unit_identity": Field(_ruled({"fields": Field(List(Text()), required=True)})),
+    "succession": Field(_ruled({"same": Field(List(Text()), required=True)}), required=True),
+    "immutable": Field(_ruled({"fields": Field(List(Text()), required=True)}), required=True),
+})
+
+# --- certificates (registry/certificates/NUMBER/certificate.yml) ---------------------------
+
+
+def certificate_spec(content: Spec) -> Map:
+    """The certificate record, with the content declared by its scheme."""
+    return Map({
+        "number": Field(Text(pattern=NUMBER_SHAPE, pattern_hint="a certificate number such as CEC-ZWL-2025-0001"),
+                        required=True, public=True, rule="REG-ID", doc="certificate number"),
+        "scheme": Field(Text(pattern=r"[a-z][a-z0-9-]+"), required=True, public=True, doc="scheme key"),
+        "follows": Field(Text(pattern=NUMBER_SHAPE, pattern_hint="a certificate number"), public=True,
+                         doc="the certificate this one renews or succeeds (next reporting year)"),
+        "valid_from": Field(Date(), required=True, public=True, doc="first day of validity: the issue date"),
+        "valid_until": Field(Date(), required=True, public=True, doc="last day of validity"),
+        "content": Field(content, required=True, doc="what the certificate certifies, as its scheme declares"),
+    })
+
+
+class Anything(Spec):
+    """Accepts any node; used where the certificate's scheme is unknown, so its fields cannot be checked."""
+
+    def convert(self, node, chk, key):
+        return INVALID
+
+    def json(self):
+        return {}
+
+
+def content_spec(fields: dict, *, partial=False) -> Map:
+    """The content Map of a scheme, from its ``fields`` data (all optional when ``partial``)."""
+    return Map({
+        name: Field(FIELD_TYPES[f["type"]](f["public"]), required=f["required"] and not partial,
+                    public=f["public"], rule=f["rule"], doc=f["label"]["en"])
+        for name, f in fields.items()
+    }, what="the certificate content")
+
+
+# --- decisions (registry/certificates/NUMBER/decisions/DATE-ACTION.yml) --------------------
+
+_member = Map({
+    "name": Field(Text(max_length=60), required=True),
+    "role": Field(Choice(choices=("leader", "member", "expert")), required=True),
+    "qualifications": Field(List(Choice(choices=QUALIFICATIONS))),
+    "consulted_applicant": Field(Bool(), doc="gave the applicant zero-carbon consulting in the last 3 years"),
+})
+
+_reason = Field(_bilingual(required_en=False, multiline=True, max_length=1000), public=True,
+                rule="REG-ANNOUNCE", doc="the public reason, announced (公告)")
+
+
+def _ground(choices):
+    return Field(Choice(choices=tuple(choices)) if choices else Text(), required=True, public=True,
+                 doc="the ground in the rules")
+
+
+def decision_spec(action: str, scheme=None) -> Map:
+    """The decision record for ``action``; scheme-dependent parts are checked when ``scheme`` is known."""
+    common = {
+        "certificate": Field(Text(pattern=NUMBER_SHAPE, pattern_hint="a certificate number"), required=True,
+                             public=True, doc="the certificate this decision is about"),
+        "action": Field(Choice(choices=ACTIONS), required=True, public=True),
+        "date": Field(Date(), required=True, public=True, doc="the day the decision takes effect"),
+        "note": Field(Text(multiline=True, max_length=2000), doc="internal note"),
+    }
+    reason_required = dataclasses.replace(_reason, required=True)
+    grounds = (scheme.grounds.get(action, {}).get("choices", {}) if scheme else {})
+    per_action = {
+        "issue": {
+            "application": Field(Map({
+                "received": Field(Date(), required=True, doc="application complete"),
+                "accepted": Field(Date(), required=True, doc="accepted and contract signed"),
+            }), required=True, doc="application dates"),
+            "person_days": Field(Number(), required=True, doc="on-site audit / initial inspection person-days"),
+            "planned_person_days": Field(Number(), doc="person-days in the audit programme, if adjusted"),
+            "adjustment_justification": Field(Text(multiline=True, max_length=1000), rule="ZCF-6.3.2"),
+            "team": Field(List(_member, min_items=1), required=True, doc="audit or inspection team"),
+            "technical_reviewer": Field(Text(max_length=60), required=True, rule="ZCF-9"),
+            "prerequisites_checked": Field(List(Text(pattern=r"[a-z0-9_]+")), rule="ZCF-5.2.1"),
+            "nonconformities_closed": Field(Date(), doc="day the nonconformities were verified closed"),
+            "client_delay_days": Field(Number(integer=True), doc="days of delay caused by the client"),
+            "reason": _reason,
+        },
+        "change": {
+            "changes": Field(content_spec(scheme.fields, partial=True) if scheme else Anything(),
+                             required=True, public=True, rule="ZWL-7.3", doc="the content fields that change"),
+            "corrects": Field(Text(pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z]+(-[0-9]+)?\.yml",
+                                   pattern_hint="the file name of an earlier decision"), public=True,
+                              rule="REG-APPEND", doc="a clerical error this change corrects"),
+            "reason": reason_required,
+        },
+        "suspend": {
+            "ground": _ground(grounds),
+            "facts_verified": Field(Date(), required=True, doc="day the facts were verified"),
+            "until": Field(Date(), public=True, doc="the planned end of the suspension"),
+            "reason": reason_required,
+        },
+        "restore": {
+            "rectification_verified": Field(Date(), required=True, rule="ZCF-12.1.3",
+                                            doc="day CEC verified the rectification"),
+            "reason": reason_required,
+        },
+        "revoke": {
+            "ground": _ground(grounds),
+            "facts_verified": Field(Date(), required=True, doc="day the facts were verified"),
+            "reason": reason_required,
+        },
+        "cancel": {
+            "ground": _ground(grounds),
+            "requested": Field(Date(), doc="day the holder asked"),
+            "reason": reason_required,
+        },
+        "surveillance": {
+            "outcome": Field(Choice(choices=SURVEILLANCE_OUTCOMES), required=True, public=True),
+            "person_days": Field(Number(), required=True),
+            "nonconformities": Field(Number(integer=True, minimum=0), doc="number of nonconformities found"),
+            "quantified_value_decreased": Field(Bool(), required=True, rule="ZWL-6.2"),
+            "target_met": Field(Bool(), required=True, rule="ZWL-6.2"),
+            "unannounced": Field(Bool(), rule="ZWL-6.1"),
+            "reason": _reason,
+        },
+    }
+    return Map({**common, **per_action[action]}, what="a decision")

@@ -1,0 +1,234 @@
+"""Stage 3, status: a certificate's history, and its status on any date, from its records alone.
+
+``history(cert)`` replays the decisions in the order they take effect and
+returns status segments, content versions and suspensions, plus the REG-ORDER
+problems of decisions that the sequence does not allow (those are skipped).
+Everything here is a pure function of the records; the as-of date is only ever
+an argument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .dates import DAY, add_months
+from .model import Certificate, Decision
+from .problems import Problem
+
+TERMINAL = ("revoked", "cancelled", "expired")
+IN_FORCE = ("valid", "suspended")
+ZH = {"valid": "有效", "suspended": "暂停", "revoked": "撤销", "cancelled": "注销", "expired": "过期"}
+
+
+@dataclass
+class Version:
+    """One version of the certificate content: 1 at issue, one more per change (ZWL-7.3)."""
+
+    number: int
+    date: dt.date
+    content: dict
+    changed: tuple = ()
+    decision: Decision | None = None
+
+
+@dataclass
+class Suspension:
+    """A suspension: when it began, the last day it may last, and how it ended (if it did)."""
+
+    start: dt.date
+    limit: dt.date
+    decision: Decision
+    end: dt.date | None = None
+    ended_by: str | None = None  # restore, revoke, cancel or expire
+
+
+@dataclass
+class Event:
+    """One line of the public timeline."""
+
+    date: dt.date
+    action: str
+    status: str
+    version: int
+    decision: Decision | None = None
+
+    def as_dict(self) -> dict:
+        d = {"date": self.date.isoformat(), "action": self.action, "status": self.status,
+             "version": self.version}
+        if self.decision is not None:
+            d["record"] = self.decision.name
+            reason = self.decision.data.get("reason")
+            if reason:
+                d["reason"] = reason
+            for key in ("ground", "outcome", "until", "corrects"):
+                if key in self.decision.data:
+                    value = self.decision.data[key]
+                    d[key] = value.isoformat() if isinstance(value, dt.date) else value
+        return d
+
+
+@dataclass
+class History:
+    """All a certificate's decisions replayed: what its status and content were on each day."""
+
+    cert: Certificate
+    segments: list = field(default_factory=list)  # (first day, status), in date order
+    versions: list = field(default_factory=list)
+    suspensions: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    applied: list = field(default_factory=list)  # decisions that took effect
+    problems: list = field(default_factory=list)
+
+    @property
+    def issued(self) -> dt.date | None:
+        return self.segments[0][0] if self.segments else None
+
+    def status_on(self, day: dt.date) -> str | None:
+        """The status on ``day``; None before the certificate was issued."""
+        found = None
+        for start, status in self.segments:
+            if start > day:
+                break
+            found = status
+        return found
+
+    def version_on(self, day: dt.date) -> Version | None:
+        found = None
+        for v in self.versions:
+            if v.date > day:
+                break
+            found = v
+        return found
+
+    def suspension_on(self, day: dt.date) -> Suspension | None:
+        for s in self.suspensions:
+            if s.start <= day and (s.end is None or day < s.end):
+                return s
+        return None
+
+    def timeline(self, day: dt.date) -> list[Event]:
+        return [e for e in self.events if e.date <= day]
+
+    def in_force(self) -> tuple[dt.date, dt.date] | None:
+        """First day and day after the last day the certificate was in force (valid or suspended)."""
+        if not self.segments:
+            return None
+        end = next((start for start, status in self.segments if status in TERMINAL), dt.date.max)
+        return self.segments[0][0], end
+
+
+def _problem(d: Decision, message: str, rule="REG-ORDER", key=("action",)) -> Problem:
+    return Problem(d.path, "error", rule, message, key=key)
+
+
+def history(cert: Certificate) -> History:
+    """Replay ``cert``'s decisions (already sorted by the loader) into a History."""
+    h = History(cert)
+    max_months = cert.scheme.max_suspension["months"]
+    status = None
+    since = None
+    open_suspension: Suspension | None = None
+    content = cert.content
+
+    def move(day, new):
+        nonlocal status, since
+        status, since = new, day
+        h.segments.append((day, new))
+
+    def end_suspension(day, how):
+        nonlocal open_suspension
+        if open_suspension is not None:
+            open_suspension.end, open_suspension.ended_by = day, how
+            open_suspension = None
+
+    for d in cert.decisions:
+        a = d.action
+        corrects = a == "change" and "corrects" in d.data
+        if status in ("revoked", "cancelled") and not corrects:
+            h.problems.append(_problem(d, f"the certificate was {status} on {since}; nothing may follow except "
+                                          "a change that corrects a clerical error (with corrects:)"))
+            continue
+        if status is not None and d.date > cert.valid_until and not corrects:
+            h.problems.append(_problem(d, f"dated {d.date}, after the certificate expired ({cert.valid_until} "
+                                          "was its last day); nothing may follow expiry except a change that "
+                                          "corrects a clerical error", key=("date",)))
+            continue
+        if a == "issue":
+            if status is not None:
+                h.problems.append(_problem(d, f"the certificate was already issued on {h.issued}; a certificate "
+                                              "is issued once (a renewal is a new certificate with follows:)"))
+                continue
+            move(d.date, "valid")
+            h.versions.append(Version(1, d.date, content, (), d))
+        elif status is None:
+            h.problems.append(_problem(d, f"a {a} before the certificate was issued; add the issue decision first "
+                                          "or correct the date", key=("date",)))
+            continue
+        elif a == "change":
+            changes = d.data.get("changes", {})
+            new = {**h.versions[-1].content, **changes}
+            h.versions.append(Version(len(h.versions) + 1, d.date, new, tuple(changes), d))
+        elif a == "suspend":
+            if status != "valid":
+                h.problems.append(_problem(d, f"suspend is allowed only from valid, but the certificate is "
+                                              f"{status} since {since}"))
+                continue
+            move(d.date, "suspended")
+            open_suspension = Suspension(d.date, add_months(d.date, max_months), d)
+            h.suspensions.append(open_suspension)
+        elif a == "restore":
+            if status != "suspended":
+                h.problems.append(_problem(d, f"restore is allowed only from suspended, but the certificate is "
+                                              f"{status} since {since}"))
+                continue
+            end_suspension(d.date, "restore")
+            move(d.date, "valid")
+        elif a in ("revoke", "cancel"):
+            if status not in IN_FORCE:
+                h.problems.append(_problem(d, f"{a} needs a valid or suspended certificate, but it is {status}"))
+                continue
+            end_suspension(d.date, a)
+            move(d.date, "revoked" if a == "revoke" else "cancelled")
+        elif a == "surveillance":
+            if d.data.get("outcome") == "fail" and status == "valid":
+                # ZWL-6.3: a failed surveillance suspends the certificate (ZWL-7.4 then applies).
+                move(d.date, "suspended")
+                open_suspension = Suspension(d.date, add_months(d.date, max_months), d)
+                h.suspensions.append(open_suspension)
+        h.applied.append(d)
+        version = len(h.versions)
+        h.events.append(Event(d.date, a, status, version, d))
+    if status in IN_FORCE:
+        expiry = cert.valid_until + DAY
+        end_suspension(expiry, "expire")
+        move(expiry, "expired")
+        h.events.append(Event(expiry, "expire", "expired", len(h.versions)))
+    return h
+
+
+def summary(h: History, day: dt.date) -> dict | None:
+    """What ``certreg status`` shows of one certificate on ``day``; None if not yet issued then."""
+    status = h.status_on(day)
+    if status is None:
+        return None
+    version = h.version_on(day)
+    out = {
+        "number": h.cert.number,
+        "scheme": h.cert.scheme.key,
+        "status": status,
+        "status_zh": ZH[status],
+        "as_of": day.isoformat(),
+        "version": version.number,
+        "version_date": version.date.isoformat(),
+        "valid_from": h.cert.valid_from.isoformat(),
+        "valid_until": h.cert.valid_until.isoformat(),
+        "follows": h.cert.follows,
+        "timeline": [e.as_dict() for e in h.timeline(day)],
+    }
+    s = h.suspension_on(day)
+    if s is not None and status == "suspended":
+        out["suspended_since"] = s.start.isoformat()
+        out["suspension_limit"] = s.limit.isoformat()
+        out["suspension_overdue"] = day > s.limit
+    return out

@@ -1,0 +1,158 @@
+"""Strict, safe YAML reading: text in, a node tree out, or problems naming file, line and rule.
+
+Only libyaml's C parser is used (it never constructs objects). Nothing is typed
+here: every scalar stays the exact text that was written, and the declarative
+schema (``schema.py``) decides what a field's text means. That is what keeps
+``0012`` a string and ``NO`` from ever becoming a boolean (YAML 1.1 surprises).
+Anchors, aliases and custom tags are refused: a record must say what it means
+on its own lines.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+try:  # libyaml's C parser: required, for speed and because it builds no Python objects.
+    from yaml._yaml import CParser
+except ImportError as exc:  # pragma: no cover - PyYAML wheels always ship it
+    raise ImportError("certreg needs PyYAML built with libyaml (pip install pyyaml)") from exc
+
+RULE = "REG-YAML"
+
+# A cheap pre-filter: text that could be an anchor (&a) or alias (*a). A hit is
+# confirmed with libyaml's events, so "R&D" or "A &B" in plain text is not an error.
+_ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]")
+
+
+class _Parser(CParser):
+    """libyaml's composer with the implicit-type resolver switched off.
+
+    A node's ``tag`` is the node class itself unless the file wrote an explicit
+    tag, which is then a string: that is how explicit tags are told apart.
+    """
+
+    def resolve(self, kind, value, implicit):
+        return kind
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+
+class YamlProblem(Exception):
+    """Raised by ``compose`` when a file cannot be read as strict YAML; carries line and column."""
+
+    def __init__(self, message, line=1, column=1):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def _line_of_offset(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return line, column
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text of a record file, or YamlProblem at the first byte that is not UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_of_offset(data, exc.start)
+        raise YamlProblem(
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", line, column
+        ) from None
+
+
+def _check_anchors(text: str) -> None:
+    for event in yaml.parse(text, Loader=yaml.CBaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            m = event.start_mark
+            raise YamlProblem(
+                f"alias *{event.anchor} is not allowed: write the value out in full",
+                m.line + 1, m.column + 1)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            m = event.start_mark
+            raise YamlProblem(
+                f"anchor &{anchor} is not allowed: records may not share values through anchors",
+                m.line + 1, m.column + 1)
+
+
+def compose(text: str):
+    """The root node of one YAML document, or YamlProblem. Empty documents are a problem."""
+    if _ANCHOR_HINT.search(text):
+        try:
+            _check_anchors(text)
+        except yaml.MarkedYAMLError:
+            pass  # the composer below reports syntax errors with their position
+    parser = _Parser(text)
+    try:
+        node = parser.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        raise YamlProblem(f"not valid YAML: {what}",
+                          (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"not valid YAML: {exc}") from None
+    finally:
+        parser.dispose()
+    if node is None:
+        raise YamlProblem("the file is empty: a record is a YAML mapping of fields")
+    return node
+
+
+def read(path: Path):
+    """Compose the file at ``path``; YamlProblem for unreadable, non-UTF-8, empty or invalid files."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem(f"cannot read the file: {exc.strerror}") from None
+    if not data.strip():
+        raise YamlProblem("the file is empty: a record is a YAML mapping of fields")
+    return compose(decode(data))
+
+
+def is_explicit_tag(node) -> bool:
+    """True when the file wrote a tag (``!foo``, ``!!binary``) on this node."""
+    return isinstance(node.tag, str) and node.tag != "tag:yaml.org,2002:str"
+
+
+def locate(path: Path, key: tuple, cache: dict | None = None) -> tuple[int, int]:
+    """Line and column (1-based) of the node at ``key`` in ``path``; the deepest found if not all of it."""
+    cache = {} if cache is None else cache
+    if path not in cache:
+        try:
+            cache[path] = read(path)
+        except YamlProblem:
+            cache[path] = None
+    node = cache[path]
+    if node is None:
+        return 1, 1
+    mark = node.start_mark
+    for part in key:
+        nxt = None
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and k.value == part:
+                    mark, nxt = k.start_mark, v
+                    break
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+            mark = nxt.start_mark
+        if nxt is None:
+            break
+        node = nxt
+    return mark.line + 1, mark.column + 1

@@ -12,10 +12,12 @@ import os
 import re
 from pathlib import Path
 
+from yaml.nodes import MappingNode, ScalarNode
+
 from .model import Certificate, Decision, Registry, Scheme
 from .problems import Problem
 from .schema import INVALID, Checker
-from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, certificate_spec, decision_spec
+from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, Anything, certificate_spec, decision_spec
 from .yamlfile import YamlProblem, read
 
 LAYOUT = "REG-LAYOUT"
@@ -28,12 +30,18 @@ ACTION_RANK = {a: i for i, a in enumerate(("issue", "change", "surveillance", "s
 PARALLEL_FROM = 400  # certificate folders; below this, starting processes costs more than it saves
 
 
-def _read_checked(path: Path, spec, problems: list):
-    """Read and check one file against ``spec``; the value, or INVALID with problems added."""
+def _read_node(path: Path, problems: list):
+    """The file's root node, or None with a REG-YAML problem added."""
     try:
-        node = read(path)
+        return read(path)
     except YamlProblem as exc:
         problems.append(Problem(path, "error", "REG-YAML", exc.message, exc.line, exc.column))
+        return None
+
+
+def _check(path: Path, node, spec, problems: list):
+    """Check a node against ``spec``: the value, or INVALID with problems added."""
+    if node is None:
         return INVALID
     chk = Checker(path)
     value = spec.check(node, chk, ())
@@ -41,11 +49,17 @@ def _read_checked(path: Path, spec, problems: list):
     return value
 
 
-def _node_of(path: Path):
-    try:
-        return read(path)
-    except YamlProblem:
-        return None
+def _read_checked(path: Path, spec, problems: list):
+    return _check(path, _read_node(path, problems), spec, problems)
+
+
+def _top_text(node, name: str) -> str | None:
+    """The text of a top-level field, looked at before the full check (it decides which spec applies)."""
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == name and isinstance(v, ScalarNode):
+                return v.value
+    return None
 
 
 def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
@@ -84,19 +98,12 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
     if not cert_path.is_file():
         problems.append(Problem(folder, "error", LAYOUT, "the folder has no certificate.yml"))
     else:
-        node = _node_of(cert_path)
+        node = _read_node(cert_path, problems)
         # the scheme decides the content's fields, so look it up before the full check
-        scheme_key = None
-        if node is not None and hasattr(node, "value") and isinstance(node.value, list):
-            for k, v in node.value:
-                if getattr(k, "value", None) == "scheme" and isinstance(v.value, str):
-                    scheme_key = v.value
+        scheme_key = _top_text(node, "scheme")
         scheme = schemes.get(scheme_key)
-        from .specs import Anything
-
-        spec = certificate_spec(scheme.content if scheme else Anything())
-        cert = _read_checked(cert_path, spec, problems)
-        if scheme is None and scheme_key is not None:
+        cert = _check(cert_path, node, certificate_spec(scheme.content if scheme else Anything()), problems)
+        if node is not None and scheme is None and scheme_key is not None:
             problems.append(Problem(cert_path, "error", "REG-SCHEMA",
                                     f'unknown scheme "{scheme_key}"; the schemes are: {", ".join(sorted(schemes))}',
                                     key=("scheme",)))
@@ -118,14 +125,9 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
                                     + ", ".join(ACTIONS)))
             ok = False
             continue
-        node = _node_of(path)
-        action = None
-        if node is not None and isinstance(getattr(node, "value", None), list):
-            for k, v in node.value:
-                if getattr(k, "value", None) == "action" and isinstance(v.value, str):
-                    action = v.value
-        spec = decision_spec(action if action in ACTIONS else m.group(2), scheme)
-        data = _read_checked(path, spec, problems)
+        node = _read_node(path, problems)
+        action = _top_text(node, "action")
+        data = _check(path, node, decision_spec(action if action in ACTIONS else m.group(2), scheme), problems)
         if data is INVALID:
             ok = False
             continue

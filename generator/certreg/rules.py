@@ -305,7 +305,7 @@ class Checks:
         rule = cert.scheme.max_suspension["rule"]
         months = cert.scheme.max_suspension["months"]
         for s in h.suspensions:
-            if s.end is None and self.as_of > s.limit and s.start <= self.as_of:
+            if s.start <= self.as_of < (s.end or dt.date.max) and self.as_of > s.limit:
                 self.error(s.decision.path, rule,
                            f"suspended since {s.start}; the {months}-month limit ended {s.limit} and the "
                            f"certificate is still suspended on {self.as_of}: record a restore or a revocation",

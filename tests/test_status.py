@@ -1,0 +1,178 @@
+"""The status engine: every transition, every refused transition, and statuses on any date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from certreg.status import history, summary
+from certreg.validate import check_registry
+
+D = dt.date.fromisoformat
+
+
+def checked(builder, as_of="2025-06-30"):
+    return check_registry(builder.root, D(as_of), jobs=1)
+
+
+def errors(c):
+    return [(p.path.name, p.rule, p.message) for p in c.report.problems if p.level == "error"]
+
+
+def status(c, number, day):
+    return c.histories[number].status_on(D(day))
+
+
+def test_issue_makes_valid_from_its_date(builder):
+    n = builder.zwl(valid_from="2024-10-08")
+    c = checked(builder, "2025-06-30")
+    assert errors(c) == []
+    assert status(c, n, "2024-10-07") is None
+    assert status(c, n, "2024-10-08") == "valid"
+    assert summary(c.histories[n], D("2024-10-07")) is None
+
+
+def test_suspend_then_restore(builder):
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    builder.decide(n, "restore", "2025-04-01", rectification_verified="2025-03-28")
+    c = checked(builder)
+    assert errors(c) == []
+    assert [status(c, n, d) for d in ("2025-03-02", "2025-03-03", "2025-03-31", "2025-04-01")] == [
+        "valid", "suspended", "suspended", "valid"]
+    s = c.histories[n].suspensions[0]
+    assert (s.start, s.limit, s.end, s.ended_by) == (D("2025-03-03"), D("2025-09-03"), D("2025-04-01"), "restore")
+
+
+@pytest.mark.parametrize("first", ["valid", "suspended"])
+@pytest.mark.parametrize("action,final", [("revoke", "revoked"), ("cancel", "cancelled")])
+def test_terminal_decisions_from_valid_and_suspended(builder, first, action, final):
+    n = builder.zwl()
+    if first == "suspended":
+        builder.decide(n, "suspend", "2025-03-03", ground="violation", facts_verified="2025-03-01")
+    ground = {"revoke": "violation", "cancel": "holder-request"}[action]
+    builder.decide(n, action, "2025-05-06", ground=ground, **(
+        {"facts_verified": "2025-05-01"} if action == "revoke" else {}))
+    c = checked(builder)
+    assert errors(c) == []
+    assert status(c, n, "2025-05-05") == first
+    assert status(c, n, "2025-05-06") == final
+    # terminal: still revoked/cancelled after the validity would have ended
+    assert status(c, n, "2030-01-01") == final
+
+
+def test_expiry_after_last_day(builder):
+    n = builder.zwl(valid_from="2021-10-08")
+    builder.decide(n, "surveillance", "2022-09-01", outcome="pass", person_days="2",
+                   quantified_value_decreased=True, target_met=True)
+    c = checked(builder, "2022-10-01")
+    assert status(c, n, "2024-10-07") == "valid"
+    assert status(c, n, "2024-10-08") == "expired"
+    assert c.histories[n].events[-1].action == "expire"
+
+
+def test_expiry_while_suspended(builder):
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-11-03", ground="c", facts_verified="2025-11-03")
+    c = checked(builder, "2025-12-01")
+    assert errors(c) == []
+    assert status(c, n, "2025-12-31") == "suspended"
+    assert status(c, n, "2026-01-01") == "expired"
+    s = c.histories[n].suspensions[0]
+    assert (s.end, s.ended_by) == (D("2026-01-01"), "expire")
+
+
+def test_failed_surveillance_suspends(builder):
+    n = builder.zwl()
+    builder.decide(n, "surveillance", "2025-08-04", outcome="fail", person_days="2",
+                   quantified_value_decreased=False, target_met=False, reason={"zh": "监督不通过"})
+    c = checked(builder, "2025-09-01")
+    assert errors(c) == []
+    assert status(c, n, "2025-08-04") == "suspended"
+    assert c.histories[n].suspensions[0].limit == D("2026-02-04")
+
+
+def test_change_makes_a_new_version_with_same_number_and_validity(builder):
+    n = builder.zwl()
+    builder.decide(n, "change", "2025-05-06", changes={"product_name": "高温冷凝回用水（二期）"})
+    c = checked(builder)
+    assert errors(c) == []
+    h = c.histories[n]
+    assert [v.number for v in h.versions] == [1, 2]
+    assert h.version_on(D("2025-05-05")).content["product_name"] == "高温冷凝回用水"
+    assert h.version_on(D("2025-05-06")).content["product_name"] == "高温冷凝回用水（二期）"
+    row = summary(h, D("2025-06-30"))
+    assert (row["version"], row["valid_from"], row["valid_until"], row["status"]) == (
+        2, "2024-10-08", "2027-10-07", "valid")
+
+
+@pytest.mark.parametrize("sequence,message", [
+    ([("restore", "2025-03-03", {"rectification_verified": "2025-03-01"})], "restore is allowed only from suspended"),
+    ([("suspend", "2025-03-03", {"ground": "violation", "facts_verified": "2025-03-01"}),
+      ("suspend", "2025-03-10", {"ground": "violation", "facts_verified": "2025-03-09"})],
+     "suspend is allowed only from valid"),
+    ([("revoke", "2025-03-03", {"ground": "violation", "facts_verified": "2025-03-01"}),
+      ("restore", "2025-03-10", {"rectification_verified": "2025-03-09"})], "nothing may follow"),
+    ([("cancel", "2025-03-03", {"ground": "holder-request"}),
+      ("suspend", "2025-03-10", {"ground": "violation", "facts_verified": "2025-03-09"})], "nothing may follow"),
+])
+def test_illegal_sequences_are_refused(builder, sequence, message):
+    n = builder.zwl()
+    for action, date, fields in sequence:
+        builder.decide(n, action, date, **fields)
+    c = checked(builder)
+    found = [e for e in errors(c) if e[1] == "REG-ORDER"]
+    assert len(found) == 1 and message in found[0][2], errors(c)
+
+
+def test_decision_before_issue_and_second_issue(builder):
+    n = builder.zwl(valid_from="2024-10-08")
+    builder.decide(n, "suspend", "2024-10-01", ground="violation", facts_verified="2024-09-30")
+    builder.decision(n, {**__import__("conftest").zwl_issue(n, "2024-10-08")}, name="2024-10-08-issue-2.yml")
+    c = checked(builder)
+    msgs = sorted(e[2] for e in errors(c) if e[1] == "REG-ORDER")
+    assert any("before the certificate was issued" in m for m in msgs)
+    assert any("already issued" in m for m in msgs)
+
+
+def test_correction_is_allowed_after_revocation(builder):
+    n = builder.zwl()
+    builder.decide(n, "revoke", "2025-03-03", ground="violation", facts_verified="2025-03-01")
+    builder.decide(n, "change", "2025-04-01", changes={"specification": "初始温度 ≥ 65 ℃"},
+                   corrects="2024-10-08-issue.yml")
+    c = checked(builder)
+    assert errors(c) == []
+    assert status(c, n, "2025-04-01") == "revoked"
+    assert len(c.histories[n].versions) == 2
+
+
+def test_status_ignores_decisions_after_the_as_of_date(builder):
+    n = builder.zwl()
+    builder.decide(n, "cancel", "2025-05-06", ground="holder-request")
+    c = checked(builder)
+    before = summary(c.histories[n], D("2025-05-05"))
+    assert before["status"] == "valid"
+    assert [e["action"] for e in before["timeline"]] == ["issue"]
+    after = summary(c.histories[n], D("2025-05-06"))
+    assert after["status"] == "cancelled"
+    assert [e["action"] for e in after["timeline"]] == ["issue", "cancel"]
+
+
+def test_status_is_a_pure_function(builder):
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    a = checked(builder)
+    b = checked(builder)
+    cert = a.registry.certificates[n]
+    assert history(cert).segments == history(cert).segments == b.histories[n].segments
+
+
+def test_overdue_suspension_stays_suspended_and_is_flagged(builder):
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-05-06", ground="c", facts_verified="2025-05-06")
+    c = checked(builder, "2025-09-01")
+    row = summary(c.histories[n], D("2025-09-01"))
+    assert row["status"] == "suspended"
+    assert row["suspension_limit"] == "2025-08-06" and row["suspension_overdue"] is True
+    assert [e[1] for e in errors(c)] == ["ZCF-12.1.2"]

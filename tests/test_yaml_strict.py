@@ -10,6 +10,9 @@ import pytest
 
 from certreg.schema import INVALID, Bool, Checker, Date, Field, Map, Number, Text
 from certreg.validate import check_registry
+import yaml
+
+from certreg import yamlfile
 from certreg.yamlfile import YamlProblem, compose, read
 
 SPEC = Map({
@@ -20,6 +23,17 @@ SPEC = Map({
     "amount": Field(Number()),
     "nested": Field(Map({"name": Field(Text(), required=True)})),
 })
+
+
+@pytest.fixture(params=["libyaml", "pure-python"], autouse=True)
+def parser(request, monkeypatch):
+    """Every test here runs with libyaml's parser and with PyYAML's pure-Python one (used without libyaml)."""
+    if request.param == "pure-python":
+        monkeypatch.setattr(yamlfile, "_Parser", yamlfile.PurePythonParser)
+        monkeypatch.setattr(yamlfile, "_EVENTS_LOADER", yaml.BaseLoader)
+    else:
+        assert yamlfile._Parser is yamlfile.LibyamlParser
+    return request.param
 
 
 def load(text: str):

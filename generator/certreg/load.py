@@ -85,6 +85,23 @@ def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
     return schemes
 
 
+_SPECS: dict = {}  # built once per scheme and action: building them is slower than checking a record
+
+
+def _certificate_spec(scheme):
+    key = ("certificate", scheme.key if scheme else None)
+    if key not in _SPECS:
+        _SPECS[key] = certificate_spec(scheme.content if scheme else Anything())
+    return _SPECS[key]
+
+
+def _decision_spec(action, scheme):
+    key = (action, scheme.key if scheme else None)
+    if key not in _SPECS:
+        _SPECS[key] = decision_spec(action, scheme)
+    return _SPECS[key]
+
+
 def _decision_order(d: Decision, seq: int) -> tuple:
     return (d.date, ACTION_RANK.get(d.action, 99), seq, d.path.name)
 
@@ -102,7 +119,7 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
         # the scheme decides the content's fields, so look it up before the full check
         scheme_key = _top_text(node, "scheme")
         scheme = schemes.get(scheme_key)
-        cert = _check(cert_path, node, certificate_spec(scheme.content if scheme else Anything()), problems)
+        cert = _check(cert_path, node, _certificate_spec(scheme), problems)
         if node is not None and scheme is None and scheme_key is not None:
             problems.append(Problem(cert_path, "error", "REG-SCHEMA",
                                     f'unknown scheme "{scheme_key}"; the schemes are: {", ".join(sorted(schemes))}',
@@ -127,7 +144,7 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
             continue
         node = _read_node(path, problems)
         action = _top_text(node, "action")
-        data = _check(path, node, decision_spec(action if action in ACTIONS else m.group(2), scheme), problems)
+        data = _check(path, node, _decision_spec(action if action in ACTIONS else m.group(2), scheme), problems)
         if data is INVALID:
             ok = False
             continue
@@ -192,6 +209,7 @@ def load_registry(root: Path, *, jobs: int | None = None) -> tuple[Registry, lis
             problems.append(Problem(entry, "error", LAYOUT,
                                     "unexpected here: the registry holds " + ", ".join(sorted(TOP_LEVEL))))
     schemes = load_schemes(root, problems)
+    _SPECS.clear()  # schemes of this registry, not of one loaded before
     registry = Registry(root, settings, schemes, {})
     cert_root = root / "certificates"
     if not cert_root.is_dir():

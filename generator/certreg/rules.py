@@ -213,6 +213,9 @@ class Checks:
                                                   "years and may not audit it", ("team", i))
 
     def on_change(self, cert: Certificate, h: History, d: Decision):
+        if not d.data["changes"]:
+            self.error(d.path, "ZWL-7.3", "the change lists no field; give the fields that change under changes:",
+                       ("changes",))
         immutable = cert.scheme.immutable
         for name in d.data["changes"]:
             if name in immutable["fields"]:

@@ -225,6 +225,7 @@ class Choice(_Scalar):
     """One of a fixed set of words."""
 
     choices: tuple = ()
+    rule: str = RULE  # the rule that lists the choices (e.g. the grounds of ZCF-12.1.1)
     what = "one of the listed words"
 
     def scalar(self, text, node, chk, key):
@@ -232,11 +233,26 @@ class Choice(_Scalar):
             return text
         close = difflib.get_close_matches(text, self.choices, n=1)
         hint = f'; did you mean "{close[0]}"?' if close else ""
-        chk.error(node, f'{_where(key)} "{text}" is not one of: {", ".join(self.choices)}{hint}', RULE, key)
+        chk.error(node, f'{_where(key)} "{text}" is not one of: {", ".join(self.choices)}{hint}', self.rule, key)
         return INVALID
 
     def json(self):
         return {"type": "string", "enum": list(self.choices)}
+
+
+@dataclass
+class Forbidden(Spec):
+    """A field that may never be given here, with the rule that says why."""
+
+    rule: str = RULE
+    message: str = ""
+
+    def convert(self, node, chk, key):
+        chk.error(node, f"{_where(key)}: {self.message}", self.rule, key)
+        return INVALID
+
+    def json(self):
+        return {"not": {}, "description": self.message}
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .schema import (INVALID, Bool, Choice, Date, Field, List, Map, Number, Spec, Text)
+from .schema import INVALID, Bool, Choice, Date, Field, Forbidden, List, Map, Number, Spec, Text
 
 RULE = "REG-SCHEMA"
 
@@ -304,9 +304,23 @@ _reason = Field(_bilingual(required_en=False, multiline=True, max_length=1000), 
                 rule="REG-ANNOUNCE", doc="the public reason, announced (公告)")
 
 
-def _ground(choices):
-    return Field(Choice(choices=tuple(choices)) if choices else Text(), required=True, public=True,
-                 doc="the ground in the rules")
+def _ground(grounds):
+    if not grounds:  # the certificate's scheme is unknown: that is reported on the certificate
+        return Field(Text(), required=True, public=True)
+    return Field(Choice(choices=tuple(grounds["choices"]), rule=grounds["rule"]), required=True, public=True,
+                 rule=grounds["rule"], doc="the ground in the rules")
+
+
+def _changes(scheme) -> Spec:
+    """The content fields a change may set; the number and validity dates never change (ZWL-7.3)."""
+    if scheme is None:
+        return Anything()
+    spec = content_spec(scheme.fields, partial=True)
+    keep = Forbidden(rule="ZWL-7.3", message="a change keeps the certificate's number and validity dates; a "
+                                             "renewal is a new certificate that follows this one")
+    for name in ("number", "scheme", "follows", "valid_from", "valid_until"):
+        spec.fields[name] = Field(keep, rule="ZWL-7.3")
+    return spec
 
 
 def decision_spec(action: str, scheme=None) -> Map:
@@ -319,7 +333,7 @@ def decision_spec(action: str, scheme=None) -> Map:
         "note": Field(Text(multiline=True, max_length=2000), doc="internal note"),
     }
     reason_required = dataclasses.replace(_reason, required=True)
-    grounds = (scheme.grounds.get(action, {}).get("choices", {}) if scheme else {})
+    grounds = scheme.grounds.get(action) if scheme else None
     per_action = {
         "issue": {
             "application": Field(Map({
@@ -337,8 +351,8 @@ def decision_spec(action: str, scheme=None) -> Map:
             "reason": _reason,
         },
         "change": {
-            "changes": Field(content_spec(scheme.fields, partial=True) if scheme else Anything(),
-                             required=True, public=True, rule="ZWL-7.3", doc="the content fields that change"),
+            "changes": Field(_changes(scheme), required=True, public=True, rule="ZWL-7.3",
+                             doc="the content fields that change"),
             "corrects": Field(Text(pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z]+(-[0-9]+)?\.yml",
                                    pattern_hint="the file name of an earlier decision"), public=True,
                               rule="REG-APPEND", doc="a clerical error this change corrects"),

@@ -1,6 +1,7 @@
 """Strict, safe YAML reading: text in, a node tree out, or problems naming file, line and rule.
 
-Only libyaml's C parser is used (it never constructs objects). Nothing is typed
+Only a parser and composer run (libyaml's, in C, where PyYAML has it); no
+constructor ever does, so no Python object can be built from a tag. Nothing is typed
 here: every scalar stays the exact text that was written, and the declarative
 schema (``schema.py``) decides what a field's text means. That is what keeps
 ``0012`` a string and ``NO`` from ever becoming a boolean (YAML 1.1 surprises).
@@ -14,25 +15,24 @@ import re
 from pathlib import Path
 
 import yaml
+from yaml.composer import Composer
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
-try:  # libyaml's C parser: required, for speed and because it builds no Python objects.
-    from yaml._yaml import CParser
-except ImportError as exc:  # pragma: no cover - PyYAML wheels always ship it
-    raise ImportError("certreg needs PyYAML built with libyaml (pip install pyyaml)") from exc
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 
 RULE = "REG-YAML"
 
 # A cheap pre-filter: text that could be an anchor (&a) or alias (*a). A hit is
-# confirmed with libyaml's events, so "R&D" or "A &B" in plain text is not an error.
+# confirmed with the parser's events, so "R&D" or "A &B" in plain text is not an error.
 _ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]")
 
 
-class _Parser(CParser):
-    """libyaml's composer with the implicit-type resolver switched off.
+class _NoTypes:
+    """A resolver that types nothing.
 
-    A node's ``tag`` is the node class itself unless the file wrote an explicit
-    tag, which is then a string: that is how explicit tags are told apart.
+    A node's ``tag`` is then the node class itself unless the file wrote an
+    explicit tag, which is a string: that is how explicit tags are told apart.
     """
 
     def resolve(self, kind, value, implicit):
@@ -43,6 +43,29 @@ class _Parser(CParser):
 
     def ascend_resolver(self):
         pass
+
+
+class PurePythonParser(_NoTypes, Reader, Scanner, Parser, Composer):
+    """PyYAML's pure-Python composer with implicit typing switched off (used without libyaml)."""
+
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+
+
+try:  # libyaml's C parser, for speed
+    from yaml._yaml import CParser
+
+    class LibyamlParser(_NoTypes, CParser):
+        """libyaml's composer with implicit typing switched off."""
+
+    _Parser = LibyamlParser
+    _EVENTS_LOADER = yaml.CBaseLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = PurePythonParser
+    _EVENTS_LOADER = yaml.BaseLoader
 
 
 class YamlProblem(Exception):
@@ -76,7 +99,7 @@ def decode(data: bytes) -> str:
 
 
 def _check_anchors(text: str) -> None:
-    for event in yaml.parse(text, Loader=yaml.CBaseLoader):
+    for event in yaml.parse(text, Loader=_EVENTS_LOADER):
         if isinstance(event, yaml.AliasEvent):
             m = event.start_mark
             raise YamlProblem(

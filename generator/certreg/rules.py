@@ -438,7 +438,9 @@ class Checks:
                     self.error(cert.path, "REG-LINK", f"{number} is followed by "
                                + ", ".join(c.number for c in after) + "; a certificate has one successor",
                                ("follows",))
-        for cert in certs.values():  # cycles
+        for cert in certs.values():  # cycles (a certificate following itself is reported above)
+            if cert.follows == cert.number:
+                continue
             seen = {cert.number}
             cur = cert
             while cur.follows in certs:

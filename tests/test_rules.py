@@ -1,0 +1,115 @@
+"""Rules that need several records or the calendar: working days, succession, one unit one certificate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from certreg.dates import CalendarUnknown, add_months, add_working_days, calendar_years
+from certreg.validate import check_registry
+from conftest import ZWL_CONTENT
+
+D = dt.date.fromisoformat
+
+
+def problems(builder, as_of="2025-06-30"):
+    c = check_registry(builder.root, D(as_of), jobs=1)
+    return [(p.level, p.rule, p.path.name, p.line, p.message) for p in c.report.problems]
+
+
+@pytest.mark.parametrize("start,n,due", [
+    ("2025-09-26", 5, "2025-10-10"),   # National Day week and the make-up Saturday 2025-10-11 not yet reached
+    ("2026-02-13", 3, "2026-02-25"),   # Spring Festival 2026
+    ("2025-09-30", 1, "2025-10-09"),   # the holiday runs to 10-08
+    ("2025-06-02", 5, "2025-06-09"),   # an ordinary week
+])
+def test_working_days_follow_the_chinese_calendar(start, n, due):
+    assert add_working_days(D(start), n) == D(due)
+
+
+def test_dates_outside_the_calendar_are_named_not_guessed():
+    first, last = calendar_years()
+    assert first <= 2025 <= last
+    with pytest.raises(CalendarUnknown, match=f"knows {first}–{last} only, not {last + 1}"):
+        add_working_days(dt.date(last, 12, 30), 5)
+
+
+def test_month_arithmetic_clamps_to_month_end():
+    assert add_months(D("2025-08-31"), 3) == D("2025-11-30")
+    assert add_months(D("2024-02-29"), 12) == D("2025-02-28")
+    assert add_months(D("2025-11-15"), -6) == D("2025-05-15")
+
+
+def test_suspension_deadline_across_national_day(builder):
+    n = builder.zcf()
+    # facts verified 2025-09-26: five working days end 2025-10-10 (the National Day week is not counted)
+    builder.decide(n, "suspend", "2025-10-10", ground="a", facts_verified="2025-09-26")
+    assert problems(builder, "2025-10-20") == []
+    builder.decide(n, "restore", "2025-10-20", rectification_verified="2025-10-17")
+    builder.decide(n, "suspend", "2025-11-04", ground="a", facts_verified="2025-10-27")
+    found = problems(builder, "2025-11-20")
+    assert [(p[1], p[2]) for p in found] == [("ZCF-12.1.1", "2025-11-04-suspend.yml")]
+    assert "by 2025-11-03" in found[0][4]
+
+
+def test_deadline_beyond_the_calendar_is_a_warning(builder):
+    first, last = calendar_years()
+    n = builder.zcf(valid_from=f"{last}-04-15", valid_until=f"{last}-12-31",
+                    reporting_period={"start": f"{last - 1}-01-01", "end": f"{last - 1}-12-31"})
+    builder.decide(n, "suspend", f"{last}-12-31", ground="c", facts_verified=f"{last}-12-30")
+    found = problems(builder, f"{last}-12-31")
+    assert [(p[0], p[1]) for p in found] == [("warning", "REG-CALENDAR")]
+    assert f"not {last + 1}" in found[0][4] and "update the chinesecalendar package" in found[0][4]
+
+
+def test_next_reporting_year_follows_the_previous(builder):
+    a = builder.zcf("CEC-ZCF-2025-0001")
+    b = builder.zcf("CEC-ZCF-2026-0001", valid_from="2026-03-16", valid_until="2026-12-31",
+                    reporting_period={"start": "2025-01-01", "end": "2025-12-31"})
+    path = builder.root / "certificates" / b / "certificate.yml"
+    path.write_text(path.read_text().replace("scheme: zero-carbon-factory",
+                                             f"scheme: zero-carbon-factory\nfollows: {a}"))
+    # the issue decision's dates must fit the later year
+    assert [p[1] for p in problems(builder, "2026-06-30") if p[0] == "error"] == []
+
+
+@pytest.mark.parametrize("follows,rule,fragment", [
+    ("CEC-ZCF-2020-0009", "REG-LINK", "not in the registry"),
+    ("CEC-ZCF-2026-0001", "REG-LINK", "cannot follow itself"),
+    ("CEC-ZWL-2024-0001", "REG-LINK", "another scheme"),
+])
+def test_bad_follows(builder, follows, rule, fragment):
+    builder.zwl("CEC-ZWL-2024-0001")
+    b = builder.zcf("CEC-ZCF-2026-0001", valid_from="2026-03-16", valid_until="2026-12-31",
+                    reporting_period={"start": "2025-01-01", "end": "2025-12-31"})
+    path = builder.root / "certificates" / b / "certificate.yml"
+    path.write_text(path.read_text().replace("scheme: zero-carbon-factory",
+                                             f"scheme: zero-carbon-factory\nfollows: {follows}"))
+    found = [p for p in problems(builder, "2026-06-30") if p[1] == rule]
+    assert len(found) == 1 and fragment in found[0][4] and found[0][3] == 3
+
+
+def test_one_unit_one_certificate_unless_the_first_ended(builder):
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-01-06")
+    found = [p for p in problems(builder, "2025-03-01") if p[0] == "error"]
+    assert [(p[1], p[2]) for p in found] == [("ZWL-4", "certificate.yml")]
+    assert "CEC-ZWL-2025-0001 and CEC-ZWL-2024-0001" in found[0][4]
+    builder.decide("CEC-ZWL-2024-0001", "cancel", "2025-01-06", ground="superseded")
+    assert [p for p in problems(builder, "2025-03-01") if p[0] == "error"] == []
+
+
+def test_another_source_is_another_unit(builder):
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-01-06", raw_material_source="工艺冷却水")
+    assert [p for p in problems(builder, "2025-03-01") if p[0] == "error"] == []
+
+
+def test_public_text_may_not_carry_contact_details(builder):
+    n = builder.zwl(specification=f"联系人 {ZWL_CONTENT['contact']['name']} 提供")
+    builder.decide(n, "cancel", "2025-03-03", ground="holder-request",
+                   reason={"zh": "注销，电话 13912345678", "en": "mail x.y@example.org"})
+    found = [(p[1], p[2], p[4][:20]) for p in problems(builder) if p[0] == "error"]
+    assert sorted((r, f) for r, f, _ in found) == [("REG-PUBLIC", "2025-03-03-cancel.yml")] * 2 + [
+        ("REG-PUBLIC", "certificate.yml")]

@@ -113,3 +113,29 @@ def test_public_text_may_not_carry_contact_details(builder):
     found = [(p[1], p[2], p[4][:20]) for p in problems(builder) if p[0] == "error"]
     assert sorted((r, f) for r, f, _ in found) == [("REG-PUBLIC", "2025-03-03-cancel.yml")] * 2 + [
         ("REG-PUBLIC", "certificate.yml")]
+
+
+def test_one_unit_one_certificate_follows_changes(builder):
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2024-12-02", changes={"product_name": "余热回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-01-06", product_name="余热回用水")
+    found = [p for p in problems(builder, "2025-03-01") if p[0] == "error"]
+    assert [(p[1], p[2]) for p in found] == [("ZWL-4", "certificate.yml")]
+    assert "both in force from 2025-01-06" in found[0][4]
+
+
+def test_renewal_matches_the_version_in_force_when_it_is_issued(builder):
+    old = builder.zwl("CEC-ZWL-2022-0001", valid_from="2022-10-10")
+    first = builder.root / "certificates" / old / "decisions" / "2022-10-10-issue.yml"
+    first.write_text(first.read_text().replace("2024-09-02", "2022-07-04").replace("2024-09-04", "2022-07-06"))
+    for day in ("2023-09-04", "2024-09-02"):
+        builder.decide(old, "surveillance", day, outcome="pass", person_days="2", quantified_value_decreased=True,
+                       target_met=True)
+    builder.decide(old, "change", "2024-12-02", changes={"product_name": "余热回用水"})
+    builder.decide(old, "cancel", "2025-09-01", ground="superseded")
+    new = builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-09-01", product_name="余热回用水")
+    path = builder.root / "certificates" / new / "certificate.yml"
+    path.write_text(path.read_text().replace("scheme: zero-waste", f"follows: {old}\nscheme: zero-waste"))
+    issue = builder.root / "certificates" / new / "decisions" / "2025-09-01-issue.yml"
+    issue.write_text(issue.read_text().replace("2024-09-02", "2025-06-02").replace("2024-09-04", "2025-06-04"))
+    assert [p for p in problems(builder, "2025-09-30") if p[0] == "error"] == []

@@ -213,6 +213,7 @@ class Checks:
                                                   "years and may not audit it", ("team", i))
 
     def on_change(self, cert: Certificate, h: History, d: Decision):
+        # rules.md models a change of either scheme on ZWL-7.3 (the only clause on changes)
         if not d.data["changes"]:
             self.error(d.path, "ZWL-7.3", "the change lists no field; give the fields that change under changes:",
                        ("changes",))
@@ -252,7 +253,7 @@ class Checks:
             return  # not a legal restore: REG-ORDER already reported it
         rv = d.data["rectification_verified"]
         if not s.start <= rv <= d.date:
-            self.error(d.path, "ZCF-12.1.3", f"rectification verified {rv}, which is not within the suspension "
+            self.error(d.path, cert.scheme.max_suspension["restore_rule"], f"rectification verified {rv}, which is not within the suspension "
                                              f"({s.start} – {d.date})", ("rectification_verified",))
         if d.date > s.limit:
             rule = cert.scheme.max_suspension["rule"]
@@ -406,8 +407,10 @@ class Checks:
                 continue
             successors[prev.number].append(cert)
             succession = cert.scheme.succession
+            before = self.histories[prev.number].version_on(cert.valid_from)
+            before_content = before.content if before else prev.content
             for dotted in succession["same"]:
-                a, b = _get(prev.content, dotted), _get(cert.content, dotted)
+                a, b = _get(before_content, dotted), _get(cert.content, dotted)
                 if a != b:
                     self.error(cert.path, succession["rule"], f"follows {prev.number} but {dotted} differs "
                                                               f"(“{b}” here, “{a}” there); a successor certifies "
@@ -452,28 +455,33 @@ class Checks:
                 seen.add(cur.number)
 
     def unit_identity(self):
-        """ZWL-4: one certificate per producer, product, site and source at a time."""
-        groups = defaultdict(list)
+        """ZWL-4: one certificate per producer, product, site and source at a time (changes included)."""
+        spans = defaultdict(list)  # identity -> [(first day, day after last, certificate)]
         for cert in self.registry.certificates.values():
             ident = cert.scheme.data.get("unit_identity")
-            if not ident:
+            h = self.histories[cert.number]
+            force = h.in_force()
+            if not ident or force is None:
                 continue
-            key = (cert.scheme.key,) + tuple(_norm(_get(cert.content, f)) for f in ident["fields"])
-            groups[key].append(cert)
-        for key, certs in groups.items():
-            if len(certs) < 2:
-                continue
-            spans = sorted((self.histories[c.number].in_force() or (dt.date.max, dt.date.max), c) for c in certs
-                           if c.number in self.histories)
-            for i, (span_a, a) in enumerate(spans):
-                for span_b, b in spans[i + 1:]:
-                    if span_b[0] < span_a[1]:
-                        rule = a.scheme.data["unit_identity"]["rule"]
-                        self.error(b.path, rule,
-                                   f"{b.number} and {a.number} certify the same producer, product, site and "
-                                   f"source and are both in force from {span_b[0]}; one site and one source make "
-                                   f"one certificate: end {a.number} first (e.g. cancel it as superseded)",
-                                   ("content",))
+            versions = h.versions
+            for i, v in enumerate(versions):
+                start = max(v.date, force[0])
+                end = min(versions[i + 1].date if i + 1 < len(versions) else dt.date.max, force[1])
+                if start < end:
+                    key = (cert.scheme.key,) + tuple(_norm(_get(v.content, f)) for f in ident["fields"])
+                    spans[key].append((start, end, cert))
+        reported = set()
+        for key, found in spans.items():
+            found.sort(key=lambda s: (s[0], s[2].number))
+            for i, (start_a, end_a, a) in enumerate(found):
+                for start_b, _end_b, b in found[i + 1:]:
+                    if a is b or start_b >= end_a or (a.number, b.number) in reported:
+                        continue
+                    reported.add((a.number, b.number))
+                    self.error(b.path, a.scheme.data["unit_identity"]["rule"],
+                               f"{b.number} and {a.number} certify the same producer, product, site and source "
+                               f"and are both in force from {start_b}; one site and one source make one "
+                               f"certificate: end {a.number} first (e.g. cancel it as superseded)", ("content",))
 
 
 def _norm(value):

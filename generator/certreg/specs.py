@@ -233,8 +233,10 @@ SCHEME_SPEC = Map({
         "max_period_months": Field(Number(integer=True, minimum=1)),
         "max_months_after_period": Field(Number(integer=True, minimum=0)),
     }), required=True, public=True),
-    "max_suspension": Field(_ruled({"months": Field(Number(integer=True, minimum=1), required=True)}),
-                            required=True, public=True),
+    "max_suspension": Field(_ruled({
+        "months": Field(Number(integer=True, minimum=1), required=True),
+        "restore_rule": Field(_rule, required=True, doc="the rule on restoring after rectification"),
+    }), required=True, public=True),
     "surveillance": Field(_ruled({
         "interval_months": Field(Number(integer=True, minimum=1), required=True),
         "nonconformity_close_months": Field(Number(integer=True, minimum=1), required=True),
@@ -365,7 +367,7 @@ def decision_spec(action: str, scheme=None) -> Map:
             "reason": reason_required,
         },
         "restore": {
-            "rectification_verified": Field(Date(), required=True, rule="ZCF-12.1.3",
+            "rectification_verified": Field(Date(), required=True,
                                             doc="day CEC verified the rectification"),
             "reason": reason_required,
         },

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from certreg.problems import Report
 from certreg.schema import INVALID, Bool, Checker, Date, Field, Map, Number, Text
 from certreg.validate import check_registry
 import yaml
@@ -36,10 +38,14 @@ def parser(request, monkeypatch):
     return request.param
 
 
-def load(text: str):
-    chk = Checker(Path("x.yml"))
-    value = SPEC.check(compose(text), chk, ())
-    return value, [(p.line, p.column, p.rule, p.message) for p in chk.problems]
+def load(text: str, tmp_path=None):
+    """Check ``text`` against SPEC; problems as (line, column, rule, message), located as the CLI prints them."""
+    path = (tmp_path or Path(tempfile.mkdtemp())) / "x.yml"
+    path.write_text(text, encoding="utf-8")
+    chk = Checker(path)
+    value = SPEC.check(read(path), chk, ())
+    report = Report(list(chk.problems)).resolve()
+    return value, [(p.line, p.column, p.rule, p.message) for p in report.problems]
 
 
 @pytest.mark.parametrize("written,kept", [
@@ -74,7 +80,8 @@ def test_true_false_and_exact_numbers():
     ("amount: 1,000\n", 1, 9, "digits, no separators or units"),
     ("amount: .inf\n", 1, 9, "digits"),
     ("code:\n  a: 1\n", 2, 3, "must be text, not a mapping"),
-    ("nested: {}\n", 1, 9, 'missing the required field "name"'),
+    ("nested: {}\n", 1, 1, 'missing the required field "name"'),
+    ("code: x\nnested:\n  other: 1\n", 2, 1, 'missing the required field "name"'),
     ("nested:\n  nmae: x\n", 2, 3, 'did you mean "name"'),
     ("code: a\ncode: b\n", 2, 1, "given twice (first on line 1)"),
     ("code: !foo x\n", 1, 7, "tag !foo is not allowed"),
@@ -116,11 +123,12 @@ def test_not_utf8_empty_and_comment_only_files(tmp_path):
     with pytest.raises(YamlProblem) as exc:
         read(gbk)
     assert exc.value.line == 2 and "not UTF-8" in exc.value.message
-    for name, data in (("empty.yml", b""), ("blank.yml", b"\n  \n"), ("comment.yml", b"# nothing\n")):
+    for name, data, says in (("empty.yml", b"", "empty"), ("blank.yml", b"\n  \n", "empty"),
+                             ("comment.yml", b"# nothing\n", "only comments")):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(YamlProblem) as exc:
             read(tmp_path / name)
-        assert "empty" in exc.value.message
+        assert says in exc.value.message
 
 
 def test_a_broken_certificate_never_raises_and_names_its_file(builder):

@@ -64,8 +64,11 @@ class Report:
         cache: dict = {}
         done = []
         for p in self.problems:
-            if p.line == 0 and p.path.suffix in (".yml", ".yaml") and p.path.is_file():
-                line, column = locate(p.path, p.key, cache)
+            if p.line == 0:
+                if p.key and p.path.is_file():
+                    line, column = locate(p.path, p.key, cache)
+                else:  # about the file as a whole (its name, its place): its first line
+                    line, column = 1, 1
                 p = Problem(p.path, p.level, p.rule, p.message, line, column, p.key)
             done.append(p)
         # The same finding can be reached twice (e.g. through two certificates); print it once.

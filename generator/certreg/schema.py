@@ -17,7 +17,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .yamlfile import is_explicit_tag
+from .yamlfile import is_explicit_tag, written_tag
 
 RULE = "REG-SCHEMA"
 
@@ -55,6 +55,18 @@ class Checker:
 
         self.problems.append(Problem(self.path, "error", rule, message, mark.line + 1, mark.column + 1, tuple(key)))
 
+    def missing(self, node, message, rule, key):
+        """A field is absent: reported at the key that owns the mapping (``content:``), not at a sibling.
+
+        That key's line is found later (``Report.resolve``); a record's top level is reported where it starts.
+        """
+        from .problems import Problem
+
+        if not key:
+            self.error(node, message, rule, key)
+        else:
+            self.problems.append(Problem(self.path, "error", rule, message, 0, 0, tuple(key)))
+
 
 def _where(key) -> str:
     return ".".join(str(k) for k in key) if key else "the record"
@@ -75,7 +87,7 @@ class Spec:
 
     def check(self, node, chk: Checker, key: tuple):
         if is_explicit_tag(node):
-            chk.error(node, f"{_where(key)}: the tag {node.tag} is not allowed; remove it "
+            chk.error(node, f"{_where(key)}: the tag {written_tag(node)} is not allowed; remove it "
                             "(records use plain YAML, no custom tags)", "REG-YAML", key)
             return INVALID
         return self.convert(node, chk, key)
@@ -313,6 +325,7 @@ class Map(Spec):
         out = {}
         ok = True
         seen = {}
+        suggested = set()  # a required field offered for a misspelt key is not also reported missing
         for knode, vnode in node.value:
             if not isinstance(knode, ScalarNode) or is_explicit_tag(knode):
                 chk.error(knode, f"{_where(key)}: a field name must be plain text", RULE, key)
@@ -330,6 +343,7 @@ class Map(Spec):
                 known = list(self.fields)
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f'did you mean "{close[0]}"?' if close else "known fields: " + ", ".join(known)
+                suggested.update(close)
                 chk.error(knode, f'unknown field "{name}" in {_where(key)}; {hint}', RULE, key + (name,))
                 ok = False
                 continue
@@ -341,9 +355,9 @@ class Map(Spec):
             else:
                 out[name] = value
         for name, f in self.fields.items():
-            if f.required and name not in out and name not in _failed(seen, out, name):
-                chk.error(node, f'{_where(key)} is missing the required field "{name}"'
-                                + (f" ({f.doc})" if f.doc else ""), f.rule, key)
+            if f.required and name not in out and name not in seen and name not in suggested:
+                chk.missing(node, f'{_where(key)} is missing the required field "{name}"'
+                            + (f" ({f.doc})" if f.doc else ""), f.rule, key)
                 ok = False
         return out if ok else INVALID
 
@@ -360,8 +374,3 @@ class Map(Spec):
         if req:
             d["required"] = req
         return d
-
-
-def _failed(seen, out, name):
-    # A required field that was present but invalid is already reported; do not also call it missing.
-    return {name} if name in seen and name not in out else ()

@@ -62,10 +62,10 @@ class USCC(Text):
 class Period(Map):
     """A reporting period: start and end dates, start not after end."""
 
-    def __init__(self):
+    def __init__(self, rule=RULE):
         super().__init__({
-            "start": Field(Date(), required=True, public=True, doc="first day"),
-            "end": Field(Date(), required=True, public=True, doc="last day"),
+            "start": Field(Date(), required=True, public=True, rule=rule, doc="first day"),
+            "end": Field(Date(), required=True, public=True, rule=rule, doc="last day"),
         }, what="a period with start and end dates")
 
     def convert(self, node, chk, key):
@@ -81,10 +81,10 @@ PHONE = r"\+?[0-9][0-9 ()-]{5,24}"
 EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 
 
-def _party(public):
+def _party(public, rule):
     return Map({
-        "name": Field(Text(max_length=120), required=True, public=public, doc="name"),
-        "address": Field(Text(max_length=200), required=True, public=public, doc="address"),
+        "name": Field(Text(max_length=120), required=True, public=public, rule=rule, doc="name"),
+        "address": Field(Text(max_length=200), required=True, public=public, rule=rule, doc="address"),
     }, what="a mapping with name and address")
 
 
@@ -115,16 +115,17 @@ def _data_collection():
     }, what="the ZWL-A1 data collection table")
 
 
+# type name -> (public, rule) -> Spec; the rule is cited when a part of the field is missing
 FIELD_TYPES = {
-    "text": lambda public: Text(max_length=200),
-    "longtext": lambda public: Text(multiline=True, max_length=1000),
-    "uscc": lambda public: USCC(),
-    "decimal": lambda public: Number(),
-    "date": lambda public: Date(),
-    "period": lambda public: Period(),
+    "text": lambda public, rule: Text(max_length=200),
+    "longtext": lambda public, rule: Text(multiline=True, max_length=1000),
+    "uscc": lambda public, rule: USCC(),
+    "decimal": lambda public, rule: Number(),
+    "date": lambda public, rule: Date(),
+    "period": lambda public, rule: Period(rule),
     "party": _party,
-    "contact": lambda public: _contact(),
-    "data-collection": lambda public: _data_collection(),
+    "contact": lambda public, rule: _contact(),
+    "data-collection": lambda public, rule: _data_collection(),
 }
 
 RULE_ID = r"(REG|ZCF|ZWL)-[A-Za-z0-9.-]+"
@@ -287,7 +288,7 @@ class Anything(Spec):
 def content_spec(fields: dict, *, partial=False) -> Map:
     """The content Map of a scheme, from its ``fields`` data (all optional when ``partial``)."""
     return Map({
-        name: Field(FIELD_TYPES[f["type"]](f["public"]), required=f["required"] and not partial,
+        name: Field(FIELD_TYPES[f["type"]](f["public"], f["rule"]), required=f["required"] and not partial,
                     public=f["public"], rule=f["rule"], doc=f["label"]["en"])
         for name, f in fields.items()
     }, what="the certificate content")

@@ -133,7 +133,7 @@ def compose(text: str):
     finally:
         parser.dispose()
     if node is None:
-        raise YamlProblem("the file is empty: a record is a YAML mapping of fields")
+        raise YamlProblem("the file holds only comments or blank lines: a record is a YAML mapping of fields")
     return node
 
 
@@ -146,6 +146,11 @@ def read(path: Path):
     if not data.strip():
         raise YamlProblem("the file is empty: a record is a YAML mapping of fields")
     return compose(decode(data))
+
+
+def written_tag(node) -> str:
+    """A node's explicit tag as it is written in YAML (``!!python/object``, not the expanded URI)."""
+    return node.tag.replace("tag:yaml.org,2002:", "!!", 1)
 
 
 def is_explicit_tag(node) -> bool:

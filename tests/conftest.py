@@ -106,8 +106,9 @@ class RegistryBuilder:
         return folder
 
     def zwl(self, number="CEC-ZWL-2024-0001", valid_from="2024-10-08", **content):
-        valid_until = (dt.date.fromisoformat(valid_from).replace(year=int(valid_from[:4]) + 3)
-                       - dt.timedelta(days=1)).isoformat()
+        from certreg.dates import anniversary
+
+        valid_until = (anniversary(dt.date.fromisoformat(valid_from), 3) - dt.timedelta(days=1)).isoformat()
         self.certificate(number, "zero-waste-low-carbon-water", valid_from, valid_until,
                          {**ZWL_CONTENT, **content})
         self.decision(number, zwl_issue(number, valid_from))

@@ -139,3 +139,33 @@ def test_renewal_matches_the_version_in_force_when_it_is_issued(builder):
     issue = builder.root / "certificates" / new / "decisions" / "2025-09-01-issue.yml"
     issue.write_text(issue.read_text().replace("2024-09-02", "2025-06-02").replace("2024-09-04", "2025-06-04"))
     assert [p for p in problems(builder, "2025-09-30") if p[0] == "error"] == []
+
+
+def test_a_three_year_term_from_29_february(builder):
+    from certreg.dates import anniversary
+
+    assert anniversary(D("2024-02-29"), 3) == D("2027-03-01")
+    assert anniversary(D("2024-02-29"), 4) == D("2028-02-29")
+    n = builder.zwl(valid_from="2024-02-29")  # the builder writes valid_until 2027-02-28
+    assert [p for p in problems(builder, "2024-06-30") if p[1] == "ZWL-7.2"] == []
+    path = builder.root / "certificates" / n / "certificate.yml"
+    path.write_text(path.read_text().replace("2027-02-28", "2027-02-27"))
+    assert [p[4] for p in problems(builder, "2024-06-30") if p[1] == "ZWL-7.2"] == [
+        "a zero-waste-low-carbon-water certificate is valid 3 years: from 2024-02-29, valid_until must be "
+        "2027-02-28, not 2027-02-27"]
+
+
+@pytest.mark.parametrize("then,errors", [
+    ([("surveillance", "2025-09-15", {"outcome": "pass"})], []),                      # closed in time
+    ([("suspend", "2025-09-23", {"ground": "surveillance-failed", "facts_verified": "2025-09-22"})], []),
+    ([("surveillance", "2025-10-01", {"outcome": "pass"})], ["ZWL-6.3"]),             # closed too late
+    ([], ["ZWL-6.3"]),                                                                # nothing recorded
+])
+def test_nonconformities_are_closed_in_two_months_or_the_certificate_is_suspended(builder, then, errors):
+    n = builder.zwl()
+    visit = {"person_days": "2", "quantified_value_decreased": True, "target_met": True}
+    builder.decide(n, "surveillance", "2025-07-21", outcome="nonconformities", nonconformities="2",
+                   **{k: v for k, v in visit.items()})
+    for action, day, fields in then:
+        builder.decide(n, action, day, **({**visit, **fields} if action == "surveillance" else fields))
+    assert [p[1] for p in problems(builder, "2025-10-31") if p[0] == "error"] == errors

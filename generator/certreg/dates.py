@@ -23,8 +23,15 @@ def add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def add_years(d: dt.date, years: int) -> dt.date:
-    return add_months(d, 12 * years)
+def anniversary(d: dt.date, years: int) -> dt.date:
+    """The same date ``years`` later; 29 February's anniversary in a common year is 1 March.
+
+    A term of N years from ``d`` ends the day before (2024-02-29 + 3 years: last day 2027-02-28).
+    """
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return dt.date(d.year + years, 3, 1)
 
 
 class CalendarUnknown(Exception):

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 
-from .dates import DAY, CalendarUnknown, add_months, add_working_days, add_years
+from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary
 from .model import Certificate, Decision, Registry
 from .problems import Report
 from .status import IN_FORCE, History, history
@@ -96,7 +96,7 @@ class Checks:
                        ("valid_until",))
             return
         if v["kind"] == "fixed-term":
-            want = add_years(cert.valid_from, v["years"]) - DAY
+            want = anniversary(cert.valid_from, v["years"]) - DAY
             if cert.valid_until != want:
                 self.error(cert.path, rule, f"a {cert.scheme.key} certificate is valid {v['years']} years: "
                                             f"from {cert.valid_from}, valid_until must be {want}, "
@@ -344,9 +344,11 @@ class Checks:
             if d.data["outcome"] != "nonconformities":
                 continue
             limit = add_months(d.date, close)
-            handled = [o for o in h.applied if o.order > d.order and o.date <= limit
-                       and (o.action in ("suspend", "revoke", "cancel")
-                            or (o.action == "surveillance" and o.data["outcome"] in ("pass", "fail")))]
+            # closed in time (a later surveillance within the limit), or not closed and so suspended
+            # (or ended) after it: both are what ZWL-6.3 asks for
+            handled = [o for o in h.applied if o.order > d.order
+                       and ((o.action == "surveillance" and o.data["outcome"] in ("pass", "fail") and o.date <= limit)
+                            or o.action in ("suspend", "revoke", "cancel"))]
             ended = end <= limit
             if not handled and not ended and limit < self.as_of:
                 self.error(d.path, sv["nonconformity_rule"],

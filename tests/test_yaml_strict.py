@@ -81,6 +81,8 @@ def test_true_false_and_exact_numbers():
     ("amount: .inf\n", 1, 9, "digits"),
     ("code:\n  a: 1\n", 2, 3, "must be text, not a mapping"),
     ("nested: {}\n", 1, 1, 'missing the required field "name"'),
+    ("nested:\n  name:\n", 1, 1, 'missing the required field "name"'),
+    ("nested:\n  name: ~\n", 1, 1, 'missing the required field "name"'),
     ("code: x\nnested:\n  other: 1\n", 2, 1, 'missing the required field "name"'),
     ("nested:\n  nmae: x\n", 2, 3, 'did you mean "name"'),
     ("code: a\ncode: b\n", 2, 1, "given twice (first on line 1)"),
@@ -140,3 +142,22 @@ def test_a_broken_certificate_never_raises_and_names_its_file(builder):
         errs = [p for p in c.report.problems if p.level == "error"]
         assert errs and all(p.path == cert for p in errs), errs
         assert n in c.registry.broken
+
+
+def test_odd_folder_shapes_are_layout_errors_not_tracebacks(builder):
+    n = builder.zwl()
+    folder = builder.root / "certificates" / n
+    (folder / "decisions" / "2025-01-06-change.yml").mkdir()        # a folder where a file belongs
+    (folder / "notes.txt").write_text("x")                           # a stray file
+    (builder.root / "certificates" / "README.txt").write_text("x")   # a file among the folders
+    c = check_registry(builder.root, dt.date(2025, 6, 30), jobs=1)
+    found = sorted((p.path.name, p.rule, p.line) for p in c.report.problems)
+    assert found == [("2025-01-06-change.yml", "REG-YAML", 1), ("README.txt", "REG-LAYOUT", 1),
+                     ("notes.txt", "REG-LAYOUT", 1)]
+    other = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    import shutil
+
+    shutil.rmtree(builder.root / "certificates" / other / "decisions")
+    (builder.root / "certificates" / other / "decisions").write_text("not a folder")
+    c = check_registry(builder.root, dt.date(2025, 6, 30), jobs=1)
+    assert ("decisions", "REG-LAYOUT") in {(p.path.name, p.rule) for p in c.report.problems}

@@ -112,7 +112,11 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
     cert_path = folder / "certificate.yml"
     scheme = None
     cert = None
-    if not cert_path.is_file():
+    entries = set(os.listdir(folder))
+    for name in sorted(entries - {"certificate.yml", "decisions"}):
+        problems.append(Problem(folder / name, "error", LAYOUT, "a certificate folder holds certificate.yml and "
+                                                                "decisions/ only; move or rename this"))
+    if "certificate.yml" not in entries:
         problems.append(Problem(folder, "error", LAYOUT, "the folder has no certificate.yml"))
     else:
         node = _read_node(cert_path, problems)
@@ -133,9 +137,17 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
     decisions: list[Decision] = []
     ok = True
     dfolder = folder / "decisions"
-    for path in sorted(dfolder.iterdir()) if dfolder.is_dir() else ():
-        m = DECISION_NAME.match(path.name)
-        if not m or not path.is_file() or m.group(2) not in ACTIONS:
+    names: list = []
+    if "decisions" in entries:
+        try:
+            names = sorted(os.listdir(dfolder))  # a folder where a file belongs is reported when it is read
+        except NotADirectoryError:
+            problems.append(Problem(dfolder, "error", LAYOUT, "decisions must be a folder of decision files"))
+            ok = False
+    for name in names:
+        path = dfolder / name
+        m = DECISION_NAME.match(name)
+        if not m or m.group(2) not in ACTIONS:
             problems.append(Problem(path, "error", LAYOUT,
                                     "a decision file is named DATE-ACTION.yml (e.g. 2025-03-01-suspend.yml, "
                                     "or 2025-03-01-suspend-2.yml for a second one that day), ACTION one of "
@@ -163,42 +175,61 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
         d = Decision(path, data["action"], data["date"], data)
         d.order = _decision_order(d, int(m.group(3) or 1))
         decisions.append(d)
-    for extra in sorted(folder.iterdir()) if folder.is_dir() else ():
-        if extra.name not in ("certificate.yml", "decisions"):
-            problems.append(Problem(extra, "error", LAYOUT, "a certificate folder holds certificate.yml and "
-                                                            "decisions/ only; move or rename this"))
     decisions.sort(key=lambda d: d.order)
     return (cert if cert is not INVALID else None), (decisions if ok else None), problems
 
 
-_WORKER_SCHEMES: dict = {}
+def _certificate(folder: Path, schemes: dict) -> tuple[Certificate | None, list]:
+    """One certificate folder as a typed Certificate (None if a record failed), and its problems."""
+    cert, decisions, problems = load_certificate(folder, schemes)
+    if cert is None or decisions is None:
+        return None, problems
+    return Certificate(number=cert["number"], scheme=schemes[cert["scheme"]], path=folder / "certificate.yml",
+                       follows=cert.get("follows"), valid_from=cert["valid_from"],
+                       valid_until=cert["valid_until"], content=cert["content"], decisions=decisions), problems
+
+
+# What a forked worker needs; set by the parent just before it forks (fork copies them, nothing is pickled).
+_WORKER: dict = {}
 
 
 def _load_chunk(folders):
-    return [(f, *load_certificate(f, _WORKER_SCHEMES)) for f in folders]
+    schemes, after = _WORKER["schemes"], _WORKER["after"]
+    rows = []
+    for folder in folders:
+        cert, problems = _certificate(folder, schemes)
+        rows.append((folder, cert, problems, after(cert) if after and cert else None))
+    return rows
 
 
-def _load_all(folders: list[Path], schemes: dict, jobs: int | None):
+def _load_all(folders: list[Path], schemes: dict, after, jobs: int | None):
     jobs = jobs or os.cpu_count() or 1
+    _WORKER.update(schemes=schemes, after=after)
     if jobs == 1 or len(folders) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return [(f, *load_certificate(f, schemes)) for f in folders]
-    global _WORKER_SCHEMES
-    _WORKER_SCHEMES = schemes
-    size = max(50, len(folders) // (jobs * 4))
+        return _load_chunk(folders)
+    # small chunks keep both workers busy to the end; results arrive (and are unpickled) as they are done
+    size = max(50, min(250, len(folders) // (jobs * 8)))
     chunks = [folders[i:i + size] for i in range(0, len(folders), size)]
+    rows = []
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return [row for rows in pool.map(_load_chunk, chunks) for row in rows]
+        for done in pool.imap(_load_chunk, chunks):
+            rows.extend(done)
+    return rows
 
 
-def load_registry(root: Path, *, jobs: int | None = None) -> tuple[Registry, list]:
-    """Load the registry at ``root``: the records, and every layout, YAML and schema problem."""
+def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[Registry, list, dict]:
+    """Load the registry at ``root``: the records, every layout, YAML and schema problem, and ``after``'s results.
+
+    ``after(certificate)``, if given, runs on each loaded certificate where it was loaded (in a worker
+    process for a large registry); the third value maps certificate numbers to what it returned.
+    """
     root = Path(root)
     problems: list = []
     settings = {}
     settings_path = root / SETTINGS_FILE
     if not root.is_dir():
         problems.append(Problem(root, "error", LAYOUT, "no registry folder here; give one with --registry"))
-        return Registry(root, settings, {}, {}), problems
+        return Registry(root, settings, {}, {}), problems, {}
     if settings_path.is_file():
         value = _read_checked(settings_path, REGISTRY_SPEC, problems)
         settings = value if value is not INVALID else {}
@@ -210,11 +241,12 @@ def load_registry(root: Path, *, jobs: int | None = None) -> tuple[Registry, lis
                                     "unexpected here: the registry holds " + ", ".join(sorted(TOP_LEVEL))))
     schemes = load_schemes(root, problems)
     _SPECS.clear()  # schemes of this registry, not of one loaded before
+    Scheme.loaded = schemes  # certificates coming back from worker processes refer to these
     registry = Registry(root, settings, schemes, {})
     cert_root = root / "certificates"
     if not cert_root.is_dir():
         problems.append(Problem(root, "error", LAYOUT, "the registry has no certificates/ folder"))
-        return registry, problems
+        return registry, problems, {}
     folders = []
     for entry in sorted(cert_root.iterdir()):
         if entry.is_dir():
@@ -222,13 +254,12 @@ def load_registry(root: Path, *, jobs: int | None = None) -> tuple[Registry, lis
         elif not entry.name.startswith("."):
             problems.append(Problem(entry, "error", LAYOUT, "certificates/ holds one folder per certificate "
                                                             "number; move this file into one"))
-    for folder, cert, decisions, found in _load_all(folders, schemes, jobs):
+    results = {}
+    for folder, cert, found, result in _load_all(folders, schemes, after, jobs):
         problems.extend(found)
-        if cert is None or decisions is None:
+        if cert is None:
             registry.broken.add(folder.name)
             continue
-        registry.certificates[cert["number"]] = Certificate(
-            number=cert["number"], scheme=schemes[cert["scheme"]], path=folder / "certificate.yml",
-            follows=cert.get("follows"), valid_from=cert["valid_from"], valid_until=cert["valid_until"],
-            content=cert["content"], decisions=decisions)
-    return registry, problems
+        registry.certificates[cert.number] = cert
+        results[cert.number] = result
+    return registry, problems, results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 from .schema import Map
@@ -26,6 +27,13 @@ class Scheme:
         self.content = content_spec(self.data["fields"])
         self.number_re = re.compile(self.data["number"]["pattern"])
 
+    # The schemes of the registry being loaded. A Certificate sent back by a worker process refers to
+    # its scheme by key, so that the scheme (and its compiled specs) is neither pickled nor duplicated.
+    loaded: ClassVar[dict] = {}
+
+    def __reduce__(self):
+        return (_loaded_scheme, (self.key,))
+
     def __getattr__(self, name):
         # scheme parameters read as attributes: scheme.validity, scheme.grounds, ...
         try:
@@ -43,6 +51,10 @@ class Scheme:
 
     def public_fields(self) -> list[str]:
         return [n for n, f in self.data["fields"].items() if f["public"]]
+
+
+def _loaded_scheme(key: str) -> Scheme:
+    return Scheme.loaded[key]
 
 
 @dataclass

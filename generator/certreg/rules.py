@@ -50,15 +50,11 @@ class Checks:
 
     # --- entry point ---------------------------------------------------------------------------
 
-    def run(self) -> dict[str, History]:
-        for cert in self.registry.certificates.values():
-            h = history(cert)
-            self.histories[cert.number] = h
-            self.report.extend(h.problems)
-            self.certificate(cert, h)
+    def across(self, histories: dict[str, History]):
+        """The rules between certificates: succession (follows:) and one unit, one certificate (ZWL-4)."""
+        self.histories = histories
         self.links()
         self.unit_identity()
-        return self.histories
 
     def certificate(self, cert: Certificate, h: History):
         scheme = cert.scheme
@@ -501,6 +497,15 @@ def _texts(value):
             yield from _texts(v)
 
 
-def check(registry: Registry, as_of: dt.date, report: Report) -> dict[str, History]:
-    """Run every rule on ``registry`` as of ``as_of``; return each certificate's History."""
-    return Checks(registry, as_of, report).run()
+def check_certificate(cert: Certificate, as_of: dt.date) -> tuple[History, list]:
+    """The rules of one certificate on its own: its History and the problems found."""
+    report = Report()
+    h = history(cert)
+    report.extend(h.problems)
+    Checks(None, as_of, report).certificate(cert, h)
+    return h, report.problems
+
+
+def check_across(registry: Registry, histories: dict[str, History], as_of: dt.date, report: Report):
+    """The rules between certificates, once each certificate's History is known."""
+    Checks(registry, as_of, report).across(histories)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -36,7 +37,10 @@ INVALID = _Invalid()
 
 _NULL_WORDS = {"", "~", "null", "Null", "NULL"}
 # Characters that cannot be seen on a certificate (tabs and line breaks are handled separately).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_INVISIBLE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff"
+_CONTROL = re.compile(f"[{_INVISIBLE}]")
+# One line, nothing invisible, no space at either end: the common case, checked in one match.
+_CLEAN_LINE = re.compile(f"[^\\s{_INVISIBLE}](?:[^\\n\\r{_INVISIBLE}]*[^\\s{_INVISIBLE}])?")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -86,7 +90,7 @@ class Spec:
     description = ""
 
     def check(self, node, chk: Checker, key: tuple):
-        if is_explicit_tag(node):
+        if type(node.tag) is str and is_explicit_tag(node):
             chk.error(node, f"{_where(key)}: the tag {written_tag(node)} is not allowed; remove it "
                             "(records use plain YAML, no custom tags)", "REG-YAML", key)
             return INVALID
@@ -97,9 +101,6 @@ class Spec:
 
     def json(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def is_null(self, node) -> bool:
-        return isinstance(node, ScalarNode) and node.style in ("", None) and node.value in _NULL_WORDS
 
 
 class _Scalar(Spec):
@@ -129,6 +130,9 @@ class Text(_Scalar):
         self._re = re.compile(self.pattern) if self.pattern else None
 
     def scalar(self, text, node, chk, key):
+        if _CLEAN_LINE.fullmatch(text) and len(text) <= self.max_length and (
+                self._re is None or self._re.fullmatch(text)):
+            return text  # the common case; anything else goes through the checks below for its message
         if node.style in ("|", ">"):
             text = text.rstrip("\n")  # block scalars end with a line break
         if not self.multiline and "\n" in text:
@@ -314,6 +318,11 @@ class Map(Spec):
     fields: dict = field(default_factory=dict)
     what: str = "a mapping of fields"
 
+    @functools.cached_property
+    def _required(self) -> tuple:
+        # computed on first use: specs are complete by then (fields added later are never required)
+        return tuple(n for n, f in self.fields.items() if f.required)
+
     def convert(self, node, chk, key):
         if not isinstance(node, MappingNode):
             if not key:
@@ -326,36 +335,45 @@ class Map(Spec):
         ok = True
         seen = {}
         suggested = set()  # a required field offered for a misspelt key is not also reported missing
+        empty = set()
+        fields = self.fields
         for knode, vnode in node.value:
-            if not isinstance(knode, ScalarNode) or is_explicit_tag(knode):
+            name = knode.value
+            if type(knode) is not ScalarNode or type(knode.tag) is str:
                 chk.error(knode, f"{_where(key)}: a field name must be plain text", RULE, key)
                 ok = False
                 continue
-            name = knode.value
             if name in seen:
-                chk.error(knode, f'{_where(key + (name,))} is given twice (first on line {seen[name]}); '
-                                 "keep one", "REG-YAML", key + (name,))
+                chk.error(knode, f'{_where(key + (name,))} is given twice (first on line '
+                                 f'{seen[name].start_mark.line + 1}); keep one', "REG-YAML", key + (name,))
                 ok = False
                 continue
-            seen[name] = knode.start_mark.line + 1
-            f = self.fields.get(name)
+            seen[name] = knode
+            f = fields.get(name)
             if f is None:
-                known = list(self.fields)
+                known = list(fields)
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f'did you mean "{close[0]}"?' if close else "known fields: " + ", ".join(known)
                 suggested.update(close)
                 chk.error(knode, f'unknown field "{name}" in {_where(key)}; {hint}', RULE, key + (name,))
                 ok = False
                 continue
-            if f.spec.is_null(vnode):
-                continue  # an empty value counts as absent
-            value = f.spec.check(vnode, chk, key + (name,))
+            # an empty value (nothing, ~ or null, unquoted) counts as absent
+            if type(vnode) is ScalarNode and not vnode.style and vnode.value in _NULL_WORDS:
+                empty.add(name)
+                continue
+            spec = f.spec
+            if vnode.tag is ScalarNode and isinstance(spec, _Scalar):  # untagged scalar: straight to its type
+                value = spec.scalar(vnode.value, vnode, chk, key + (name,))
+            else:
+                value = spec.check(vnode, chk, key + (name,))
             if value is INVALID:
                 ok = False
             else:
                 out[name] = value
-        for name, f in self.fields.items():
-            if f.required and name not in out and name not in seen and name not in suggested:
+        for name in self._required:
+            if name not in out and (name not in seen or name in empty) and name not in suggested:
+                f = fields[name]
                 chk.missing(node, f'{_where(key)} is missing the required field "{name}"'
                             + (f" ({f.doc})" if f.doc else ""), f.rule, key)
                 ok = False

@@ -115,7 +115,7 @@ def _check_anchors(text: str) -> None:
 
 def compose(text: str):
     """The root node of one YAML document, or YamlProblem. Empty documents are a problem."""
-    if _ANCHOR_HINT.search(text):
+    if ("&" in text or "*" in text) and _ANCHOR_HINT.search(text):
         try:
             _check_anchors(text)
         except yaml.MarkedYAMLError:
@@ -140,7 +140,8 @@ def compose(text: str):
 def read(path: Path):
     """Compose the file at ``path``; YamlProblem for unreadable, non-UTF-8, empty or invalid files."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         raise YamlProblem(f"cannot read the file: {exc.strerror}") from None
     if not data.strip():

@@ -1294,6 +1294,16 @@ def profile(out: Path, top: int = 30) -> None:
         print(text[text.index("   ncalls"):] if "   ncalls" in text else text)
 
 
+def calibrate() -> float:
+    """Seconds for a fixed CPU-bound loop: the machines here are shared and their speed varies by half,
+    so each timing is printed beside the speed of the machine at that moment."""
+    start = time.perf_counter()
+    x = 0
+    for i in range(10_000_000):
+        x += i
+    return time.perf_counter() - start
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--certificates", "-n", type=int, default=10000, help="certificates to generate (default 10000)")
@@ -1323,6 +1333,7 @@ def main(argv=None) -> int:
     times = []
     failed = False
     for i in range(max(1, args.repeat)):
+        print(f"machine speed now: {calibrate():.2f} s for a fixed pure-Python loop (lower is faster)")
         wall, proc = run_validate(out)
         times.append(wall)
         m = _SUMMARY.search(proc.stderr)

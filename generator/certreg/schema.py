@@ -41,7 +41,7 @@ _INVISIBLE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff"
 _CONTROL = re.compile(f"[{_INVISIBLE}]")
 # One line, nothing invisible, no space at either end: the common case, checked in one match.
 _CLEAN_LINE = re.compile(f"[^\\s{_INVISIBLE}](?:[^\\n\\r{_INVISIBLE}]*[^\\s{_INVISIBLE}])?")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _INT = re.compile(r"^[+-]?\d+$")
 
@@ -170,13 +170,11 @@ class Date(_Scalar):
     what = "a date (YYYY-MM-DD)"
 
     def scalar(self, text, node, chk, key):
-        m = _DATE.match(text)
-        if not m:
+        if not _DATE.fullmatch(text):
             chk.error(node, f'{_where(key)} must be a date written YYYY-MM-DD, not "{text}"', RULE, key)
             return INVALID
-        y, mo, d = (int(g) for g in m.groups())
         try:
-            return dt.date(y, mo, d)
+            return dt.date.fromisoformat(text)  # the pattern above admits only YYYY-MM-DD
         except ValueError as exc:
             chk.error(node, f"{_where(key)}: {text} is not a date ({exc}); correct the day or month", RULE, key)
             return INVALID

@@ -11,6 +11,7 @@ on its own lines.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -137,11 +138,22 @@ def compose(text: str):
     return node
 
 
+def _read_bytes(path) -> bytes:
+    # os.open/os.read: half the cost of open().read() for a small file, and there are tens of thousands
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read(path: Path):
     """Compose the file at ``path``; YamlProblem for unreadable, non-UTF-8, empty or invalid files."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = _read_bytes(path)
     except OSError as exc:
         raise YamlProblem(f"cannot read the file: {exc.strerror}") from None
     if not data.strip():

@@ -67,8 +67,9 @@ def test_validate_github_annotations(broken):
 
 
 def test_github_annotation_escapes_newlines_and_percent():
-    from certreg.problems import Problem, format_github
     from pathlib import Path
+
+    from certreg.problems import Problem, format_github
 
     out = format_github([Problem(Path("a,b:c.yml"), "warning", "REG-X", "50% done\nnext", 3, 4)])
     assert out == "::warning file=a%2Cb%3Ac.yml,line=3,col=4,title=REG-X::REG-X 50%25 done%0Anext"

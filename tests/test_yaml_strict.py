@@ -8,13 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from certreg.problems import Report
-from certreg.schema import INVALID, Bool, Checker, Date, Field, Map, Number, Text
-from certreg.validate import check_registry
 import yaml
 
 from certreg import yamlfile
+from certreg.problems import Report
+from certreg.schema import INVALID, Bool, Checker, Date, Field, Map, Number, Text
+from certreg.validate import check_registry
 from certreg.yamlfile import YamlProblem, compose, read
 
 SPEC = Map({

@@ -58,8 +58,8 @@ def validate(registry, as_of, fmt):
 
     Every problem is listed, one per line. Exit code 0: no error; 1: errors; 2: usage error.
     """
-    from .validate import check_registry
     from .schemasync import stale_schemas
+    from .validate import check_registry
 
     checked = check_registry(registry, as_of)
     report = checked.report
@@ -110,8 +110,8 @@ def status(number, registry, as_of, fmt):
 @click.option("--check", is_flag=True, help="Only check that the published schemas are up to date.")
 def schemas(registry, check):
     """Write the JSON Schemas of the record types into REGISTRY/schemas/ (for editors)."""
-    from .schemasync import stale_schemas, write_schemas
     from .load import load_schemes
+    from .schemasync import stale_schemas, write_schemas
 
     problems: list = []
     schemes = load_schemes(registry, problems)

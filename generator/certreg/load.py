@@ -64,7 +64,7 @@ def _top_text(node, name: str) -> str | None:
 
 def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
     folder = root / "schemes"
-    schemes = {}
+    schemes: dict[str, Scheme] = {}
     if not folder.is_dir():
         problems.append(Problem(root, "error", LAYOUT, "the registry has no schemes/ folder"))
         return schemes
@@ -129,7 +129,7 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
                                     f'unknown scheme "{scheme_key}"; the schemes are: {", ".join(sorted(schemes))}',
                                     key=("scheme",)))
             cert = INVALID
-        if cert is not INVALID and cert["number"] != folder.name:
+        if isinstance(cert, dict) and cert["number"] != folder.name:
             problems.append(Problem(cert_path, "error", LAYOUT,
                                     f'the number {cert["number"]} differs from the folder name {folder.name}; '
                                     "the folder is named by the number", key=("number",)))
@@ -225,7 +225,7 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[R
     """
     root = Path(root)
     problems: list = []
-    settings = {}
+    settings: dict = {}
     settings_path = root / SETTINGS_FILE
     if not root.is_dir():
         problems.append(Problem(root, "error", LAYOUT, "no registry folder here; give one with --registry"))

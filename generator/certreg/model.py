@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 from .schema import Map
 from .specs import content_spec
@@ -20,8 +20,8 @@ class Scheme:
     code: str
     path: Path
     data: dict
-    content: Map = None
-    number_re: re.Pattern = None
+    content: Map = field(init=False)
+    number_re: re.Pattern = field(init=False)
 
     def __post_init__(self):
         self.content = content_spec(self.data["fields"])

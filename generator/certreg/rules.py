@@ -15,7 +15,7 @@ from collections import defaultdict
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary
 from .model import Certificate, Decision, Registry
 from .problems import Report
-from .status import IN_FORCE, History, history
+from .status import History, history
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}|\+86[ -]?[0-9]{6,})"
@@ -34,7 +34,7 @@ def _get(mapping, dotted: str):
 class Checks:
     """The rules of one registry, judged on one as-of date."""
 
-    def __init__(self, registry: Registry, as_of: dt.date, report: Report):
+    def __init__(self, registry: Registry | None, as_of: dt.date, report: Report):
         self.registry = registry
         self.as_of = as_of
         self.report = report
@@ -249,8 +249,9 @@ class Checks:
             return  # not a legal restore: REG-ORDER already reported it
         rv = d.data["rectification_verified"]
         if not s.start <= rv <= d.date:
-            self.error(d.path, cert.scheme.max_suspension["restore_rule"], f"rectification verified {rv}, which is not within the suspension "
-                                             f"({s.start} – {d.date})", ("rectification_verified",))
+            self.error(d.path, cert.scheme.max_suspension["restore_rule"],
+                       f"rectification verified {rv}, which is not within the suspension ({s.start} – {d.date})",
+                       ("rectification_verified",))
         if d.date > s.limit:
             rule = cert.scheme.max_suspension["rule"]
             self.error(d.path, rule, f"restored {d.date}, after the suspension's limit ({s.limit}, "
@@ -336,7 +337,7 @@ class Checks:
                                             "record it", previous_key)
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
         close = sv["nonconformity_close_months"]
-        for i, d in enumerate(visits):
+        for d in visits:
             if d.data["outcome"] != "nonconformities":
                 continue
             limit = add_months(d.date, close)
@@ -357,12 +358,12 @@ class Checks:
     def public_text(self, cert: Certificate):
         """REG-PUBLIC: no contact details or private values in text that will be published."""
         fields = cert.scheme.fields
-        private_values = set()
+        private_values: set[str] = set()
         for name, f in fields.items():
             # contact details and private text; the ZWL-A1 data table holds measurements, not secrets in words
             if not f["public"] and f["type"] in ("contact", "text", "longtext") and name in cert.content:
                 private_values.update(v for v in _texts(cert.content[name]) if len(v) >= 3)
-        places = []
+        places: list[tuple] = []
         for name, f in fields.items():
             if f["public"] and f["type"] != "uscc" and name in cert.content:
                 places.extend((cert.path, ("content", name), t) for t in _texts(cert.content[name]))
@@ -472,9 +473,9 @@ class Checks:
                     key = (cert.scheme.key,) + tuple(_norm(_get(v.content, f)) for f in ident["fields"])
                     spans[key].append((start, end, cert))
         reported = set()
-        for key, found in spans.items():
+        for found in spans.values():
             found.sort(key=lambda s: (s[0], s[2].number))
-            for i, (start_a, end_a, a) in enumerate(found):
+            for i, (_start_a, end_a, a) in enumerate(found):
                 for start_b, _end_b, b in found[i + 1:]:
                     if a is b or start_b >= end_a or (a.number, b.number) in reported:
                         continue

@@ -273,7 +273,7 @@ class Forbidden(Spec):
 class List(Spec):
     """A list of items of one type."""
 
-    item: Spec = None
+    item: Spec = field(default_factory=lambda: Text())
     min_items: int = 0
 
     def convert(self, node, chk, key):

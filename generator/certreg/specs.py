@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from decimal import Decimal
 
 from .schema import INVALID, Bool, Choice, Date, Field, Forbidden, List, Map, Number, Spec, Text
 
@@ -36,7 +37,7 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 def uscc_check_char(first17: str) -> str:
     """The check character of a unified social credit code (GB 32100-2015)."""
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
@@ -143,7 +144,7 @@ REGISTRY_SPEC = Map({
 # --- scheme definitions (registry/schemes/*.yml) -------------------------------------------
 
 _label = _bilingual()
-_ground = Map({
+_ground_text = Map({
     "zh": Field(Text(), required=True, public=True),
     "en": Field(Text(), required=True, public=True),
     "after_suspension_limit": Field(Bool(), doc="only when a suspension has outlived its limit"),
@@ -201,8 +202,8 @@ _deadline = Map({
     "action": Field(Choice(choices=ACTIONS), required=True),
     "from": Field(Text(pattern=r"[a-z_.]+"), required=True, doc="field of the decision where the period starts"),
     "to": Field(Text(pattern=r"[a-z_.]+"), required=True, doc="field of the decision that must meet the deadline"),
-    "working_days": Field(Number(integer=True, minimum=1), doc="Chinese working days (工作日)"),
-    "days": Field(Number(integer=True, minimum=1), doc="calendar days"),
+    "working_days": Field(Number(integer=True, minimum=Decimal(1)), doc="Chinese working days (工作日)"),
+    "days": Field(Number(integer=True, minimum=Decimal(1)), doc="calendar days"),
     "excluding": Field(Text(pattern=r"[a-z_.]+"), doc="field of the decision giving days not counted"),
     "level": Field(Choice(choices=("error", "warning")), doc="warning where the rules say 'normally'"),
     "what": Field(Text(), required=True, doc="what must happen in time, for messages"),
@@ -229,18 +230,18 @@ SCHEME_SPEC = Map({
     "actions": Field(List(Choice(choices=ACTIONS), min_items=1), required=True, public=True),
     "validity": Field(_ruled({
         "kind": Field(Choice(choices=("fixed-term", "reporting-period")), required=True),
-        "years": Field(Number(integer=True, minimum=1)),
-        "renewal_window_months": Field(Number(integer=True, minimum=1)),
-        "max_period_months": Field(Number(integer=True, minimum=1)),
-        "max_months_after_period": Field(Number(integer=True, minimum=0)),
+        "years": Field(Number(integer=True, minimum=Decimal(1))),
+        "renewal_window_months": Field(Number(integer=True, minimum=Decimal(1))),
+        "max_period_months": Field(Number(integer=True, minimum=Decimal(1))),
+        "max_months_after_period": Field(Number(integer=True, minimum=Decimal(0))),
     }), required=True, public=True),
     "max_suspension": Field(_ruled({
-        "months": Field(Number(integer=True, minimum=1), required=True),
+        "months": Field(Number(integer=True, minimum=Decimal(1)), required=True),
         "restore_rule": Field(_rule, required=True, doc="the rule on restoring after rectification"),
     }), required=True, public=True),
     "surveillance": Field(_ruled({
-        "interval_months": Field(Number(integer=True, minimum=1), required=True),
-        "nonconformity_close_months": Field(Number(integer=True, minimum=1), required=True),
+        "interval_months": Field(Number(integer=True, minimum=Decimal(1)), required=True),
+        "nonconformity_close_months": Field(Number(integer=True, minimum=Decimal(1)), required=True),
         "nonconformity_rule": Field(_rule, required=True),
     }), public=True),
     "min_person_days": Field(_ruled({"value": Field(Number(), required=True)}), required=True),
@@ -250,7 +251,7 @@ SCHEME_SPEC = Map({
     }), required=True),
     "prerequisites": Field(_ruled({"items": Field(Names(_label), required=True)})),
     "deadlines": Field(List(_deadline), required=True),
-    "grounds": Field(Names(_ruled({"choices": Field(Names(_ground), required=True)})), required=True,
+    "grounds": Field(Names(_ruled({"choices": Field(Names(_ground_text), required=True)})), required=True,
                      public=True),
     "fields": Field(Names(_field_def), required=True, public=True),
     "unit_identity": Field(_ruled({"fields": Field(List(Text()), required=True)})),
@@ -385,7 +386,7 @@ def decision_spec(action: str, scheme=None) -> Map:
         "surveillance": {
             "outcome": Field(Choice(choices=SURVEILLANCE_OUTCOMES), required=True, public=True),
             "person_days": Field(Number(), required=True),
-            "nonconformities": Field(Number(integer=True, minimum=0), doc="number of nonconformities found"),
+            "nonconformities": Field(Number(integer=True, minimum=Decimal(0)), doc="number of nonconformities found"),
             "quantified_value_decreased": Field(Bool(), required=True, rule="ZWL-6.2"),
             "target_met": Field(Bool(), required=True, rule="ZWL-6.2"),
             "unannounced": Field(Bool(), rule="ZWL-6.1"),

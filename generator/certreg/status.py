@@ -197,8 +197,8 @@ def history(cert: Certificate) -> History:
                 open_suspension = Suspension(d.date, add_months(d.date, max_months), d)
                 h.suspensions.append(open_suspension)
         h.applied.append(d)
-        version = len(h.versions)
-        h.events.append(Event(d.date, a, status, version, d))
+        assert status is not None  # every path above that leaves it None has continued
+        h.events.append(Event(d.date, a, status, len(h.versions), d))
     if status in IN_FORCE:
         expiry = cert.valid_until + DAY
         end_suspension(expiry, "expire")
@@ -213,6 +213,7 @@ def summary(h: History, day: dt.date) -> dict | None:
     if status is None:
         return None
     version = h.version_on(day)
+    assert version is not None  # issued on or before ``day``, so version 1 exists
     out = {
         "number": h.cert.number,
         "scheme": h.cert.scheme.key,

@@ -30,7 +30,7 @@ def status_text(rows: list[dict], detail: bool) -> str:
         head = ("number", "scheme", "status", "version", "valid_from", "valid_until")
         table = [head] + [tuple(str(r[k]) for k in head) for r in rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table)
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table)
     r = rows[0]
     lines = [
         f"{r['number']}  ({r['scheme']})",

@@ -62,8 +62,8 @@ try:  # libyaml's C parser, for speed
     class LibyamlParser(_NoTypes, CParser):
         """libyaml's composer with implicit typing switched off."""
 
-    _Parser = LibyamlParser
-    _EVENTS_LOADER = yaml.CBaseLoader
+    _Parser: type = LibyamlParser
+    _EVENTS_LOADER: type = yaml.CBaseLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _Parser = PurePythonParser
     _EVENTS_LOADER = yaml.BaseLoader
@@ -101,17 +101,14 @@ def decode(data: bytes) -> str:
 
 def _check_anchors(text: str) -> None:
     for event in yaml.parse(text, Loader=_EVENTS_LOADER):
-        if isinstance(event, yaml.AliasEvent):
-            m = event.start_mark
-            raise YamlProblem(
-                f"alias *{event.anchor} is not allowed: write the value out in full",
-                m.line + 1, m.column + 1)
         anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            m = event.start_mark
-            raise YamlProblem(
-                f"anchor &{anchor} is not allowed: records may not share values through anchors",
-                m.line + 1, m.column + 1)
+        if anchor is None:
+            continue
+        line, column = (event.start_mark.line + 1, event.start_mark.column + 1) if event.start_mark else (1, 1)
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlProblem(f"alias *{anchor} is not allowed: write the value out in full", line, column)
+        raise YamlProblem(f"anchor &{anchor} is not allowed: records may not share values through anchors",
+                          line, column)
 
 
 def compose(text: str):

@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, ScalarNode
 from .model import Certificate, Decision, Registry, Scheme
 from .problems import Problem
 from .schema import INVALID, Checker
-from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, Anything, certificate_spec, decision_spec
+from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, Anything, certificate_spec, decision_spec, scheme_consistency
 from .yamlfile import YamlProblem, read
 
 LAYOUT = "REG-LAYOUT"
@@ -25,7 +25,8 @@ SETTINGS_FILE = "registry.yml"
 TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates", "marks"}
 DECISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z]+)(?:-(\d+))?\.yml$")
 # Decisions of one day take effect in this order (an issue before a change, a suspension before a revocation).
-ACTION_RANK = {a: i for i, a in enumerate(("issue", "change", "surveillance", "suspend", "restore", "revoke",
+# (a restoration before a new suspension: a suspension cannot end the day it begins)
+ACTION_RANK = {a: i for i, a in enumerate(("issue", "change", "surveillance", "restore", "suspend", "revoke",
                                            "cancel"))}
 PARALLEL_FROM = 400  # certificate folders; below this, starting processes costs more than it saves
 
@@ -76,6 +77,11 @@ def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
         data = _read_checked(path, SCHEME_SPEC, problems)
         if data is INVALID:
             continue
+        inconsistent = scheme_consistency(data)
+        for message, key in inconsistent:
+            problems.append(Problem(path, "error", "REG-SCHEMA", message, key=key))
+        if inconsistent:
+            continue
         if data["key"] != path.stem:
             problems.append(Problem(path, "error", LAYOUT, f'the scheme key "{data["key"]}" differs from the '
                                                            f'file name; rename the file {data["key"]}.yml',
@@ -103,7 +109,7 @@ def _decision_spec(action, scheme):
 
 
 def _decision_order(d: Decision, seq: int) -> tuple:
-    return (d.date, ACTION_RANK.get(d.action, 99), seq, d.path.name)
+    return (d.date, ACTION_RANK[d.action], seq, d.path.name)
 
 
 def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Decision] | None, list]:

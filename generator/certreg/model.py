@@ -57,6 +57,16 @@ def _loaded_scheme(key: str) -> Scheme:
     return Scheme.loaded[key]
 
 
+def dig(mapping, dotted: str):
+    """The value at a dotted path (``application.received``) in nested mappings, or None."""
+    value = mapping
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 @dataclass
 class Decision:
     """One decision record (issue, change, suspend, restore, revoke, cancel, surveillance)."""
@@ -69,12 +79,7 @@ class Decision:
 
     def get(self, dotted: str):
         """A field by dotted path (``application.received``), or None."""
-        value = self.data
-        for part in dotted.split("."):
-            if not isinstance(value, dict) or part not in value:
-                return None
-            value = value[part]
-        return value
+        return dig(self.data, dotted)
 
     @property
     def name(self) -> str:

@@ -41,6 +41,7 @@ _INVISIBLE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff"
 _CONTROL = re.compile(f"[{_INVISIBLE}]")
 # One line, nothing invisible, no space at either end: the common case, checked in one match.
 _CLEAN_LINE = re.compile(f"[^\\s{_INVISIBLE}](?:[^\\n\\r{_INVISIBLE}]*[^\\s{_INVISIBLE}])?")
+FIRST_YEAR, LAST_YEAR = 1990, 2199  # dates of records; keeps date arithmetic far from its limits
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -173,6 +174,10 @@ class Date(_Scalar):
         if not _DATE.fullmatch(text):
             chk.error(node, f'{_where(key)} must be a date written YYYY-MM-DD, not "{text}"', RULE, key)
             return INVALID
+        if not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+            chk.error(node, f"{_where(key)}: {text} is outside the years {FIRST_YEAR}–{LAST_YEAR}; check the year",
+                      RULE, key)
+            return INVALID
         try:
             return dt.date.fromisoformat(text)  # the pattern above admits only YYYY-MM-DD
         except ValueError as exc:
@@ -189,6 +194,7 @@ class Number(_Scalar):
 
     minimum: Decimal | None = Decimal(0)
     integer: bool = False
+    maximum: Decimal = Decimal(10) ** 12  # no figure on a certificate comes near; keeps arithmetic sane
 
     @property
     def what(self):
@@ -209,12 +215,16 @@ class Number(_Scalar):
         if self.minimum is not None and value < self.minimum:
             chk.error(node, f"{_where(key)} must be at least {self.minimum}, not {text}", RULE, key)
             return INVALID
+        if value > self.maximum:
+            chk.error(node, f"{_where(key)} must be at most {self.maximum}, not {text}", RULE, key)
+            return INVALID
         return value
 
     def json(self):
         d = {"type": "integer" if self.integer else "number"}
         if self.minimum is not None:
             d["minimum"] = int(self.minimum) if self.integer else float(self.minimum)
+        d["maximum"] = int(self.maximum) if self.integer else float(self.maximum)
         return d
 
 

@@ -129,6 +129,11 @@ FIELD_TYPES = {
     "data-collection": lambda public, rule: _data_collection(),
 }
 
+def _count(maximum: int, minimum: int = 1) -> Number:
+    """A whole number within bounds: a count of days, months or years."""
+    return Number(integer=True, minimum=Decimal(minimum), maximum=Decimal(maximum))
+
+
 RULE_ID = r"(REG|ZCF|ZWL)-[A-Za-z0-9.-]+"
 _rule = Text(pattern=RULE_ID, pattern_hint="a rule ID of rules.md such as ZWL-7.4")
 
@@ -202,8 +207,8 @@ _deadline = Map({
     "action": Field(Choice(choices=ACTIONS), required=True),
     "from": Field(Text(pattern=r"[a-z_.]+"), required=True, doc="field of the decision where the period starts"),
     "to": Field(Text(pattern=r"[a-z_.]+"), required=True, doc="field of the decision that must meet the deadline"),
-    "working_days": Field(Number(integer=True, minimum=Decimal(1)), doc="Chinese working days (工作日)"),
-    "days": Field(Number(integer=True, minimum=Decimal(1)), doc="calendar days"),
+    "working_days": Field(_count(365), doc="Chinese working days (工作日)"),
+    "days": Field(_count(3650), doc="calendar days"),
     "excluding": Field(Text(pattern=r"[a-z_.]+"), doc="field of the decision giving days not counted"),
     "level": Field(Choice(choices=("error", "warning")), doc="warning where the rules say 'normally'"),
     "what": Field(Text(), required=True, doc="what must happen in time, for messages"),
@@ -228,33 +233,45 @@ SCHEME_SPEC = Map({
     }), required=True, public=True),
     "statuses": Field(List(Choice(choices=STATUSES), min_items=1), required=True, public=True),
     "actions": Field(List(Choice(choices=ACTIONS), min_items=1), required=True, public=True),
+    "mode_rule": Field(_rule, required=True, doc="the certification mode, cited for a decision it does not have"),
     "validity": Field(_ruled({
         "kind": Field(Choice(choices=("fixed-term", "reporting-period")), required=True),
-        "years": Field(Number(integer=True, minimum=Decimal(1))),
-        "renewal_window_months": Field(Number(integer=True, minimum=Decimal(1))),
-        "max_period_months": Field(Number(integer=True, minimum=Decimal(1))),
-        "max_months_after_period": Field(Number(integer=True, minimum=Decimal(0))),
+        "years": Field(_count(120)),
+        "renewal_window_months": Field(_count(120)),
+        "max_period_months": Field(_count(120)),
+        "max_months_after_period": Field(_count(120, minimum=0)),
     }), required=True, public=True),
     "max_suspension": Field(_ruled({
-        "months": Field(Number(integer=True, minimum=Decimal(1)), required=True),
+        "months": Field(_count(120), required=True),
         "restore_rule": Field(_rule, required=True, doc="the rule on restoring after rectification"),
     }), required=True, public=True),
     "surveillance": Field(_ruled({
-        "interval_months": Field(Number(integer=True, minimum=Decimal(1)), required=True),
-        "nonconformity_close_months": Field(Number(integer=True, minimum=Decimal(1)), required=True),
+        "interval_months": Field(_count(120), required=True),
+        "nonconformity_close_months": Field(_count(120), required=True),
         "nonconformity_rule": Field(_rule, required=True),
     }), public=True),
-    "min_person_days": Field(_ruled({"value": Field(Number(), required=True)}), required=True),
+    "min_person_days": Field(_ruled({
+        "value": Field(Number(), required=True),
+        "adjustment_rule": Field(_rule, doc="the rule that wants an adjusted audit time justified"),
+    }), required=True),
     "team": Field(_ruled({
         "qualification_needed": Field(Choice(choices=("any", "each")), required=True),
         "qualifications": Field(List(Choice(choices=QUALIFICATIONS), min_items=1), required=True),
+        "no_consulting_years": Field(_count(10), doc="no auditor consulted the applicant in these years"),
     }), required=True),
+    "net_zero": Field(_ruled({
+        "emissions": Field(Text(), required=True, doc="the content field of the emissions"),
+        "offsets": Field(Text(), required=True, doc="the content field of the offsets"),
+    }), doc="the offsets must cover the emissions"),
     "prerequisites": Field(_ruled({"items": Field(Names(_label), required=True)})),
     "deadlines": Field(List(_deadline), required=True),
     "grounds": Field(Names(_ruled({"choices": Field(Names(_ground_text), required=True)})), required=True,
                      public=True),
     "fields": Field(Names(_field_def), required=True, public=True),
-    "unit_identity": Field(_ruled({"fields": Field(List(Text()), required=True)})),
+    "unit_identity": Field(_ruled({
+        "fields": Field(List(Text(), min_items=1), required=True),
+        "what": Field(Text(), required=True, doc="what the fields identify, for messages"),
+    }), doc="content that may not be certified twice at the same time"),
     "succession": Field(_ruled({"same": Field(List(Text()), required=True)}), required=True),
     "immutable": Field(_ruled({"fields": Field(List(Text()), required=True)}), required=True),
 })
@@ -351,7 +368,7 @@ def decision_spec(action: str, scheme=None) -> Map:
             "technical_reviewer": Field(Text(max_length=60), required=True, rule="ZCF-9"),
             "prerequisites_checked": Field(List(Text(pattern=r"[a-z0-9_]+")), rule="ZCF-5.2.1"),
             "nonconformities_closed": Field(Date(), doc="day the nonconformities were verified closed"),
-            "client_delay_days": Field(Number(integer=True), doc="days of delay caused by the client"),
+            "client_delay_days": Field(_count(3650, minimum=0), doc="days of delay caused by the client"),
             "reason": _reason,
         },
         "change": {
@@ -386,7 +403,7 @@ def decision_spec(action: str, scheme=None) -> Map:
         "surveillance": {
             "outcome": Field(Choice(choices=SURVEILLANCE_OUTCOMES), required=True, public=True),
             "person_days": Field(Number(), required=True),
-            "nonconformities": Field(Number(integer=True, minimum=Decimal(0)), doc="number of nonconformities found"),
+            "nonconformities": Field(_count(1000, minimum=0), doc="number of nonconformities found"),
             "quantified_value_decreased": Field(Bool(), required=True, rule="ZWL-6.2"),
             "target_met": Field(Bool(), required=True, rule="ZWL-6.2"),
             "unannounced": Field(Bool(), rule="ZWL-6.1"),
@@ -394,3 +411,72 @@ def decision_spec(action: str, scheme=None) -> Map:
         },
     }
     return Map({**common, **per_action[action]}, what="a decision")
+
+
+# --- a scheme's data, checked as a whole -------------------------------------------------------
+
+
+def _spec_at(spec, dotted: str):
+    """The spec of the field at a dotted path inside a Map, or None."""
+    for part in dotted.split("."):
+        if not isinstance(spec, Map) or part not in spec.fields:
+            return None
+        spec = spec.fields[part].spec
+    return spec
+
+
+def scheme_consistency(data: dict) -> list[tuple[str, tuple]]:
+    """What makes a scheme's data unusable although each field is well formed: (message, key) pairs.
+
+    A scheme is CEC's to edit; a mistake in it must be an error naming the line, not a crash later.
+    """
+    out: list[tuple[str, tuple]] = []
+    try:
+        number = re.compile(data["number"]["pattern"])
+        if not number.fullmatch(data["number"]["example"]):
+            out.append((f'the example {data["number"]["example"]} does not match the pattern', ("number", "example")))
+    except re.error as exc:
+        out.append((f"the pattern is not a regular expression: {exc}", ("number", "pattern")))
+    v = data["validity"]
+    needs = {"fixed-term": ("years", "renewal_window_months"),
+             "reporting-period": ("max_period_months", "max_months_after_period")}[v["kind"]]
+    for name in needs:
+        if name not in v:
+            out.append((f"validity of kind {v['kind']} needs {name}", ("validity",)))
+    content = content_spec(data["fields"])
+    if v["kind"] == "reporting-period" and not isinstance(_spec_at(content, "reporting_period"), Period):
+        out.append(("validity of kind reporting-period needs a content field reporting_period of type period",
+                    ("validity", "kind")))
+    actions = data["actions"]
+    if ("surveillance" in actions) != ("surveillance" in data):
+        out.append(("surveillance: is given exactly when surveillance is one of the actions", ("actions",)))
+    for action in ("suspend", "revoke", "cancel"):
+        if action in actions and action not in data["grounds"]:
+            out.append((f"grounds: has no {action}: list the grounds of that decision", ("grounds",)))
+    for i, rule in enumerate(data["deadlines"]):
+        where = ("deadlines", i)
+        if ("days" in rule) == ("working_days" in rule):
+            out.append(("a deadline gives either days or working_days", where))
+        if rule["action"] not in actions:
+            out.append((f"a deadline of {rule['action']}, which is not one of the actions", where + ("action",)))
+            continue
+        spec = decision_spec(rule["action"])
+        for end in ("from", "to"):
+            if not isinstance(_spec_at(spec, rule[end]), Date):
+                out.append((f"{rule[end]} is not a date field of a {rule['action']} decision", where + (end,)))
+        if "excluding" in rule and not isinstance(_spec_at(spec, rule["excluding"]), Number):
+            out.append((f"{rule['excluding']} is not a number field of a {rule['action']} decision",
+                        where + ("excluding",)))
+    paths = [("unit_identity", "fields"), ("succession", "same")]
+    for section, listed in paths:
+        for i, dotted in enumerate(data.get(section, {}).get(listed, [])):
+            if not isinstance(_spec_at(content, dotted), Text):
+                out.append((f"{dotted} is not a text field of the content", (section, listed, i)))
+    for i, name in enumerate(data["immutable"]["fields"]):
+        if name not in data["fields"]:
+            out.append((f"{name} is not a content field", ("immutable", "fields", i)))
+    if "net_zero" in data:
+        for end in ("emissions", "offsets"):
+            if not isinstance(_spec_at(content, data["net_zero"][end]), Number):
+                out.append((f"{data['net_zero'][end]} is not a number field of the content", ("net_zero", end)))
+    return out

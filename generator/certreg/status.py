@@ -61,6 +61,8 @@ class Event:
             reason = self.decision.data.get("reason")
             if reason:
                 d["reason"] = reason
+            if self.action == "change":
+                d["changed"] = sorted(self.decision.data.get("changes", {}))
             for key in ("ground", "outcome", "until", "corrects"):
                 if key in self.decision.data:
                     value = self.decision.data[key]
@@ -126,15 +128,20 @@ def history(cert: Certificate) -> History:
     """Replay ``cert``'s decisions (already sorted by the loader) into a History."""
     h = History(cert)
     max_months = cert.scheme.max_suspension["months"]
-    status = None
+    status: str | None = None
     since = None
     open_suspension: Suspension | None = None
-    content = cert.content
 
     def move(day, new):
         nonlocal status, since
         status, since = new, day
         h.segments.append((day, new))
+
+    def suspend(d: Decision):
+        nonlocal open_suspension
+        move(d.date, "suspended")
+        open_suspension = Suspension(d.date, add_months(d.date, max_months), d)
+        h.suspensions.append(open_suspension)
 
     def end_suspension(day, how):
         nonlocal open_suspension
@@ -142,17 +149,25 @@ def history(cert: Certificate) -> History:
             open_suspension.end, open_suspension.ended_by = day, how
             open_suspension = None
 
+    def expire():
+        expiry = cert.valid_until + DAY
+        end_suspension(expiry, "expire")
+        move(expiry, "expired")
+        h.events.append(Event(expiry, "expire", "expired", len(h.versions)))
+
     for d in cert.decisions:
         a = d.action
+        if status in IN_FORCE and d.date > cert.valid_until:
+            expire()
         corrects = a == "change" and "corrects" in d.data
-        if status in ("revoked", "cancelled") and not corrects:
-            h.problems.append(_problem(d, f"the certificate was {status} on {since}; nothing may follow except "
-                                          "a change that corrects a clerical error (with corrects:)"))
-            continue
-        if status is not None and d.date > cert.valid_until and not corrects:
+        if status == "expired" and not corrects:
             h.problems.append(_problem(d, f"dated {d.date}, after the certificate expired ({cert.valid_until} "
                                           "was its last day); nothing may follow expiry except a change that "
-                                          "corrects a clerical error", key=("date",)))
+                                          "corrects a clerical error (with corrects:)", key=("date",)))
+            continue
+        if status in TERMINAL and not corrects:
+            h.problems.append(_problem(d, f"the certificate is {status} since {since}; nothing may follow except "
+                                          "a change that corrects a clerical error (with corrects:)"))
             continue
         if a == "issue":
             if status is not None:
@@ -160,7 +175,7 @@ def history(cert: Certificate) -> History:
                                               "is issued once (a renewal is a new certificate with follows:)"))
                 continue
             move(d.date, "valid")
-            h.versions.append(Version(1, d.date, content, (), d))
+            h.versions.append(Version(1, d.date, cert.content, (), d))
         elif status is None:
             h.problems.append(_problem(d, f"a {a} before the certificate was issued; add the issue decision first "
                                           "or correct the date", key=("date",)))
@@ -171,12 +186,12 @@ def history(cert: Certificate) -> History:
             h.versions.append(Version(len(h.versions) + 1, d.date, new, tuple(changes), d))
         elif a == "suspend":
             if status != "valid":
+                by = (" (a failed surveillance suspends it by itself)"
+                      if open_suspension and open_suspension.decision.action == "surveillance" else "")
                 h.problems.append(_problem(d, f"suspend is allowed only from valid, but the certificate is "
-                                              f"{status} since {since}"))
+                                              f"{status} since {since}{by}"))
                 continue
-            move(d.date, "suspended")
-            open_suspension = Suspension(d.date, add_months(d.date, max_months), d)
-            h.suspensions.append(open_suspension)
+            suspend(d)
         elif a == "restore":
             if status != "suspended":
                 h.problems.append(_problem(d, f"restore is allowed only from suspended, but the certificate is "
@@ -190,20 +205,13 @@ def history(cert: Certificate) -> History:
                 continue
             end_suspension(d.date, a)
             move(d.date, "revoked" if a == "revoke" else "cancelled")
-        elif a == "surveillance":
-            if d.data.get("outcome") == "fail" and status == "valid":
-                # ZWL-6.3: a failed surveillance suspends the certificate (ZWL-7.4 then applies).
-                move(d.date, "suspended")
-                open_suspension = Suspension(d.date, add_months(d.date, max_months), d)
-                h.suspensions.append(open_suspension)
+        elif a == "surveillance" and d.data.get("outcome") == "fail" and status == "valid":
+            suspend(d)  # ZWL-6.3: a failed surveillance suspends the certificate (ZWL-7.4 then applies)
         h.applied.append(d)
         assert status is not None  # every path above that leaves it None has continued
         h.events.append(Event(d.date, a, status, len(h.versions), d))
     if status in IN_FORCE:
-        expiry = cert.valid_until + DAY
-        end_suspension(expiry, "expire")
-        move(expiry, "expired")
-        h.events.append(Event(expiry, "expire", "expired", len(h.versions)))
+        expire()
     return h
 
 

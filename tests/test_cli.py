@@ -152,3 +152,36 @@ def test_schemas_check_detects_a_stale_schema(builder):
     assert r.exit_code == 1 and "decision.schema.json is out of date" in r.stdout
     assert run("schemas", "--registry", builder.root).exit_code == 0
     assert run("validate", "--registry", builder.root, "--as-of", "2025-06-30").exit_code == 0
+
+
+def test_strict_fails_on_warnings(builder):
+    builder.zwl(valid_from="2025-01-06")  # issued 124 days after acceptance: ZWL-5.2.3 says "normally" 90
+    plain = run("validate", "--registry", builder.root, "--as-of", "2025-06-30")
+    strict = run("validate", "--registry", builder.root, "--as-of", "2025-06-30", "--strict")
+    assert "warning ZWL-5.2.3" in plain.stdout
+    assert (plain.exit_code, strict.exit_code) == (0, 1)
+
+
+def test_status_of_a_certificate_without_issue_decision(builder):
+    n = builder.zwl()
+    (builder.root / "certificates" / n / "decisions" / "2024-10-08-issue.yml").unlink()
+    r = run("status", n, "--registry", builder.root, "--as-of", "2025-06-30")
+    assert r.exit_code == 2 and "has no issue decision" in r.output
+
+
+def test_a_broken_scheme_does_not_claim_the_schemas_are_stale(builder):
+    builder.zwl()
+    path = builder.root / "schemes" / "zero-carbon-factory.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  months: 3\n", "  months: three\n"))
+    r = run("validate", "--registry", builder.root, "--as-of", "2025-06-30")
+    assert r.exit_code == 1
+    assert "must be a whole number" in r.stdout and "out of date" not in r.stdout
+
+
+def test_hidden_files_are_ignored_everywhere(builder):
+    n = builder.zwl()
+    for folder in (builder.root, builder.root / "schemes", builder.root / "certificates",
+                   builder.root / "certificates" / n, builder.root / "certificates" / n / "decisions"):
+        (folder / ".gitkeep").write_text("")
+    r = run("validate", "--registry", builder.root, "--as-of", "2025-06-30")
+    assert r.exit_code == 0 and "error" not in r.stdout, r.output

@@ -169,3 +169,42 @@ def test_nonconformities_are_closed_in_two_months_or_the_certificate_is_suspende
     for action, day, fields in then:
         builder.decide(n, action, day, **({**visit, **fields} if action == "surveillance" else fields))
     assert [p[1] for p in problems(builder, "2025-10-31") if p[0] == "error"] == errors
+
+
+def test_a_change_that_breaks_net_zero_is_reported_at_the_change(builder):
+    n = builder.zcf()
+    builder.decide(n, "change", "2025-06-02", changes={"emissions_tco2e": "1400"})
+    found = [p for p in problems(builder) if p[0] == "error"]
+    assert [(p[1], p[2]) for p in found] == [("ZCF-net-zero", "2025-06-02-change.yml")]
+    assert "exceed offsets 1300 tCO₂e by 100" in found[0][4]
+
+
+def test_one_factory_one_certificate_at_a_time(builder):
+    builder.zcf("CEC-ZCF-2025-0001")
+    builder.zcf("CEC-ZCF-2025-0002", valid_from="2025-05-06")
+    found = [(p[1], p[2]) for p in problems(builder) if p[0] == "error"]
+    assert found == [("ZCF-11.2", "certificate.yml")]
+
+
+def test_an_overdue_suspension_ends_in_revocation(builder):
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-05-06", ground="a", facts_verified="2025-05-06")
+    found = [p for p in problems(builder, "2025-08-07") if p[0] == "error"]
+    assert [p[1] for p in found] == ["ZCF-12.1.2"] and "revoke it (ground c, ZCF-12.2)" in found[0][4]
+    builder.decide(n, "cancel", "2025-08-11", ground="holder-request")
+    found = [p for p in problems(builder, "2025-09-01") if p[0] == "error"]
+    assert [(p[1], p[2]) for p in found] == [("ZCF-12.1.2", "2025-08-11-cancel.yml")]
+    assert "revoked, not cancelled" in found[0][4]
+
+
+def test_an_overdue_suspension_that_expired_is_a_warning(builder):
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-09-01", ground="a", facts_verified="2025-09-01")
+    assert [(p[0], p[1]) for p in problems(builder, "2026-03-01")] == [("warning", "ZCF-12.1.2")]
+
+
+@pytest.mark.parametrize("reason", ["联系人陈芳", "电话 138 0000 1111", "请致电 0571-8888 1234"])
+def test_contact_details_in_any_spelling_stay_private(builder, reason):
+    n = builder.zcf()
+    builder.decide(n, "cancel", "2025-06-02", ground="holder-request", reason={"zh": reason, "en": "x"})
+    assert [(p[1], p[2]) for p in problems(builder) if p[0] == "error"] == [("REG-PUBLIC", "2025-06-02-cancel.yml")]

@@ -176,3 +176,35 @@ def test_overdue_suspension_stays_suspended_and_is_flagged(builder):
     assert row["status"] == "suspended"
     assert row["suspension_limit"] == "2025-08-06" and row["suspension_overdue"] is True
     assert [e[1] for e in errors(c)] == ["ZCF-12.1.2"]
+
+
+def test_restore_and_a_new_suspension_on_the_same_day(builder):
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-01-10", ground="violation", facts_verified="2025-01-09")
+    builder.decide(n, "restore", "2025-03-03", rectification_verified="2025-03-01")
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-03")
+    c = checked(builder)
+    assert errors(c) == []
+    assert [e.action for e in c.histories[n].events] == ["issue", "suspend", "restore", "suspend", "expire"]
+    assert status(c, n, "2025-03-03") == "suspended"
+
+
+def test_a_correction_after_expiry_comes_after_the_expiry(builder):
+    n = builder.zcf()  # valid until 2025-12-31
+    builder.decide(n, "change", "2026-02-02", changes={"industry": "纺织服装业"}, corrects="2025-04-15-issue.yml")
+    c = checked(builder, "2026-03-01")
+    assert errors(c) == []
+    events = [(e.date.isoformat(), e.action, e.status) for e in c.histories[n].events]
+    assert events == [("2025-04-15", "issue", "valid"), ("2026-01-01", "expire", "expired"),
+                      ("2026-02-02", "change", "expired")]
+
+
+def test_a_failed_surveillance_already_suspends(builder):
+    n = builder.zwl()
+    visit = {"person_days": "2", "quantified_value_decreased": False, "target_met": False}
+    builder.decide(n, "surveillance", "2025-08-04", outcome="fail", **visit)
+    builder.decide(n, "suspend", "2025-08-04", ground="surveillance-failed", facts_verified="2025-08-04")
+    c = checked(builder, "2025-09-01")
+    found = sorted((e[1], e[2]) for e in errors(c))
+    assert found[0][0] == "REG-ANNOUNCE" and "give its public reason" in found[0][1]
+    assert found[1][0] == "REG-ORDER" and "a failed surveillance suspends it by itself" in found[1][1]

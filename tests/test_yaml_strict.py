@@ -160,3 +160,30 @@ def test_odd_folder_shapes_are_layout_errors_not_tracebacks(builder):
     (builder.root / "certificates" / other / "decisions").write_text("not a folder")
     c = check_registry(builder.root, dt.date(2025, 6, 30), jobs=1)
     assert ("decisions", "REG-LAYOUT") in {(p.path.name, p.rule) for p in c.report.problems}
+
+
+@pytest.mark.parametrize("text", [
+    "code: " + "[" * 30000 + "]" * 30000 + "\n",          # overflowed libyaml's composer: a crash, once
+    "code:\n  " + "- " * 30000 + "x\n",
+    "code: " + "{a: " * 30000 + "1" + "}" * 30000 + "\n",
+])
+def test_deep_nesting_is_refused_before_it_can_crash(text):
+    with pytest.raises(YamlProblem, match="nested more than 64 levels"):
+        compose(text)
+
+
+def test_a_huge_file_is_refused(tmp_path):
+    path = tmp_path / "big.yml"
+    path.write_text("code: " + "x" * (2 << 20) + "\n")
+    with pytest.raises(YamlProblem, match="a record is a few kilobytes"):
+        read(path)
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("day: 9999-12-31\n", "outside the years 1990–2199"),
+    ("day: 0001-01-01\n", "outside the years 1990–2199"),
+    ("amount: 99999999999999999999999\n", "must be at most"),
+])
+def test_values_that_would_break_date_arithmetic(text, fragment):
+    value, problems = load(text)
+    assert value is INVALID and fragment in problems[0][3]

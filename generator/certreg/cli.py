@@ -23,7 +23,7 @@ def _as_of(ctx, param, value):
 
 
 registry_option = click.option("--registry", "registry", default="registry", show_default=True,
-                               type=click.Path(file_okay=False, path_type=Path),
+                               type=click.Path(exists=True, file_okay=False, path_type=Path),
                                help="The registry folder.")
 as_of_option = click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
                             help="Judge time limits and statuses on this date (YYYY-MM-DD). Default: today.")
@@ -38,7 +38,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except UsageError as exc:
-            raise click.UsageError(str(exc), ctx) from None
+            raise click.UsageError(str(exc)) from None  # (the group's usage line would mislead)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,28 +53,32 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True,
               help="text: PATH:LINE:COLUMN: level RULE message; json: a list of objects; "
                    "github: GitHub Actions annotations.")
-def validate(registry, as_of, fmt):
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+def validate(registry, as_of, fmt, strict):
     """Check every record against the schema and the certification rules.
 
-    Every problem is listed, one per line. Exit code 0: no error; 1: errors; 2: usage error.
+    Every problem is listed, one per line. Exit code 0: no error; 1: errors (or warnings, with
+    --strict); 2: usage error.
     """
     from .schemasync import stale_schemas
     from .validate import check_registry
 
     checked = check_registry(registry, as_of)
     report = checked.report
-    stale = Report()
-    for path, message in stale_schemas(checked.registry.root, checked.registry.schemes):
-        stale.error(path, "REG-SCHEMA", message)
-    report.problems = stale.problems + report.problems
+    reg = checked.registry
+    if not reg.broken_schemes:  # (from broken schemes, the generated schemas would be wrong too)
+        for path, message in stale_schemas(reg.root, reg.schemes):
+            report.error(path, "REG-SCHEMA", message, line=1, column=1)
+    report.resolve()
     out = FORMATTERS[fmt](report.problems)
     if out:
         click.echo(out)
+    n_err, n_warn = report.count("error"), report.count("warning")
     if fmt == "text":
-        n_err, n_warn = report.count("error"), report.count("warning")
-        click.echo(f"{len(checked.registry.certificates)} certificates checked as of {as_of}: "
+        invalid = f" ({len(reg.broken)} more with invalid records)" if reg.broken else ""
+        click.echo(f"{len(reg.certificates)} certificates checked{invalid} as of {as_of}: "
                    f"{n_err} error(s), {n_warn} warning(s)", err=True)
-    sys.exit(0 if report.ok else 1)
+    sys.exit(1 if n_err or (strict and n_warn) else 0)
 
 
 @main.command()

@@ -22,7 +22,7 @@ from .yamlfile import YamlProblem, read
 
 LAYOUT = "REG-LAYOUT"
 SETTINGS_FILE = "registry.yml"
-TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates", "marks"}
+TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates"}
 DECISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z]+)(?:-(\d+))?\.yml$")
 # Decisions of one day take effect in this order (an issue before a change, a suspension before a revocation).
 # (a restoration before a new suspension: a suspension cannot end the day it begins)
@@ -70,6 +70,8 @@ def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
         problems.append(Problem(root, "error", LAYOUT, "the registry has no schemes/ folder"))
         return schemes
     for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
         if path.suffix != ".yml" or not path.is_file():
             problems.append(Problem(path, "error", LAYOUT, "schemes/ holds only KEY.yml scheme files; "
                                                            "move or rename this"))
@@ -112,13 +114,17 @@ def _decision_order(d: Decision, seq: int) -> tuple:
     return (d.date, ACTION_RANK[d.action], seq, d.path.name)
 
 
-def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Decision] | None, list]:
-    """Load one certificate folder: (certificate fields, decisions, problems). None where a record failed."""
+def load_certificate(folder: Path, schemes: dict, skip=frozenset()) -> tuple[dict | None, list[Decision] | None,
+                                                                            list]:
+    """Load one certificate folder: (certificate fields, decisions, problems). None where a record failed.
+
+    A certificate of a scheme in ``skip`` (whose scheme file has errors) is not checked: (None, None, []).
+    """
     problems: list = []
     cert_path = folder / "certificate.yml"
     scheme = None
     cert = None
-    entries = set(os.listdir(folder))
+    entries = {name for name in os.listdir(folder) if not name.startswith(".")}  # .gitkeep and the like
     for name in sorted(entries - {"certificate.yml", "decisions"}):
         problems.append(Problem(folder / name, "error", LAYOUT, "a certificate folder holds certificate.yml and "
                                                                 "decisions/ only; move or rename this"))
@@ -128,6 +134,8 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
         node = _read_node(cert_path, problems)
         # the scheme decides the content's fields, so look it up before the full check
         scheme_key = _top_text(node, "scheme")
+        if scheme_key in skip:
+            return None, None, []
         scheme = schemes.get(scheme_key)
         cert = _check(cert_path, node, _certificate_spec(scheme), problems)
         if node is not None and scheme is None and scheme_key is not None:
@@ -146,7 +154,8 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
     names: list = []
     if "decisions" in entries:
         try:
-            names = sorted(os.listdir(dfolder))  # a folder where a file belongs is reported when it is read
+            # (a folder where a file belongs is reported when it is read)
+            names = sorted(name for name in os.listdir(dfolder) if not name.startswith("."))
         except NotADirectoryError:
             problems.append(Problem(dfolder, "error", LAYOUT, "decisions must be a folder of decision files"))
             ok = False
@@ -185,9 +194,9 @@ def load_certificate(folder: Path, schemes: dict) -> tuple[dict | None, list[Dec
     return (cert if cert is not INVALID else None), (decisions if ok else None), problems
 
 
-def _certificate(folder: Path, schemes: dict) -> tuple[Certificate | None, list]:
+def _certificate(folder: Path, schemes: dict, skip) -> tuple[Certificate | None, list]:
     """One certificate folder as a typed Certificate (None if a record failed), and its problems."""
-    cert, decisions, problems = load_certificate(folder, schemes)
+    cert, decisions, problems = load_certificate(folder, schemes, skip)
     if cert is None or decisions is None:
         return None, problems
     return Certificate(number=cert["number"], scheme=schemes[cert["scheme"]], path=folder / "certificate.yml",
@@ -200,17 +209,17 @@ _WORKER: dict = {}
 
 
 def _load_chunk(folders):
-    schemes, after = _WORKER["schemes"], _WORKER["after"]
+    schemes, after, skip = _WORKER["schemes"], _WORKER["after"], _WORKER["skip"]
     rows = []
     for folder in folders:
-        cert, problems = _certificate(folder, schemes)
+        cert, problems = _certificate(folder, schemes, skip)
         rows.append((folder, cert, problems, after(cert) if after and cert else None))
     return rows
 
 
-def _load_all(folders: list[Path], schemes: dict, after, jobs: int | None):
+def _load_all(folders: list[Path], schemes: dict, skip: set, after, jobs: int | None):
     jobs = jobs or os.cpu_count() or 1
-    _WORKER.update(schemes=schemes, after=after)
+    _WORKER.update(schemes=schemes, after=after, skip=skip)
     if jobs == 1 or len(folders) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         return _load_chunk(folders)
     # small chunks keep both workers busy to the end; results arrive (and are unpickled) as they are done
@@ -246,6 +255,8 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[R
             problems.append(Problem(entry, "error", LAYOUT,
                                     "unexpected here: the registry holds " + ", ".join(sorted(TOP_LEVEL))))
     schemes = load_schemes(root, problems)
+    # schemes whose file has errors: their certificates wait until it is fixed (checking them would only repeat it)
+    failed = {p.stem: p for p in sorted((root / "schemes").glob("[!.]*.yml")) if p.stem not in schemes}
     _SPECS.clear()  # schemes of this registry, not of one loaded before
     Scheme.loaded = schemes  # certificates coming back from worker processes refer to these
     registry = Registry(root, settings, schemes, {})
@@ -261,11 +272,18 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[R
             problems.append(Problem(entry, "error", LAYOUT, "certificates/ holds one folder per certificate "
                                                             "number; move this file into one"))
     results = {}
-    for folder, cert, found, result in _load_all(folders, schemes, after, jobs):
+    waiting = 0
+    for folder, cert, found, result in _load_all(folders, schemes, set(failed), after, jobs):
         problems.extend(found)
         if cert is None:
             registry.broken.add(folder.name)
+            waiting += not found
             continue
         registry.certificates[cert.number] = cert
         results[cert.number] = result
+    for path in failed.values():
+        problems.append(Problem(path, "error", "REG-SCHEMA", "this scheme has errors: its certificates are not "
+                                                             "checked until they are fixed (certificates waiting, "
+                                                             f"of all such schemes: {waiting})"))
+    registry.broken_schemes = set(failed)
     return registry, problems, results

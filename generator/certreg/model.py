@@ -114,3 +114,5 @@ class Registry:
     certificates: dict[str, Certificate]
     # certificates whose records failed their schema: known by number, not checked further
     broken: set[str] = field(default_factory=set)
+    # schemes whose file has errors (their certificates are in ``broken``, unchecked)
+    broken_schemes: set[str] = field(default_factory=set)

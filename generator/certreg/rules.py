@@ -18,8 +18,9 @@ from .problems import Report
 from .status import History, history
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}|\+86[ -]?[0-9]{6,})"
-                    r"(?![0-9A-Za-z])")
+# Chinese mobile and landline numbers, written with or without spaces or dashes between the groups
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+86[ -]?)?(?:1[3-9][0-9](?:[ -]?[0-9]{4}){2}"
+                    r"|0[1-9][0-9]{1,2}[ -]?[1-9][0-9]{2,3}[ -]?[0-9]{4})(?![0-9A-Za-z])")
 
 
 class Checks:
@@ -301,7 +302,11 @@ class Checks:
                 self.error(d.path, "ZWL-6.2", "a surveillance passes only when the quantified value fell "
                                               "compared with the previous year and last year's target was met",
                            ("outcome",))
-        elif outcome == "nonconformities" and not n:
+        elif outcome == "fail" and not d.data.get("reason"):
+            self.error(d.path, "REG-ANNOUNCE", "a failed surveillance suspends the certificate, and the suspension "
+                                               "is announced: give its public reason (reason: zh and en)",
+                       ("outcome",))
+        if outcome == "nonconformities" and not n:
             self.error(d.path, rule, "outcome nonconformities needs their number (nonconformities: N)",
                        ("outcome",))
 
@@ -314,14 +319,28 @@ class Checks:
     # --- limits in time ------------------------------------------------------------------------
 
     def suspension_limits(self, cert: Certificate, h: History):
+        """ZCF-12.1.2 / ZWL-7.4: a suspension lasts until its limit at most, and one not restored by then
+        ends in revocation (ZCF-12.2 c, ZWL-7.4)."""
         rule = cert.scheme.max_suspension["rule"]
         months = cert.scheme.max_suspension["months"]
+        revoke = cert.scheme.grounds.get("revoke", {})
+        ground = next((g for g, v in revoke.get("choices", {}).items() if v.get("after_suspension_limit")), None)
+        fix = f"revoke it (ground {ground}, {revoke.get('rule')})" if ground else "revoke it"
         for s in h.suspensions:
             if s.start <= self.as_of < (s.end or dt.date.max) and self.as_of > s.limit:
                 self.error(s.decision.path, rule,
                            f"suspended since {s.start}; the {months}-month limit ended {s.limit} and the "
-                           f"certificate is still suspended on {self.as_of}: record a restore or a revocation",
-                           ("date",))
+                           f"certificate is still suspended on {self.as_of}: {fix}", ("date",))
+            elif s.end is not None and s.end > s.limit and s.end <= self.as_of:
+                if s.ended_by == "cancel":
+                    end = next(d for d in h.applied if d.action == "cancel" and d.date == s.end)
+                    self.error(end.path, rule, f"the suspension of {s.start} outlived its limit ({s.limit}); a "
+                                               f"certificate not restored in time is revoked, not cancelled: {fix}",
+                               ("action",))
+                elif s.ended_by == "expire":  # past: nothing can be appended after expiry to mend it
+                    self.warning(s.decision.path, rule, f"the suspension of {s.start} outlived its limit "
+                                                        f"({s.limit}) until the certificate expired on {s.end}; "
+                                                        "it should have been revoked", ("date",))
 
     def surveillance(self, cert: Certificate, h: History):
         # ZWL-6.1: a surveillance at least every interval_months while the certificate is in force.
@@ -373,7 +392,7 @@ class Checks:
         for name, f in fields.items():
             # contact details and private text; the ZWL-A1 data table holds measurements, not secrets in words
             if not f["public"] and f["type"] in ("contact", "text", "longtext") and name in cert.content:
-                private_values.update(v for v in _texts(cert.content[name]) if len(v) >= 3)
+                private_values.update(v for v in _texts(cert.content[name]) if len(v) >= 2)
         places: list[tuple] = []
         for name, f in fields.items():
             if f["public"] and f["type"] != "uscc" and name in cert.content:
@@ -468,8 +487,11 @@ class Checks:
                 seen.add(cur.number)
 
     def unit_identity(self):
-        """ZWL-4: one certificate per producer, product, site and source at a time (changes included)."""
-        spans = defaultdict(list)  # identity -> [(first day, day after last, certificate)]
+        """ZWL-4 (and ZCF-11.2): what a scheme's unit_identity names is certified once at a time.
+
+        Every version of the content counts, from the day it took effect, so a change can cause a clash.
+        """
+        spans = defaultdict(list)  # identity -> [(first day, day after last, certificate, where it began)]
         for cert in self.registry.certificates.values():
             ident = cert.scheme.data.get("unit_identity")
             h = self.histories[cert.number]
@@ -482,19 +504,22 @@ class Checks:
                 end = min(versions[i + 1].date if i + 1 < len(versions) else dt.date.max, force[1])
                 if start < end:
                     key = (cert.scheme.key,) + tuple(_norm(dig(v.content, f)) for f in ident["fields"])
-                    spans[key].append((start, end, cert))
+                    began = ((v.decision.path, ("changes",)) if v.number > 1 and v.decision and start == v.date
+                             else (cert.path, ("content",)))
+                    spans[key].append((start, end, cert, began))
         reported = set()
         for found in spans.values():
             found.sort(key=lambda s: (s[0], s[2].number))
-            for i, (_start_a, end_a, a) in enumerate(found):
-                for start_b, _end_b, b in found[i + 1:]:
+            for i, (_start_a, end_a, a, _) in enumerate(found):
+                for start_b, _end_b, b, (path, key) in found[i + 1:]:
                     if a is b or start_b >= end_a or (a.number, b.number) in reported:
                         continue
                     reported.add((a.number, b.number))
-                    self.error(b.path, a.scheme.data["unit_identity"]["rule"],
-                               f"{b.number} and {a.number} certify the same producer, product, site and source "
-                               f"and are both in force from {start_b}; one site and one source make one "
-                               f"certificate: end {a.number} first (e.g. cancel it as superseded)", ("content",))
+                    ident = a.scheme.data["unit_identity"]
+                    self.error(path, ident["rule"],
+                               f"{b.number} and {a.number} certify {ident['what']} and are both in force from "
+                               f"{start_b}; one certificate at a time: end {a.number} first (e.g. cancel it as "
+                               "superseded)", key)
 
 
 def _norm(value):

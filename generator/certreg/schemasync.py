@@ -16,7 +16,7 @@ def stale_schemas(root: Path, schemes: dict) -> list[tuple[Path, str]]:
         path = Path(root) / FOLDER / name
         if not path.is_file():
             out.append((path, f"{name} is missing; run `certreg schemas` to write it"))
-        elif path.read_text(encoding="utf-8") != render(schema):
+        elif path.read_bytes() != render(schema).encode("utf-8"):
             out.append((path, f"{name} is out of date with the schemes; run `certreg schemas` and commit it"))
     return out
 

@@ -9,12 +9,17 @@ from .status import summary
 def status_rows(checked, number: str | None = None) -> list[dict]:
     """Status summaries on the checked as-of date, one per issued certificate, ordered by number."""
     reg = checked.registry
+    if not reg.root.is_dir():
+        raise UsageError(f"no registry folder at {reg.root}; give one with --registry")
     if number is not None:
         if number in reg.broken:
             raise UsageError(f"{number} has invalid records; `certreg validate` lists them")
         if number not in checked.histories:
             raise UsageError(f"no certificate {number} in {reg.root}")
-        row = summary(checked.histories[number], checked.as_of)
+        h = checked.histories[number]
+        if h.issued is None:
+            raise UsageError(f"{number} has no issue decision; `certreg validate` lists its errors")
+        row = summary(h, checked.as_of)
         if row is None:
             raise UsageError(f"{number} was not yet issued on {checked.as_of} (issued "
                              f"{reg.certificates[number].valid_from})")

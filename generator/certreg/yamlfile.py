@@ -111,8 +111,32 @@ def _check_anchors(text: str) -> None:
                           line, column)
 
 
+MAX_BYTES = 1 << 20  # a record is a few kilobytes; this is a mistake, or an attack
+MAX_DEPTH = 64  # records nest five levels; libyaml's composer recurses, and deep nesting overflows its stack
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, counted on the parser's events (which do not recurse)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_EVENTS_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                m = event.start_mark
+                raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep; a record is a few levels at most",
+                                  m.line + 1 if m else 1, m.column + 1 if m else 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def compose(text: str):
     """The root node of one YAML document, or YamlProblem. Empty documents are a problem."""
+    # Nesting can be no deeper than the collections that could open: check it only when that could be a lot.
+    if text.count("[") + text.count("{") + text.count("- ") + text.count("\n") > 4 * MAX_DEPTH:
+        try:
+            _check_depth(text)
+        except yaml.MarkedYAMLError:
+            pass  # the composer below reports syntax errors with their position
     if ("&" in text or "*" in text) and _ANCHOR_HINT.search(text):
         try:
             _check_anchors(text)
@@ -155,6 +179,8 @@ def read(path: Path):
         raise YamlProblem(f"cannot read the file: {exc.strerror}") from None
     if not data.strip():
         raise YamlProblem("the file is empty: a record is a YAML mapping of fields")
+    if len(data) > MAX_BYTES:
+        raise YamlProblem(f"the file is {len(data):,} bytes; a record is a few kilobytes (at most {MAX_BYTES:,})")
     return compose(decode(data))
 
 

@@ -93,21 +93,20 @@ def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
     return schemes
 
 
-_SPECS: dict = {}  # built once per scheme and action: building them is slower than checking a record
+# Specs of records whose certificate's scheme is unknown (that is reported on the certificate).
+_UNKNOWN_SCHEME: dict = {}
 
 
-def _certificate_spec(scheme):
-    key = ("certificate", scheme.key if scheme else None)
-    if key not in _SPECS:
-        _SPECS[key] = certificate_spec(scheme.content if scheme else Anything())
-    return _SPECS[key]
+def _certificate_spec(scheme: Scheme | None):
+    if scheme is not None:
+        return scheme.certificate_spec()
+    return _UNKNOWN_SCHEME.setdefault("certificate", certificate_spec(Anything()))
 
 
-def _decision_spec(action, scheme):
-    key = (action, scheme.key if scheme else None)
-    if key not in _SPECS:
-        _SPECS[key] = decision_spec(action, scheme)
-    return _SPECS[key]
+def _decision_spec(action: str, scheme: Scheme | None):
+    if scheme is not None:
+        return scheme.decision_spec(action)
+    return _UNKNOWN_SCHEME.setdefault(action, decision_spec(action))
 
 
 def _decision_order(d: Decision, seq: int) -> tuple:
@@ -257,7 +256,6 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[R
     schemes = load_schemes(root, problems)
     # schemes whose file has errors: their certificates wait until it is fixed (checking them would only repeat it)
     failed = {p.stem: p for p in sorted((root / "schemes").glob("[!.]*.yml")) if p.stem not in schemes}
-    _SPECS.clear()  # schemes of this registry, not of one loaded before
     Scheme.loaded = schemes  # certificates coming back from worker processes refer to these
     registry = Registry(root, settings, schemes, {})
     cert_root = root / "certificates"

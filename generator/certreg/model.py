@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from .schema import Map
-from .specs import content_spec
+from .specs import certificate_spec, content_spec, decision_spec
 
 
 @dataclass
@@ -26,6 +26,19 @@ class Scheme:
     def __post_init__(self):
         self.content = content_spec(self.data["fields"])
         self.number_re = re.compile(self.data["number"]["pattern"])
+        self._specs: dict = {}  # built once: building a spec costs more than checking a record with it
+
+    def certificate_spec(self) -> Map:
+        """The declared certificate record of this scheme."""
+        if "certificate" not in self._specs:
+            self._specs["certificate"] = certificate_spec(self.content)
+        return self._specs["certificate"]
+
+    def decision_spec(self, action: str) -> Map:
+        """The declared record of an ``action`` decision about a certificate of this scheme."""
+        if action not in self._specs:
+            self._specs[action] = decision_spec(action, self)
+        return self._specs[action]
 
     # The schemes of the registry being loaded. A Certificate sent back by a worker process refers to
     # its scheme by key, so that the scheme (and its compiled specs) is neither pickled nor duplicated.

@@ -17,6 +17,7 @@ from .load import load_registry
 from .model import Registry
 from .problems import Report
 from .rules import check_across, check_certificate
+from .schemasync import stale_schemas
 from .status import History
 
 
@@ -43,6 +44,9 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Ch
             histories[number] = h
             report.extend(found)
         check_across(registry, histories, as_of, report)
+        if not registry.broken_schemes:  # (from broken schemes, the generated schemas would be wrong too)
+            for path, message in stale_schemas(registry.root, registry.schemes):
+                report.error(path, "REG-SCHEMA", message, line=1, column=1)
         report.resolve()
     return Checked(registry, histories, report, as_of)
 

@@ -523,7 +523,8 @@ class Checks:
 
 
 def _norm(value):
-    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
+    """Text compared without its spaces (二期 装置 and 二期装置 name the same unit)."""
+    return "".join(value.split()) if isinstance(value, str) else value
 
 
 def _texts(value):

@@ -37,3 +37,17 @@ def test_problems_found_in_workers_are_reported(monkeypatch, builder):
     rules = sorted(p.rule for p in checked.report.problems if p.level == "error")
     assert rules == ["REG-ORDER"] * 5 + ["REG-SCHEMA"]
     assert checked.registry.broken == {"CEC-ZWL-2024-0006"}
+
+
+def test_checking_without_keeping_the_records_reports_the_same(monkeypatch, builder):
+    for i in range(1, 5):
+        n = builder.zwl(f"CEC-ZWL-2024-{i:04d}")  # four certificates of one unit: ZWL-4 across them
+        builder.decide(n, "restore", "2025-03-03", rectification_verified="2025-03-01")
+    monkeypatch.setattr(certreg.load, "PARALLEL_FROM", 0)
+    for root, day in ((REGISTRY, SAMPLE_AS_OF), (builder.root, dt.date(2025, 6, 30))):
+        kept = check_registry(root, day, jobs=2)
+        lean = check_registry(root, day, jobs=2, keep=False)
+        assert snapshot(kept)[0] == snapshot(lean)[0]
+        assert (kept.count, lean.count) == (len(kept.registry.certificates), len(kept.registry.certificates))
+        assert lean.histories == {} and lean.registry.certificates == {}
+    assert {p.rule for p in lean.report.problems} == {"REG-ORDER", "ZWL-4"}

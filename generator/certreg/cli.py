@@ -62,7 +62,7 @@ def validate(registry, as_of, fmt, strict):
     """
     from .validate import check_registry
 
-    checked = check_registry(registry, as_of)
+    checked = check_registry(registry, as_of, keep=False)
     report = checked.report
     reg = checked.registry
     out = FORMATTERS[fmt](report.problems)
@@ -71,7 +71,7 @@ def validate(registry, as_of, fmt, strict):
     n_err, n_warn = report.count("error"), report.count("warning")
     if fmt == "text":
         invalid = f" ({len(reg.broken)} more with invalid records)" if reg.broken else ""
-        click.echo(f"{len(reg.certificates)} certificates checked{invalid} as of {as_of}: "
+        click.echo(f"{checked.count} certificates checked{invalid} as of {as_of}: "
                    f"{n_err} error(s), {n_warn} warning(s)", err=True)
     sys.exit(1 if n_err or (strict and n_warn) else 0)
 

@@ -208,17 +208,18 @@ _WORKER: dict = {}
 
 
 def _load_chunk(folders):
-    schemes, after, skip = _WORKER["schemes"], _WORKER["after"], _WORKER["skip"]
+    schemes, after, skip, keep = _WORKER["schemes"], _WORKER["after"], _WORKER["skip"], _WORKER["keep"]
     rows = []
     for folder in folders:
         cert, problems = _certificate(folder, schemes, skip)
-        rows.append((folder, cert, problems, after(cert) if after and cert else None))
+        result = after(cert) if after and cert else None
+        rows.append((folder, cert is not None, cert if keep else None, problems, result))
     return rows
 
 
-def _load_all(folders: list[Path], schemes: dict, skip: set, after, jobs: int | None):
+def _load_all(folders: list[Path], schemes: dict, skip: set, after, keep: bool, jobs: int | None):
     jobs = jobs or os.cpu_count() or 1
-    _WORKER.update(schemes=schemes, after=after, skip=skip)
+    _WORKER.update(schemes=schemes, after=after, skip=skip, keep=keep)
     if jobs == 1 or len(folders) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         return _load_chunk(folders)
     # small chunks keep both workers busy to the end; results arrive (and are unpickled) as they are done
@@ -231,11 +232,14 @@ def _load_all(folders: list[Path], schemes: dict, skip: set, after, jobs: int | 
     return rows
 
 
-def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[Registry, list, dict]:
+def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool = True
+                  ) -> tuple[Registry, list, dict]:
     """Load the registry at ``root``: the records, every layout, YAML and schema problem, and ``after``'s results.
 
     ``after(certificate)``, if given, runs on each loaded certificate where it was loaded (in a worker
-    process for a large registry); the third value maps certificate numbers to what it returned.
+    process for a large registry); the third value maps certificate numbers to what it returned. With
+    ``keep=False`` the certificates themselves are not kept (nor sent back from workers): only ``after``'s
+    results are, which is all a caller that only checks needs.
     """
     root = Path(root)
     problems: list = []
@@ -274,14 +278,15 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None) -> tuple[R
                                                                          "into one"))
     results = {}
     waiting = 0
-    for folder, cert, found, result in _load_all(folders, schemes, set(failed), after, jobs):
+    for folder, loaded, cert, found, result in _load_all(folders, schemes, set(failed), after, keep, jobs):
         problems.extend(found)
-        if cert is None:
+        if not loaded:
             registry.broken.add(folder.name)
             waiting += not found
             continue
-        registry.certificates[cert.number] = cert
-        results[cert.number] = result
+        if cert is not None:
+            registry.certificates[cert.number] = cert
+        results[folder.name] = result
     for path in failed.values():
         problems.append(Problem(path, "error", "REG-SCHEMA", "this scheme has errors: its certificates are not "
                                                              "checked until they are fixed (certificates waiting, "

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary
-from .model import Certificate, Decision, Registry, dig
+from .model import Certificate, Decision, Scheme, dig
 from .problems import Report
-from .status import History, history
+from .status import History, Version, history
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Chinese mobile and landline numbers, written with or without spaces or dashes between the groups
@@ -24,13 +26,11 @@ _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+86[ -]?)?(?:1[3-9][0-9](?:[ -]?[0-9]{
 
 
 class Checks:
-    """The rules of one registry, judged on one as-of date."""
+    """The rules of one certificate on its own, judged on one as-of date."""
 
-    def __init__(self, registry: Registry | None, as_of: dt.date, report: Report):
-        self.registry = registry
+    def __init__(self, as_of: dt.date, report: Report):
         self.as_of = as_of
         self.report = report
-        self.histories: dict[str, History] = {}
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -42,11 +42,6 @@ class Checks:
 
     # --- entry point ---------------------------------------------------------------------------
 
-    def across(self, histories: dict[str, History]):
-        """The rules between certificates: succession (follows:) and one unit, one certificate (ZWL-4)."""
-        self.histories = histories
-        self.links()
-        self.unit_identity()
 
     def certificate(self, cert: Certificate, h: History):
         scheme = cert.scheme
@@ -416,10 +411,78 @@ class Checks:
                 self.error(path, "REG-PUBLIC", f'"{leaked}" is a private value of this certificate and would be '
                                                "published here; remove it", key)
 
-    # --- across certificates -----------------------------------------------------------------
+
+
+# --- across certificates ---------------------------------------------------------------------
+
+
+@dataclass
+class VersionFacts:
+    """The values of one content version that rules between certificates compare."""
+
+    date: dt.date
+    number: int
+    change: Path | None  # the change decision that made this version (None for version 1)
+    values: dict  # dotted field -> value
+
+
+@dataclass
+class Facts:
+    """What one certificate tells the rules between certificates: small, so that a worker can send it back."""
+
+    number: str
+    scheme: Scheme
+    path: Path
+    follows: str | None
+    valid_from: dt.date
+    valid_until: dt.date
+    in_force: tuple | None
+    versions: list
+    applied: dt.date | None  # the issue decision's application.received
+    issue_path: Path | None
+
+    def version_on(self, day: dt.date) -> VersionFacts:
+        found = self.versions[0]
+        for v in self.versions:
+            if v.date <= day:
+                found = v
+        return found
+
+
+def facts(cert: Certificate, h: History) -> Facts:
+    """The Facts of ``cert``: the fields its scheme compares across certificates, in every version."""
+    scheme = cert.scheme
+    wanted = list(scheme.data.get("unit_identity", {}).get("fields", [])) + list(scheme.succession["same"])
+    if scheme.validity["kind"] == "reporting-period":
+        wanted.append("reporting_period")
+    versions = h.versions or [Version(1, cert.valid_from, cert.content)]
+    issue = next((d for d in cert.decisions if d.action == "issue"), None)
+    return Facts(
+        number=cert.number, scheme=scheme, path=cert.path, follows=cert.follows, valid_from=cert.valid_from,
+        valid_until=cert.valid_until, in_force=h.in_force(),
+        versions=[VersionFacts(v.date, v.number, v.decision.path if v.number > 1 and v.decision else None,
+                               {f: dig(v.content, f) for f in wanted}) for v in versions],
+        applied=issue.data["application"]["received"] if issue else None,
+        issue_path=issue.path if issue else None)
+
+
+class Across:
+    """The rules between certificates: succession (follows:) and one unit, one certificate at a time."""
+
+    def __init__(self, all_facts: dict[str, Facts], broken: set[str], report: Report):
+        self.facts = all_facts
+        self.broken = broken
+        self.report = report
+
+    def error(self, path, rule, message, key=()):
+        self.report.error(path, rule, message, key=key)
+
+    def run(self):
+        self.links()
+        self.unit_identity()
 
     def links(self):
-        certs = self.registry.certificates
+        certs = self.facts
         successors = defaultdict(list)
         for cert in certs.values():
             if cert.follows is None:
@@ -429,7 +492,7 @@ class Checks:
                 self.error(cert.path, "REG-LINK", "a certificate cannot follow itself", ("follows",))
                 continue
             if prev is None:
-                if cert.follows not in self.registry.broken:
+                if cert.follows not in self.broken:
                     self.error(cert.path, "REG-LINK", f"follows {cert.follows}, which is not in the registry",
                                ("follows",))
                 continue
@@ -439,33 +502,31 @@ class Checks:
                 continue
             successors[prev.number].append(cert)
             succession = cert.scheme.succession
-            before = self.histories[prev.number].version_on(cert.valid_from)
-            before_content = before.content if before else prev.content
+            # ZCF-11.2 / ZWL-7.2: the successor certifies what its predecessor certified when it took over
+            before, mine = prev.version_on(cert.valid_from).values, cert.versions[0].values
             for dotted in succession["same"]:
-                a, b = dig(before_content, dotted), dig(cert.content, dotted)
-                if a != b:
+                if before[dotted] != mine[dotted]:
                     self.error(cert.path, succession["rule"], f"follows {prev.number} but {dotted} differs "
-                                                              f"(“{b}” here, “{a}” there); a successor certifies "
-                                                              "the same unit", ("follows",))
+                                                              f"(“{mine[dotted]}” here, “{before[dotted]}” there); "
+                                                              "a successor certifies the same unit", ("follows",))
             if cert.valid_from <= prev.valid_from:
                 self.error(cert.path, succession["rule"], f"follows {prev.number} but was issued first",
                            ("follows",))
             v = cert.scheme.validity
             if v["kind"] == "reporting-period":
-                before, after = prev.content["reporting_period"], cert.content["reporting_period"]
-                if after["start"] <= before["end"]:
-                    self.error(cert.path, v["rule"], f"the reporting period starts {after['start']}, within the "
-                                                     f"period of {prev.number} (to {before['end']}); each "
+                earlier = prev.versions[0].values["reporting_period"]
+                later = cert.versions[0].values["reporting_period"]
+                if later["start"] <= earlier["end"]:
+                    self.error(cert.path, v["rule"], f"the reporting period starts {later['start']}, within the "
+                                                     f"period of {prev.number} (to {earlier['end']}); each "
                                                      "reporting year is certified once",
                                ("content", "reporting_period", "start"))
-            elif "renewal_window_months" in v:
-                issue = next((d for d in cert.decisions if d.action == "issue"), None)
-                applied = issue.data["application"]["received"] if issue else None
+            elif "renewal_window_months" in v and cert.applied is not None:
                 opens = add_months(prev.valid_until, -v["renewal_window_months"])
-                if applied is not None and not opens <= applied <= prev.valid_until:
-                    self.error(issue.path, v["rule"],
+                if not opens <= cert.applied <= prev.valid_until:
+                    self.error(cert.issue_path, v["rule"],
                                f"a renewal is applied for in the {v['renewal_window_months']} months before "
-                               f"{prev.number} expires ({opens} – {prev.valid_until}), not on {applied}",
+                               f"{prev.number} expires ({opens} – {prev.valid_until}), not on {cert.applied}",
                                ("application", "received"))
         for number, after in successors.items():
             if len(after) > 1:
@@ -492,20 +553,18 @@ class Checks:
         Every version of the content counts, from the day it took effect, so a change can cause a clash.
         """
         spans = defaultdict(list)  # identity -> [(first day, day after last, certificate, where it began)]
-        for cert in self.registry.certificates.values():
+        for cert in self.facts.values():
             ident = cert.scheme.data.get("unit_identity")
-            h = self.histories[cert.number]
-            force = h.in_force()
+            force = cert.in_force
             if not ident or force is None:
                 continue
-            versions = h.versions
+            versions = cert.versions
             for i, v in enumerate(versions):
                 start = max(v.date, force[0])
                 end = min(versions[i + 1].date if i + 1 < len(versions) else dt.date.max, force[1])
                 if start < end:
-                    key = (cert.scheme.key,) + tuple(_norm(dig(v.content, f)) for f in ident["fields"])
-                    began = ((v.decision.path, ("changes",)) if v.number > 1 and v.decision and start == v.date
-                             else (cert.path, ("content",)))
+                    key = (cert.scheme.key,) + tuple(_norm(v.values[f]) for f in ident["fields"])
+                    began = ((v.change, ("changes",)) if v.change and start == v.date else (cert.path, ("content",)))
                     spans[key].append((start, end, cert, began))
         reported = set()
         for found in spans.values():
@@ -538,15 +597,15 @@ def _texts(value):
             yield from _texts(v)
 
 
-def check_certificate(cert: Certificate, as_of: dt.date) -> tuple[History, list]:
-    """The rules of one certificate on its own: its History and the problems found."""
+def check_certificate(cert: Certificate, as_of: dt.date) -> tuple[History, list, Facts]:
+    """The rules of one certificate on its own: its History, the problems found, and its Facts."""
     report = Report()
     h = history(cert)
     report.extend(h.problems)
-    Checks(None, as_of, report).certificate(cert, h)
-    return h, report.problems
+    Checks(as_of, report).certificate(cert, h)
+    return h, report.problems, facts(cert, h)
 
 
-def check_across(registry: Registry, histories: dict[str, History], as_of: dt.date, report: Report):
-    """The rules between certificates, once each certificate's History is known."""
-    Checks(registry, as_of, report).across(histories)
+def check_across(all_facts: dict[str, Facts], broken: set[str], report: Report):
+    """The rules between certificates, from each certificate's Facts."""
+    Across(all_facts, broken, report).run()

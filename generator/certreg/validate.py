@@ -26,29 +26,43 @@ class Checked:
     """A registry with its histories and the report of everything wrong with it."""
 
     registry: Registry
-    histories: dict[str, History]
+    histories: dict[str, History]  # empty when the records were not kept (keep=False)
     report: Report
     as_of: dt.date
+    count: int  # certificates checked (those whose records passed their schema)
 
 
-def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Checked:
-    """Load ``root`` and judge every record and rule as of ``as_of``; problems are resolved and sorted."""
+def _check_one(cert, as_of: dt.date, keep: bool):
+    """Runs where ``cert`` was loaded (a worker process for a large registry): its own rules, and its Facts
+    for the rules between certificates. Its History goes back only if the caller keeps the records."""
+    h, problems, facts = check_certificate(cert, as_of)
+    return (h if keep else None), problems, facts
+
+
+def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep: bool = True) -> Checked:
+    """Load ``root`` and judge every record and rule as of ``as_of``; problems are resolved and sorted.
+
+    ``keep=False`` keeps only the report (and sends only that back from worker processes): for a caller
+    that checks and prints, it saves copying every record between processes.
+    """
     with _no_cycle_collection():
-        # each certificate's own rules run where it is loaded (in parallel), then the rules between them
-        registry, problems, results = load_registry(Path(root), jobs=jobs,
-                                                    after=functools.partial(check_certificate, as_of=as_of))
+        registry, problems, results = load_registry(
+            Path(root), jobs=jobs, keep=keep, after=functools.partial(_check_one, as_of=as_of, keep=keep))
         report = Report()
         report.extend(problems)
         histories = {}
-        for number, (h, found) in results.items():
-            histories[number] = h
+        all_facts = {}
+        for number, (h, found, facts) in results.items():
+            if h is not None:
+                histories[number] = h
             report.extend(found)
-        check_across(registry, histories, as_of, report)
+            all_facts[number] = facts
+        check_across(all_facts, registry.broken, report)
         if not registry.broken_schemes:  # (from broken schemes, the generated schemas would be wrong too)
             for path, message in stale_schemas(registry.root, registry.schemes):
                 report.error(path, "REG-SCHEMA", message, line=1, column=1)
         report.resolve()
-    return Checked(registry, histories, report, as_of)
+    return Checked(registry, histories, report, as_of, len(all_facts))
 
 
 @contextlib.contextmanager

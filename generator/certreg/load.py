@@ -223,7 +223,7 @@ def _load_all(folders: list[Path], schemes: dict, skip: set, after, keep: bool, 
     if jobs == 1 or len(folders) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         return _load_chunk(folders)
     # small chunks keep both workers busy to the end; results arrive (and are unpickled) as they are done
-    size = max(50, min(250, len(folders) // (jobs * 8)))
+    size = max(25, min(100, len(folders) // (jobs * 8)))
     chunks = [folders[i:i + size] for i in range(0, len(folders), size)]
     rows = []
     with multiprocessing.get_context("fork").Pool(jobs) as pool:

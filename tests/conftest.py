@@ -93,6 +93,7 @@ class RegistryBuilder:
         shutil.copy(REGISTRY / "registry.yml", root / "registry.yml")
         shutil.copytree(REGISTRY / "schemes", root / "schemes")
         shutil.copytree(REGISTRY / "schemas", root / "schemas")
+        shutil.copytree(REGISTRY / "marks", root / "marks")
         (root / "certificates").mkdir()
 
     def certificate(self, number, scheme, valid_from, valid_until, content, follows=None):

@@ -66,6 +66,7 @@ def build(dest: Path, case: Path | None = None) -> Path:
     shutil.copy(REGISTRY / "registry.yml", root / "registry.yml")
     shutil.copytree(REGISTRY / "schemes", root / "schemes")
     shutil.copytree(REGISTRY / "schemas", root / "schemas")
+    shutil.copytree(REGISTRY / "marks", root / "marks")
     shutil.copytree(BASE / "certificates", root / "certificates")
     if case is None:
         return root

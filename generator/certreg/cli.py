@@ -124,3 +124,41 @@ def schemas(registry, check):
         sys.exit(1 if stale else 0)
     for path in write_schemas(registry, schemes):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("numbers", nargs=-1)
+@registry_option
+@as_of_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="certs", show_default=True,
+              help="Where the PDFs go (one per certificate version, NUMBER-vVERSION.pdf).")
+@click.option("--site", "mkdocs_yml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default="mkdocs.yml", show_default=True, help="The site configuration whose site_url the QR codes use.")
+def render(numbers, registry, as_of, out, mkdocs_yml):
+    """Render the PDF certificate of every version of the certificates NUMBERS (default: all).
+
+    The registry is validated first and nothing is rendered if it has errors. A PDF whose inputs
+    (record, templates, font, program) have not changed is not rendered again.
+    """
+    from .render import RenderError, site_url
+    from .render import render as render_pdfs
+    from .validate import check_registry
+
+    checked = check_registry(registry, as_of)
+    if not checked.report.ok:
+        click.echo(FORMATTERS["text"](p for p in checked.report.problems if p.level == "error"), err=True)
+        click.echo(f"not rendered: the registry has {checked.report.count('error')} error(s)", err=True)
+        sys.exit(1)
+    unknown = [n for n in numbers if n not in checked.histories]
+    if unknown:
+        raise click.UsageError("no such certificate: " + ", ".join(unknown))
+    try:
+        done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=list(numbers) or None)
+    except RenderError as exc:
+        raise click.ClickException(str(exc)) from None
+    for message in done.failed:
+        click.echo(f"error: {message}", err=True)
+    click.echo(f"{len(done.written)} PDF(s) written, {len(done.current)} already current, "
+               f"{len(done.failed)} failed, in {out}", err=True)
+    sys.exit(1 if done.failed else 0)
+

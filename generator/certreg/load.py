@@ -22,7 +22,7 @@ from .yamlfile import YamlProblem, read
 
 LAYOUT = "REG-LAYOUT"
 SETTINGS_FILE = "registry.yml"
-TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates"}
+TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates", "marks"}
 DECISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z]+)(?:-(\d+))?\.yml$")
 # Decisions of one day take effect in this order (an issue before a change, a suspension before a revocation).
 # (a restoration before a new suspension: a suspension cannot end the day it begins)
@@ -251,6 +251,9 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
     if settings_path.is_file():
         value = _read_checked(settings_path, REGISTRY_SPEC, problems)
         settings = value if value is not INVALID else {}
+        if settings and not (root / settings["mark"]).is_file():
+            problems.append(Problem(settings_path, "error", LAYOUT, f"the mark artwork {settings['mark']} is not in "
+                                                                    "the registry", key=("mark",)))
     else:
         problems.append(Problem(root, "error", LAYOUT, f"the registry has no {SETTINGS_FILE}"))
     for entry in sorted(root.iterdir()):

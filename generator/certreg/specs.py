@@ -144,6 +144,8 @@ REGISTRY_SPEC = Map({
     "publisher": Field(_bilingual(), required=True, public=True, doc="who publishes it"),
     "sample": Field(Bool(), required=True, public=True,
                     doc="true for fictional sample data: every output is then marked SAMPLE"),
+    "mark": Field(Text(pattern=r"marks/[A-Za-z0-9._-]+\.svg", pattern_hint="marks/NAME.svg"), required=True,
+                  public=True, doc="the certification mark's artwork, shown in the mark-usage guidance (ZWL-8)"),
 })
 
 # --- scheme definitions (registry/schemes/*.yml) -------------------------------------------

@@ -1,0 +1,518 @@
+"""Stage 4a, render: one PDF certificate per certificate version (Jinja2 → HTML → WeasyPrint → PDF).
+
+A certificate's PDF shows public fields only (REG-PUBLIC), Chinese first with English labels, a
+QR code (segno, vector) naming its verification URL, and a second page of usage guidance. Every
+character is checked against the font before rendering (no silent tofu), anything WeasyPrint
+logs fails the render, and the only resources it may load are this package's template assets,
+the registry's mark artwork and ``data:`` URLs. The same records give byte-identical PDFs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import mimetypes
+import multiprocessing
+import os
+import subprocess
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache, lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import segno
+import yaml
+from markupsafe import Markup, escape
+
+from . import __version__
+from .errors import CertregError
+from .model import Certificate
+from .status import History, Version
+
+TEMPLATES = Path(__file__).parent / "templates" / "certificate"
+FONT_FAMILY = "Noto Serif CJK SC"
+FONT_ALIAS = "CertSerif"  # the family the stylesheet names: the font cut down to one certificate's text
+PDF_VARIANT = "pdf/a-2b"  # archival: ZCF-11.3 keeps electronic records ten years
+PAGES = 2  # the certificate, then its usage guidance
+QR_MODULE_MM = Decimal("0.6")  # at least 0.5 mm a module on paper
+SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+TITLES = {
+    "zero-carbon-factory": {"zh": "零碳工厂认证证书", "en": "Zero-Carbon Factory Certificate"},
+    "zero-waste-low-carbon-water": {"zh": "无废低碳产品认证证书", "en": "Zero-Waste Low-Carbon Product Certificate"},
+}
+STATEMENTS = {
+    "zero-carbon-factory": {
+        "zh": "经审核，该工厂在上述报告期内核算边界内的温室气体排放已全部抵消，符合零碳工厂认证要求。"
+              "本证书仅对上述报告期有效。",
+        "en": "The audit found the factory's GHG emissions inside the boundary fully offset for the reporting "
+              "period above, meeting the zero-carbon factory requirements. This certificate is valid for that "
+              "reporting period only.",
+    },
+    "zero-waste-low-carbon-water": {
+        "zh": "经检查，上述产品符合无废低碳产品（回用水）认证要求，准许使用认证标志。",
+        "en": "The inspection found the product above to meet the zero-waste low-carbon product (reused water) "
+              "requirements; the certification mark may be used.",
+    },
+}
+
+
+class RenderError(CertregError):
+    """Raised by ``render``: a certificate cannot be rendered faithfully (missing glyph, a log line, an asset)."""
+
+
+# --- configuration: the public base URL and the font ---------------------------------------
+
+
+def site_url(mkdocs_yml: Path) -> str:
+    """``site_url`` from mkdocs.yml: the one source of the public address."""
+    try:
+        root = yaml.compose(mkdocs_yml.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RenderError(f"{mkdocs_yml}: cannot read site_url ({exc})") from None
+    for key, value in getattr(root, "value", []):
+        if getattr(key, "value", None) == "site_url" and isinstance(value, yaml.ScalarNode):
+            url = value.value
+            if urlsplit(url).scheme == "https" and url.endswith("/"):
+                return url
+            raise RenderError(f"{mkdocs_yml}: site_url must be an https:// address ending in /, not {url!r}")
+    raise RenderError(f"{mkdocs_yml}: no site_url; the verification URLs are made from it")
+
+
+def verification_url(base: str, number: str, version: int) -> str:
+    """Where the QR code of ``number``'s version ``version`` leads: its page, naming the version."""
+    return f"{base}certificates/{number}/?v={version}"
+
+
+@cache
+def font_files() -> dict[int, tuple[str, int]]:
+    """weight -> (file, index in the collection) that fontconfig gives for the certificate's family.
+
+    An error if fontconfig would substitute another family: that is how tofu or a wrong font would creep in.
+    """
+    found = {}
+    for weight, style in ((400, ""), (700, ":bold")):
+        try:
+            out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", FONT_FAMILY + style],
+                                 capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise RenderError(f"fontconfig (fc-match) is not available: {exc}") from None
+        family, path, index = out.split("\t")
+        if FONT_FAMILY not in family.split(","):
+            raise RenderError(f"the font {FONT_FAMILY} is not installed (fontconfig offers {family!r} instead); "
+                              "install Debian's fonts-noto-cjk")
+        found[weight] = (path, int(index))
+    return found
+
+
+@cache
+def _face(weight: int):
+    import uharfbuzz as hb
+
+    path, index = font_files()[weight]
+    return hb.Face(hb.Blob.from_file_path(path), index)
+
+
+@cache
+def font_codepoints() -> frozenset:
+    """Every character that both weights of the certificate's font have a glyph for."""
+    return frozenset(set(_face(400).unicodes) & set(_face(700).unicodes))
+
+
+def font_identity() -> str:
+    """What identifies the font files, for knowing when a PDF must be rendered again."""
+    return json.dumps([(path, index, os.path.getsize(path)) for path, index in font_files().values()])
+
+
+def font_cut(chars: str) -> dict[str, bytes]:
+    """The certificate's font cut down to ``chars``, per weight (HarfBuzz, a few milliseconds): file name → bytes.
+
+    WeasyPrint keeps a font's glyph numbering when it subsets, which for a CJK font of 65,000 glyphs
+    costs 150 KB a weight in every PDF; a font of only the glyphs used costs a tenth of that.
+    """
+    import uharfbuzz as hb
+
+    files = {}
+    for weight in (400, 700):
+        wanted = hb.SubsetInput()
+        for ch in sorted(set(chars)):
+            wanted.unicode_set.add(ord(ch))
+        wanted.flags = hb.SubsetFlags.DESUBROUTINIZE
+        files[f"font-{weight}.otf"] = bytes(hb.subset(_face(weight), wanted).blob.data)
+    return files
+
+
+FONT_FACES = "\n".join(f'@font-face {{ font-family: "{FONT_ALIAS}"; font-weight: {w}; src: url(font-{w}.otf); }}'
+                       for w in (400, 700))
+
+
+# --- the context of one certificate version ------------------------------------------------
+
+
+def _lines(value, ftype: str) -> list[str]:
+    if ftype == "party":
+        return [value["name"], value["address"]]
+    if ftype == "period":
+        return [f"{value['start']} 至 {value['end']}"]
+    if isinstance(value, Decimal):
+        return [_figure(value)]
+    return str(value).splitlines() or [""]
+
+
+def _figure(value: Decimal) -> str:
+    """A figure as people read it: thousands separated, no exponent, the decimals recorded."""
+    return f"{value:,f}"
+
+
+def context(cert: Certificate, h: History, version: Version, *, settings: dict, base_url: str,
+            mark: str | None) -> dict:
+    """Everything the template shows of one version: public fields only (REG-PUBLIC), plain data."""
+    scheme = cert.scheme
+    fields, figures = [], []
+    for name, f in scheme.fields.items():
+        if not f["public"] or name not in version.content:
+            continue
+        value = version.content[name]
+        if f["type"] == "decimal":
+            figures.append({"name": name, "label": f["label"], "value": _figure(value), "unit": f.get("unit", "")})
+        else:
+            fields.append({"name": name, "label": f["label"], "lines": _lines(value, f["type"])})
+    url = verification_url(base_url, cert.number, version.number)
+    guidance = dict(_guidance()[scheme.key])
+    guidance["mark"] = mark if "mark_caption" in guidance else None
+    return {
+        "program_version": __version__,
+        "scheme_key": scheme.key,
+        "sample": settings["sample"],
+        "issuer": settings["publisher"],
+        "title": TITLES[scheme.key],
+        "statement": STATEMENTS[scheme.key],
+        "number": cert.number,
+        "version": {"number": version.number, "date": version.date.isoformat()},
+        "issued": (h.issued or cert.valid_from).isoformat(),
+        "valid_from": cert.valid_from.isoformat(),
+        "valid_until": cert.valid_until.isoformat(),
+        "fields": fields,
+        "figures": figures,
+        "basis": {"zh": scheme.basis["zh"], "en": scheme.basis["en"]},
+        "verify": {"url": url, "domain": urlsplit(url).netloc},
+        "qr": _qr(url),
+        "guidance": guidance,
+    }
+
+
+@lru_cache(maxsize=1)
+def _guidance() -> dict:
+    return yaml.safe_load((TEMPLATES / "guidance.yml").read_text(encoding="utf-8"))
+
+
+def _qr(url: str) -> dict:
+    """The QR code as a vector image: error correction M or better, a 4-module quiet zone, 0.6 mm modules."""
+    code = segno.make(url, error="m", micro=False)
+    size = int(code.symbol_size(scale=1, border=4)[0])
+    return {"src": code.svg_data_uri(scale=1, border=4), "mm": str(size * QR_MODULE_MM), "modules": size,
+            "error": code.error, "version": code.version}
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def _chem(text) -> Markup:
+    """Escaped text in which subscript digits (CO₂) are set as <sub> (the CJK font has no ₂ glyph)."""
+    out = str(escape(text))
+    for sub, digit in zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True):
+        out = out.replace(sub, f"<sub>{digit}</sub>")
+    return Markup(out)  # noqa: S704 - built from escaped text
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["chem"] = _chem
+    return env
+
+
+def render_html(ctx: dict) -> str:
+    """The certificate's HTML. Its font is served beside it (``font_cut`` of its visible text)."""
+    return _environment().get_template("certificate.html.j2").render(**ctx, fonts=Markup(FONT_FACES))
+
+
+class _TextOf(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ("head", "style", "script")
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ("head", "style", "script")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The text a page shows (what its font must cover)."""
+    parser = _TextOf()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def svg_text(path: Path) -> str:
+    """The text an SVG image shows."""
+    import xml.etree.ElementTree as ET
+
+    return "".join(ET.parse(path).getroot().itertext())
+
+
+def _shown_texts(ctx: dict):
+    """(field, text) of everything the PDF shows in its font, for the glyph check."""
+    for f in ctx["fields"]:
+        for line in f["lines"]:
+            yield f["name"], line
+        yield f"{f['name']} (label)", f["label"]["zh"] + f["label"]["en"]
+    for k in ctx["figures"]:
+        yield k["name"], k["value"] + k["unit"] + k["label"]["zh"] + k["label"]["en"]
+    for key in ("number", "issued", "valid_from", "valid_until"):
+        yield key, ctx[key]
+    for key in ("issuer", "title", "statement", "basis"):
+        yield key, ctx[key]["zh"] + ctx[key]["en"]
+    yield "verify", ctx["verify"]["url"]
+    g = ctx["guidance"]
+    yield "guidance", json.dumps(g, ensure_ascii=False)
+
+
+def check_glyphs(number: str, ctx: dict, template_text: str) -> None:
+    """Every character shown has a glyph in the certificate's font, or RenderError naming what is missing."""
+    have = font_codepoints()
+    missing: dict[str, set] = {}
+    for name, text in list(_shown_texts(ctx)) + [("template", template_text)]:
+        for ch in text.translate(SUBSCRIPTS):
+            if ch not in "\n\r\t" and ord(ch) not in have:
+                missing.setdefault(name, set()).add(ch)
+    if missing:
+        where = "; ".join(f"{name}: {' '.join(f'{c} (U+{ord(c):04X})' for c in sorted(chars))}"
+                          for name, chars in sorted(missing.items()))
+        raise RenderError(f"{number}: the font {FONT_FAMILY} has no glyph for {where}")
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def _fetcher(allowed: list[Path], served: dict[str, bytes]):
+    """A URL fetcher that loads the template's own assets, the registry's mark artwork, data: URLs and the
+    files in ``served`` (name → bytes, as if in the template folder); nothing else, ever (no network,
+    no file outside those folders)."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    roots = [p.resolve() for p in allowed]
+
+    class Fetcher(URLFetcher):
+        fetched: list[str] = []
+
+        def fetch(self, url, headers=None):
+            self.fetched.append(url)
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                return super().fetch(url, headers)
+            if parts.scheme == "file":
+                path = Path(unquote(parts.path)).resolve()
+                if path.parent == TEMPLATES.resolve() and path.name in served:
+                    return URLFetcherResponse(url, body=served[path.name], headers={"Content-Type": "font/otf"})
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
+            raise FatalURLFetchingError(f"refused to load {url}: a certificate loads only its own assets")
+
+    return Fetcher(allowed_protocols=("data", "file"), fail_on_errors=True)
+
+
+class _Captured(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _fail_on_logs(number: str):
+    """Anything WeasyPrint logs at warning or above fails the render (its logger is silent otherwise)."""
+    handler = _Captured()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.lines:
+        raise RenderError(f"{number}: WeasyPrint reported: " + " | ".join(handler.lines))
+
+
+def render_pdf(number: str, html: str, *, mark_dir: Path | None, identifier: bytes, extra_text: str = ""
+               ) -> bytes:
+    """The PDF of one certificate version, from its HTML, with the font cut to what it shows."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()  # one per document: each brings its own cut of the font, under one name
+    fetcher = _fetcher([TEMPLATES] + ([mark_dir] if mark_dir else []),
+                       font_cut(visible_text(html) + extra_text))
+    with _fail_on_logs(number):
+        try:
+            doc = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher)
+            rendered = doc.render(font_config=fonts)
+        except Exception as exc:  # WeasyPrint's own errors, e.g. a refused fetch
+            raise RenderError(f"{number}: {exc}") from exc
+        if len(rendered.pages) != PAGES:
+            raise RenderError(f"{number}: the certificate takes {len(rendered.pages)} pages, not {PAGES}: its text "
+                              "does not fit (a very long field?)")
+        return rendered.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
+
+
+# --- many certificates -----------------------------------------------------------------------
+
+
+def pdf_name(number: str, version: int) -> str:
+    return f"{number}-v{version}.pdf"
+
+
+@dataclass
+class Job:
+    """One PDF to make: its file, the HTML it comes from and the key of all its inputs."""
+
+    number: str
+    name: str
+    html: str
+    key: str
+    extra_text: str = ""  # text of images (the mark) that the font must also cover
+
+
+@dataclass
+class Rendered:
+    """What ``render`` did: files written, files already current, and every failure."""
+
+    written: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _template_identity() -> str:
+    h = hashlib.sha256()
+    for path in sorted(TEMPLATES.iterdir()):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def jobs_for(checked, numbers: list[str] | None, base_url: str) -> tuple[list[Job], list[str]]:
+    """A Job per version of each certificate (all, or ``numbers``), and the failures found before rendering."""
+    reg = checked.registry
+    mark_rel = reg.settings.get("mark")
+    mark_path = (reg.root / mark_rel).resolve() if mark_rel else None
+    mark = mark_path.as_uri() if mark_path else None
+    mark_text = svg_text(mark_path) if mark_path else ""
+    template_text = (TEMPLATES / "certificate.html.j2").read_text(encoding="utf-8")
+    fixed = json.dumps([__version__, _template_identity(), font_identity(), PDF_VARIANT,
+                        _weasyprint_version()])
+    jobs, failed = [], []
+    for number in numbers or sorted(checked.histories):
+        h = checked.histories[number]
+        for version in h.versions:
+            ctx = context(h.cert, h, version, settings=reg.settings, base_url=base_url, mark=mark)
+            try:
+                check_glyphs(number, ctx, _visible_template_text(template_text))
+            except RenderError as exc:
+                failed.append(str(exc))
+                continue
+            html = render_html(ctx)
+            key = hashlib.sha256((fixed + html).encode("utf-8")).hexdigest()
+            extra = mark_text if ctx["guidance"]["mark"] else ""
+            jobs.append(Job(number, pdf_name(number, version.number), html, key, extra))
+    return jobs, failed
+
+
+def _visible_template_text(template: str) -> str:
+    """The template's own words (tags and Jinja code removed), for the glyph check."""
+    import re
+
+    text = re.sub(r"\{[{%#].*?[}%#]\}", "", template, flags=re.S)
+    text = re.sub(r"<head>.*?</head>", "", text, flags=re.S)
+    return re.sub(r"<[^>]+>", "", text)
+
+
+@lru_cache(maxsize=1)
+def _weasyprint_version() -> str:
+    import weasyprint
+
+    return weasyprint.__version__
+
+
+_WORK: dict = {}
+
+
+def _render_one(job: Job) -> tuple[str, str | None]:
+    out, mark_dir = _WORK["out"], _WORK["mark_dir"]
+    try:
+        pdf = render_pdf(job.number, job.html, mark_dir=mark_dir, identifier=job.key[:32].encode(),
+                         extra_text=job.extra_text)
+    except RenderError as exc:
+        return job.name, str(exc)
+    tmp = out / f".{job.name}.tmp"
+    tmp.write_bytes(pdf)
+    os.replace(tmp, out / job.name)
+    return job.name, None
+
+
+def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = None,
+           jobs: int | None = None) -> Rendered:
+    """Write the PDF of every version of the certificates (all, or ``numbers``) into ``out``.
+
+    A PDF whose inputs (record, templates, font, program) have not changed since it was written is
+    left alone: the manifest ``out/.manifest.json`` keeps the key of each file's inputs.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / ".manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    todo, failed = jobs_for(checked, numbers, base_url)
+    result = Rendered(failed=failed)
+    pending = []
+    for job in todo:
+        if manifest.get(job.name) == job.key and (out / job.name).is_file():
+            result.current.append(job.name)
+        else:
+            pending.append(job)
+    reg = checked.registry
+    mark_rel = reg.settings.get("mark")
+    _WORK.update(out=out, mark_dir=(reg.root / mark_rel).parent if mark_rel else None)
+    jobs = jobs or os.cpu_count() or 1
+    keys = {job.name: job.key for job in pending}
+    if jobs == 1 or len(pending) < 2:
+        done = [_render_one(job) for job in pending]
+    else:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_render_one, pending, chunksize=1)
+    for name, error in done:
+        if error:
+            result.failed.append(error)
+            manifest.pop(name, None)
+        else:
+            result.written.append(name)
+            manifest[name] = keys[name]
+    tmp = manifest_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, manifest_path)
+    return result
+

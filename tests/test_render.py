@@ -1,0 +1,247 @@
+"""PDF certificates, checked as a person would: the QR code decoded from the printed page, the text read
+back from the PDF, the same bytes every time, hostile text shown as text, and no silent tofu."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+from certreg import render as R
+from certreg.status import summary
+from certreg.validate import check_registry
+from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
+
+BASE_URL = R.site_url(ROOT / "mkdocs.yml")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample registry, checked, and every version of every certificate rendered once."""
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    out = tmp_path_factory.mktemp("certs")
+    done = R.render(checked, out, base_url=BASE_URL)
+    assert done.failed == []
+    return checked, out, done
+
+
+def versions(checked):
+    return [(n, v) for n, h in sorted(checked.histories.items()) for v in h.versions]
+
+
+def flat(text: str) -> str:
+    """Text without its line breaks and spaces: a value may wrap across lines on the page."""
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def qr_codes(path: Path, dpi: int, tmp: Path):
+    stem = tmp / f"{path.stem}-{dpi}"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", str(path), str(stem)], check=True)
+    image = Image.open(next(tmp.glob(f"{stem.name}*.png")))
+    return zxingcpp.read_barcodes(image)
+
+
+def test_one_pdf_per_version(sample):
+    checked, out, done = sample
+    names = sorted(p.name for p in out.glob("*.pdf"))
+    assert names == sorted(R.pdf_name(n, v.number) for n, v in versions(checked))
+    assert len(names) >= 17  # 16 certificates, one of them changed twice or more
+
+
+@pytest.mark.parametrize("dpi", [300, 150])
+def test_qr_code_decodes_to_the_verification_url(sample, tmp_path, dpi):
+    checked, out, _ = sample
+    for number, v in versions(checked):
+        codes = qr_codes(out / R.pdf_name(number, v.number), dpi, tmp_path)
+        assert [c.text for c in codes] == [f"{BASE_URL}certificates/{number}/?v={v.number}"], (number, dpi)
+        assert codes[0].format == zxingcpp.BarcodeFormat.QRCode
+        assert codes[0].ec_level in ("M", "Q", "H")
+
+
+def test_qr_code_is_printable(sample):
+    checked, _, _ = sample
+    h = checked.histories["CEC-ZWL-2025-0003"]
+    qr = R.context(h.cert, h, h.versions[-1], settings=checked.registry.settings, base_url=BASE_URL,
+                   mark=None)["qr"]
+    # a quiet zone of 4 modules on each side, and modules of at least 0.5 mm on paper
+    assert float(qr["mm"]) / qr["modules"] >= 0.5
+    assert qr["modules"] == 4 * qr["version"] + 17 + 8
+
+
+def test_the_pdf_shows_every_public_field_and_no_private_one(sample):
+    checked, out, _ = sample
+    for number, v in versions(checked):
+        h = checked.histories[number]
+        text = flat(pdf_text(out / R.pdf_name(number, v.number)))
+        scheme = h.cert.scheme
+        for name, f in scheme.fields.items():
+            value = v.content.get(name)
+            if value is None:
+                continue
+            shown = R._lines(value, f["type"]) if f["type"] != "decimal" else [R._figure(value)]
+            texts = [flat(s) for s in shown]
+            if f["public"]:
+                assert all(t in text for t in texts), (number, v.number, name, texts)
+            else:
+                for secret in _strings(value):
+                    if len(secret) >= 3 and not secret.replace(".", "").isdigit():
+                        assert flat(secret) not in text, (number, name, secret)
+        row = summary(h, v.date)
+        assert flat(number) in text and row["valid_until"] in text
+        if v.number > 1:
+            assert v.date.isoformat() in text  # the change date (ZWL-7.3)
+        if scheme.key == "zero-carbon-factory":
+            assert "本证书仅对上述报告期有效" in text  # ZCF-11.2
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_hard_names_come_out_exactly(sample):
+    checked, out, _ = sample
+    texts = "".join(pdf_text(p) for p in out.glob("*.pdf"))
+    for hard in ("𠮷", "䶮", "&", "<", '"'):
+        assert hard in texts, hard
+
+
+def test_metadata_and_archival_format(sample):
+    _, out, _ = sample
+    reader = PdfReader(out / "CEC-ZWL-2025-0003-v2.pdf")
+    meta = reader.metadata
+    assert meta.title.startswith("无废低碳产品认证证书 CEC-ZWL-2025-0003")
+    assert "CEC" in meta.author and meta.subject.endswith("version 2")
+    assert reader.trailer["/Root"]["/Lang"] == "zh-CN"
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="2" pdfaid:conformance="B"' in xmp
+    assert "/OutputIntents" in reader.trailer["/Root"]
+    assert len(reader.pages) == 2
+
+
+def test_product_pdf_has_mark_guidance(sample):
+    _, out, _ = sample
+    guidance = flat(PdfReader(out / "CEC-ZWL-2025-0003-v2.pdf").pages[1].extract_text())
+    for words in ("优先加施在获证产品本体的显著位置", "最小外包装", "随附文件", "不允许使用变形标志", "未获认证的产品",
+                  "已暂停、撤销、注销的证书所列产品", "ZWL-8.2", "ZWL-A2.11", "SAMPLEMARK"):
+        assert flat(words) in guidance, words
+    factory = flat(PdfReader(out / "CEC-ZCF-2026-0004-v1.pdf").pages[1].extract_text())
+    for words in ("仅对证书所载报告期有效", "不得以任何方式使用认证证书", "ZCF-11.2", "ZCF-12.1.2"):
+        assert flat(words) in factory, words
+
+
+def _render_in_fresh_process(number: str, dest: Path):
+    code = (
+        "import sys, datetime as dt; from pathlib import Path; "
+        "from certreg.validate import check_registry; from certreg import render as R; "
+        f"c = check_registry(Path({str(REGISTRY)!r}), dt.date.fromisoformat({SAMPLE_AS_OF.isoformat()!r})); "
+        f"d = R.render(c, Path({str(dest)!r}), base_url={BASE_URL!r}, numbers=[{number!r}], jobs=1); "
+        "sys.exit(1 if d.failed else 0)")
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONHASHSEED": "random", "PATH": "/usr/bin"})
+
+
+def test_renders_in_separate_processes_are_byte_identical(tmp_path):
+    _render_in_fresh_process("CEC-ZCF-2026-0004", tmp_path / "a")
+    _render_in_fresh_process("CEC-ZCF-2026-0004", tmp_path / "b")
+    a = (tmp_path / "a" / "CEC-ZCF-2026-0004-v1.pdf").read_bytes()
+    b = (tmp_path / "b" / "CEC-ZCF-2026-0004-v1.pdf").read_bytes()
+    assert a == b and len(a) > 10_000
+
+
+def test_unchanged_certificates_are_not_rendered_again(builder, tmp_path):
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    day = dt.date(2025, 6, 30)
+    first = R.render(check_registry(builder.root, day), tmp_path, base_url=BASE_URL)
+    assert (len(first.written), first.current, first.failed) == (2, [], [])
+    again = R.render(check_registry(builder.root, day), tmp_path, base_url=BASE_URL)
+    assert (again.written, len(again.current)) == ([], 2)
+    builder.decide(a, "change", "2025-05-06", changes={"specification": "初始温度 ≥ 65 ℃"})
+    after = R.render(check_registry(builder.root, day), tmp_path, base_url=BASE_URL)
+    assert after.written == ["CEC-ZWL-2024-0001-v2.pdf"] and len(after.current) == 2
+    manifest = json.loads((tmp_path / ".manifest.json").read_text())
+    assert sorted(manifest) == ["CEC-ZWL-2024-0001-v1.pdf", "CEC-ZWL-2024-0001-v2.pdf", "CEC-ZWL-2024-0002-v1.pdf"]
+
+
+HOSTILE = {
+    "product_name": '<img src="http://127.0.0.1:9/track.png"> & <b>粗体</b>',
+    "specification": "</style><script>alert(1)</script>{{ 7 * 7 }}{% raw %}",
+    "certification_unit": "url(file:///etc/passwd) @import 'http://127.0.0.1:9/x.css';",
+    "functional_unit": "file:///etc/shadow \" ' <!-- -->",
+}
+
+
+def test_hostile_text_is_shown_as_text_and_fetches_nothing(builder, tmp_path, monkeypatch):
+    n = builder.zwl(**HOSTILE)
+    fetched = []
+    original = R._fetcher
+
+    def spying(allowed, served):
+        fetcher = original(allowed, served)
+        real = fetcher.fetch
+
+        def fetch(url, headers=None):
+            fetched.append(url)
+            return real(url, headers)
+
+        fetcher.fetch = fetch
+        return fetcher
+
+    monkeypatch.setattr(R, "_fetcher", spying)
+    checked = check_registry(builder.root, dt.date(2025, 6, 30))
+    assert checked.report.ok, checked.report.problems
+    done = R.render(checked, tmp_path, base_url=BASE_URL, jobs=1)
+    assert done.failed == []
+    text = flat(pdf_text(tmp_path / R.pdf_name(n, 1)))
+    for value in HOSTILE.values():
+        assert flat(value) in text, value
+    assert "49" not in text.split("{{7*7}}")[0][-2:]  # the template syntax was not evaluated
+    allowed = (R.TEMPLATES.resolve().as_uri(), (builder.root / "marks").resolve().as_uri(), "data:")
+    assert fetched and all(url.startswith(allowed) for url in fetched), fetched
+
+
+def test_a_character_without_glyph_fails_naming_certificate_and_field(builder, tmp_path):
+    have = R.font_codepoints()
+    missing = next(chr(c) for c in (0x30000, 0x2A6DF, 0xE000, 0x1F600) if c not in have)
+    n = builder.zwl(product_name=f"回用水{missing}")
+    done = R.render(check_registry(builder.root, dt.date(2025, 6, 30)), tmp_path, base_url=BASE_URL)
+    assert done.written == [] and len(done.failed) == 1
+    assert n in done.failed[0] and "product_name" in done.failed[0] and f"U+{ord(missing):04X}" in done.failed[0]
+
+
+def test_anything_weasyprint_logs_fails_the_render(monkeypatch):
+    import logging
+
+    with pytest.raises(R.RenderError, match="WeasyPrint reported: something odd"):
+        with R._fail_on_logs("CEC-X"):
+            logging.getLogger("weasyprint").warning("something odd")
+
+
+def test_a_fetch_outside_the_assets_is_refused():
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = R._fetcher([R.TEMPLATES], {})
+    for url in ("http://127.0.0.1:9/x.png", "file:///etc/passwd", (R.TEMPLATES / ".." / "render.py").as_uri()):
+        with pytest.raises((FatalURLFetchingError, ValueError)):
+            fetcher.fetch(url)
+    assert fetcher.fetch((R.TEMPLATES / "certificate.css").as_uri()).status == 200
+
+
+def test_site_url_has_one_source():
+    assert BASE_URL.startswith("https://") and BASE_URL.endswith("/")
+    assert BASE_URL in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")

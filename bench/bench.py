@@ -1205,6 +1205,7 @@ def generate(n: int, seed: int, out: Path) -> None:
     shutil.copy2(src / "registry.yml", tmp / "registry.yml")
     shutil.copytree(src / "schemes", tmp / "schemes")
     shutil.copytree(src / "schemas", tmp / "schemas")
+    shutil.copytree(src / "marks", tmp / "marks")
     certs = Generator(seed).certificates(n)
     _, decisions = write_registry(certs, tmp)
     (tmp / META).write_text(json.dumps(_meta(n, seed), indent=2) + "\n", encoding="utf-8")
@@ -1215,7 +1216,8 @@ def generate(n: int, seed: int, out: Path) -> None:
 
 def _copied_files() -> list[Path]:
     src = ROOT / "registry"
-    return [src / "registry.yml"] + sorted((src / "schemes").iterdir()) + sorted((src / "schemas").iterdir())
+    return ([src / "registry.yml"] + sorted((src / "schemes").iterdir()) + sorted((src / "schemas").iterdir())
+            + sorted((src / "marks").iterdir()))
 
 
 def _meta(n: int, seed: int) -> dict:

@@ -73,8 +73,9 @@ def test_qr_code_decodes_to_the_verification_url(sample, tmp_path, dpi):
 def test_qr_code_is_printable(sample):
     checked, _, _ = sample
     h = checked.histories["CEC-ZWL-2025-0003"]
-    qr = R.context(h.cert, h, h.versions[-1], settings=checked.registry.settings, base_url=BASE_URL,
-                   mark=None)["qr"]
+    url = R.context(h.cert, h, h.versions[-1], settings=checked.registry.settings, base_url=BASE_URL,
+                    mark=None)["verify"]["url"]
+    qr = R._qr(url)
     # a quiet zone of 4 modules on each side, and modules of at least 0.5 mm on paper
     assert float(qr["mm"]) / qr["modules"] >= 0.5
     assert qr["modules"] == 4 * qr["version"] + 17 + 8

@@ -200,7 +200,6 @@ def context(cert: Certificate, h: History, version: Version, *, settings: dict, 
         "figures": figures,
         "basis": {"zh": scheme.basis["zh"], "en": scheme.basis["en"]},
         "verify": {"url": url, "domain": urlsplit(url).netloc},
-        "qr": _qr(url),
         "guidance": guidance,
     }
 
@@ -238,8 +237,9 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(ctx: dict) -> str:
-    """The certificate's HTML. Its font is served beside it (``font_cut`` of its visible text)."""
-    return _environment().get_template("certificate.html.j2").render(**ctx, fonts=Markup(FONT_FACES))
+    """The certificate's HTML, QR code included. Its font is served beside it (``font_cut`` of its text)."""
+    return _environment().get_template("certificate.html.j2").render(
+        **ctx, qr=_qr(ctx["verify"]["url"]), fonts=Markup(FONT_FACES))  # noqa: S704 - our own CSS
 
 
 class _TextOf(HTMLParser):
@@ -393,7 +393,7 @@ class Job:
 
     number: str
     name: str
-    html: str
+    context: dict
     key: str
     extra_text: str = ""  # text of images (the mark) that the font must also cover
 
@@ -414,37 +414,35 @@ def _template_identity() -> str:
     return h.hexdigest()
 
 
-def jobs_for(checked, numbers: list[str] | None, base_url: str) -> tuple[list[Job], list[str]]:
-    """A Job per version of each certificate (all, or ``numbers``), and the failures found before rendering."""
+def jobs_for(checked, numbers: list[str] | None, base_url: str) -> list[Job]:
+    """A Job per version of each certificate (all, or ``numbers``), keyed by everything that shapes its PDF.
+
+    Cheap (no HTML, no QR code): an incremental render only pays for the PDFs that changed.
+    """
     reg = checked.registry
     mark_rel = reg.settings.get("mark")
     mark_path = (reg.root / mark_rel).resolve() if mark_rel else None
     mark = mark_path.as_uri() if mark_path else None
     mark_text = svg_text(mark_path) if mark_path else ""
-    template_text = (TEMPLATES / "certificate.html.j2").read_text(encoding="utf-8")
-    fixed = json.dumps([__version__, _template_identity(), font_identity(), PDF_VARIANT,
-                        _weasyprint_version()])
-    jobs, failed = [], []
+    fixed = json.dumps([__version__, _template_identity(), font_identity(), PDF_VARIANT, _weasyprint_version(),
+                        mark_path.read_bytes().hex() if mark_path else None])
+    jobs = []
     for number in numbers or sorted(checked.histories):
         h = checked.histories[number]
         for version in h.versions:
             ctx = context(h.cert, h, version, settings=reg.settings, base_url=base_url, mark=mark)
-            try:
-                check_glyphs(number, ctx, _visible_template_text(template_text))
-            except RenderError as exc:
-                failed.append(str(exc))
-                continue
-            html = render_html(ctx)
-            key = hashlib.sha256((fixed + html).encode("utf-8")).hexdigest()
+            key = hashlib.sha256((fixed + json.dumps(ctx, ensure_ascii=False, sort_keys=True)).encode()).hexdigest()
             extra = mark_text if ctx["guidance"]["mark"] else ""
-            jobs.append(Job(number, pdf_name(number, version.number), html, key, extra))
-    return jobs, failed
+            jobs.append(Job(number, pdf_name(number, version.number), ctx, key, extra))
+    return jobs
 
 
-def _visible_template_text(template: str) -> str:
+@lru_cache(maxsize=1)
+def _visible_template_text() -> str:
     """The template's own words (tags and Jinja code removed), for the glyph check."""
     import re
 
+    template = (TEMPLATES / "certificate.html.j2").read_text(encoding="utf-8")
     text = re.sub(r"\{[{%#].*?[}%#]\}", "", template, flags=re.S)
     text = re.sub(r"<head>.*?</head>", "", text, flags=re.S)
     return re.sub(r"<[^>]+>", "", text)
@@ -463,8 +461,9 @@ _WORK: dict = {}
 def _render_one(job: Job) -> tuple[str, str | None]:
     out, mark_dir = _WORK["out"], _WORK["mark_dir"]
     try:
-        pdf = render_pdf(job.number, job.html, mark_dir=mark_dir, identifier=job.key[:32].encode(),
-                         extra_text=job.extra_text)
+        check_glyphs(job.number, job.context, _visible_template_text())
+        pdf = render_pdf(job.number, render_html(job.context), mark_dir=mark_dir,
+                         identifier=job.key[:32].encode(), extra_text=job.extra_text)
     except RenderError as exc:
         return job.name, str(exc)
     tmp = out / f".{job.name}.tmp"
@@ -486,8 +485,8 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = {}
-    todo, failed = jobs_for(checked, numbers, base_url)
-    result = Rendered(failed=failed)
+    todo = jobs_for(checked, numbers, base_url)
+    result = Rendered()
     pending = []
     for job in todo:
         if manifest.get(job.name) == job.key and (out / job.name).is_file():

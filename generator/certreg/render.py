@@ -36,9 +36,11 @@ from .status import History, Version
 
 TEMPLATES = Path(__file__).parent / "templates" / "certificate"
 FONT_FAMILY = "Noto Serif CJK SC"
-FONT_ALIAS = "CertSerif"  # the family the stylesheet names: the font cut down to one certificate's text
+# The families the pages name: the font cut down to each page's text. The two pages of a PDF are laid out
+# apart (the guidance page once per scheme), and must not share a family name in one PDF. The guidance
+# page's is the one the mark artwork's text may use.
+FONT_ALIAS = {"certificate": "CertSerifPage", "guidance": "CertSerif"}
 PDF_VARIANT = "pdf/a-2b"  # archival: ZCF-11.3 keeps electronic records ten years
-PAGES = 2  # the certificate, then its usage guidance
 QR_MODULE_MM = Decimal("0.6")  # at least 0.5 mm a module on paper
 SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 TITLES = {
@@ -146,8 +148,11 @@ def font_cut(chars: str) -> dict[str, bytes]:
     return files
 
 
-FONT_FACES = "\n".join(f'@font-face {{ font-family: "{FONT_ALIAS}"; font-weight: {w}; src: url(font-{w}.otf); }}'
-                       for w in (400, 700))
+def _font_faces(part: str) -> str:
+    family = FONT_ALIAS[part]
+    faces = [f'@font-face {{ font-family: "{family}"; font-weight: {w}; src: url(font-{w}.otf); }}'
+             for w in (400, 700)]
+    return "\n".join(faces + [f'html {{ font-family: "{family}"; }}'])
 
 
 # --- the context of one certificate version ------------------------------------------------
@@ -236,10 +241,14 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(ctx: dict) -> str:
-    """The certificate's HTML, QR code included. Its font is served beside it (``font_cut`` of its text)."""
+def render_html(ctx: dict, part: str = "certificate") -> str:
+    """The HTML of the certificate page (QR code included) or of its usage-guidance page.
+
+    Its font is served beside it (``font_cut`` of its text).
+    """
+    qr = _qr(ctx["verify"]["url"]) if part == "certificate" else None
     return _environment().get_template("certificate.html.j2").render(
-        **ctx, qr=_qr(ctx["verify"]["url"]), fonts=Markup(FONT_FACES))  # noqa: S704 - our own CSS
+        **ctx, part=part, qr=qr, fonts=Markup(_font_faces(part)))  # noqa: S704 - our own CSS
 
 
 class _TextOf(HTMLParser):
@@ -359,13 +368,12 @@ def _fail_on_logs(number: str):
         raise RenderError(f"{number}: WeasyPrint reported: " + " | ".join(handler.lines))
 
 
-def render_pdf(number: str, html: str, *, mark_dir: Path | None, identifier: bytes, extra_text: str = ""
-               ) -> bytes:
-    """The PDF of one certificate version, from its HTML, with the font cut to what it shows."""
+def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = ""):
+    """One page laid out by WeasyPrint, with its own cut of the font; anything it logs is an error."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    fonts = FontConfiguration()  # one per document: each brings its own cut of the font, under one name
+    fonts = FontConfiguration()  # one per page: each brings its own cut of the font, under one name
     fetcher = _fetcher([TEMPLATES] + ([mark_dir] if mark_dir else []),
                        font_cut(visible_text(html) + extra_text))
     with _fail_on_logs(number):
@@ -374,10 +382,25 @@ def render_pdf(number: str, html: str, *, mark_dir: Path | None, identifier: byt
             rendered = doc.render(font_config=fonts)
         except Exception as exc:  # WeasyPrint's own errors, e.g. a refused fetch
             raise RenderError(f"{number}: {exc}") from exc
-        if len(rendered.pages) != PAGES:
-            raise RenderError(f"{number}: the certificate takes {len(rendered.pages)} pages, not {PAGES}: its text "
-                              "does not fit (a very long field?)")
-        return rendered.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
+    if len(rendered.pages) != 1:
+        raise RenderError(f"{number}: a page of the certificate takes {len(rendered.pages)} pages: its text does "
+                          "not fit (a very long field?)")
+    return rendered
+
+
+_GUIDANCE: dict = {}  # the guidance page is the same for every certificate of a scheme: laid out once a process
+
+
+def render_pdf(number: str, ctx: dict, *, mark_dir: Path | None, identifier: bytes, extra_text: str = ""
+               ) -> bytes:
+    """The PDF of one certificate version: its certificate page, then its scheme's guidance page."""
+    page = _layout(number, render_html(ctx), mark_dir=mark_dir)
+    guidance_html = render_html(ctx, "guidance")
+    if guidance_html not in _GUIDANCE:
+        _GUIDANCE[guidance_html] = _layout(number, guidance_html, mark_dir=mark_dir, extra_text=extra_text)
+    both = page.copy(page.pages + _GUIDANCE[guidance_html].pages)
+    with _fail_on_logs(number):
+        return both.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
 
 
 # --- many certificates -----------------------------------------------------------------------
@@ -462,8 +485,8 @@ def _render_one(job: Job) -> tuple[str, str | None]:
     out, mark_dir = _WORK["out"], _WORK["mark_dir"]
     try:
         check_glyphs(job.number, job.context, _visible_template_text())
-        pdf = render_pdf(job.number, render_html(job.context), mark_dir=mark_dir,
-                         identifier=job.key[:32].encode(), extra_text=job.extra_text)
+        pdf = render_pdf(job.number, job.context, mark_dir=mark_dir, identifier=job.key[:32].encode(),
+                         extra_text=job.extra_text)
     except RenderError as exc:
         return job.name, str(exc)
     tmp = out / f".{job.name}.tmp"

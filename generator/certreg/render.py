@@ -301,7 +301,10 @@ def _shown_texts(ctx: dict):
 
 
 def check_glyphs(number: str, ctx: dict, template_text: str) -> None:
-    """Every character shown has a glyph in the certificate's font, or RenderError naming what is missing."""
+    """Every character shown has a glyph in the certificate's font, or RenderError naming what is missing.
+
+    ``template_text`` is the text the template and images (the mark) add to the record's.
+    """
     have = font_codepoints()
     missing: dict[str, set] = {}
     for name, text in list(_shown_texts(ctx)) + [("template", template_text)]:
@@ -484,7 +487,7 @@ _WORK: dict = {}
 def _render_one(job: Job) -> tuple[str, str | None]:
     out, mark_dir = _WORK["out"], _WORK["mark_dir"]
     try:
-        check_glyphs(job.number, job.context, _visible_template_text())
+        check_glyphs(job.number, job.context, _visible_template_text() + job.extra_text)
         pdf = render_pdf(job.number, job.context, mark_dir=mark_dir, identifier=job.key[:32].encode(),
                          extra_text=job.extra_text)
     except RenderError as exc:

@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generator"))
 
 from certreg.dates import add_months, add_working_days, anniversary, is_working_day  # noqa: E402
+from certreg.model import texts  # noqa: E402
 from certreg.specs import uscc_check_char  # noqa: E402
 
 GENERATOR_VERSION = 3  # bump whenever the generated records change: forces regeneration
@@ -1143,17 +1144,9 @@ class Generator:
         return zcf + zwl
 
 
-def _texts(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _texts(v)
-
-
 def _public_texts(content):
     private = ("contact", "capacity", "data_collection")
-    return [t for k, v in content.items() if k not in private and k != "credit_code" for t in _texts(v)]
+    return [t for k, v in content.items() if k not in private and k != "credit_code" for t in texts(v)]
 
 
 # --- writing the registry ---------------------------------------------------------------------

@@ -80,6 +80,18 @@ def dig(mapping, dotted: str):
     return value
 
 
+def texts(value):
+    """Every text inside a value of nested mappings and lists (a party's name and address, say)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from texts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from texts(v)
+
+
 @dataclass
 class Decision:
     """One decision record (issue, change, suspend, restore, revoke, cancel, surveillance)."""

@@ -42,7 +42,8 @@ FONT_FAMILY = "Noto Serif CJK SC"
 FONT_ALIAS = {"certificate": "CertSerifPage", "guidance": "CertSerif"}
 PDF_VARIANT = "pdf/a-2b"  # archival: ZCF-11.3 keeps electronic records ten years
 QR_MODULE_MM = Decimal("0.6")  # at least 0.5 mm a module on paper
-SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"  # the CJK font has no glyph for them: they are set as <sub> digits
+SUBSCRIPTS = str.maketrans(SUBSCRIPT_DIGITS, "0123456789")
 TITLES = {
     "zero-carbon-factory": {"zh": "零碳工厂认证证书", "en": "Zero-Carbon Factory Certificate"},
     "zero-waste-low-carbon-water": {"zh": "无废低碳产品认证证书", "en": "Zero-Waste Low-Carbon Product Certificate"},
@@ -228,7 +229,7 @@ def _qr(url: str) -> dict:
 def _chem(text) -> Markup:
     """Escaped text in which subscript digits (CO₂) are set as <sub> (the CJK font has no ₂ glyph)."""
     out = str(escape(text))
-    for sub, digit in zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True):
+    for digit, sub in enumerate(SUBSCRIPT_DIGITS):
         out = out.replace(sub, f"<sub>{digit}</sub>")
     return Markup(out)  # noqa: S704 - built from escaped text
 

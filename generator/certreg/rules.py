@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary
-from .model import Certificate, Decision, Scheme, dig
+from .model import Certificate, Decision, Scheme, dig, texts
 from .problems import Report
 from .status import History, Version, history
 
@@ -387,17 +387,17 @@ class Checks:
         for name, f in fields.items():
             # contact details and private text; the ZWL-A1 data table holds measurements, not secrets in words
             if not f["public"] and f["type"] in ("contact", "text", "longtext") and name in cert.content:
-                private_values.update(v for v in _texts(cert.content[name]) if len(v) >= 2)
+                private_values.update(v for v in texts(cert.content[name]) if len(v) >= 2)
         places: list[tuple] = []
         for name, f in fields.items():
             if f["public"] and f["type"] != "uscc" and name in cert.content:
-                places.extend((cert.path, ("content", name), t) for t in _texts(cert.content[name]))
+                places.extend((cert.path, ("content", name), t) for t in texts(cert.content[name]))
         for d in cert.decisions:
             for lang, text in (d.data.get("reason") or {}).items():
                 places.append((d.path, ("reason", lang), text))
             for name, value in (d.data.get("changes") or {}).items():
                 if name in fields and fields[name]["public"] and fields[name]["type"] != "uscc":
-                    places.extend((d.path, ("changes", name), t) for t in _texts(value))
+                    places.extend((d.path, ("changes", name), t) for t in texts(value))
         blob = "\n".join(text for _, _, text in places)  # one search for the usual case: nothing found
         if not (_EMAIL.search(blob) or _PHONE.search(blob) or any(v in blob for v in private_values)):
             return
@@ -584,17 +584,6 @@ class Across:
 def _norm(value):
     """Text compared without its spaces (二期 装置 and 二期装置 name the same unit)."""
     return "".join(value.split()) if isinstance(value, str) else value
-
-
-def _texts(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _texts(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _texts(v)
 
 
 def check_certificate(cert: Certificate, as_of: dt.date) -> tuple[History, list, Facts]:

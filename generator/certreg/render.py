@@ -441,14 +441,19 @@ def _template_identity() -> str:
     return h.hexdigest()
 
 
+def _mark_path(reg) -> Path | None:
+    """The mark artwork the registry names (registry.yml: mark), if any."""
+    mark = reg.settings.get("mark")
+    return (reg.root / mark).resolve() if mark else None
+
+
 def jobs_for(checked, numbers: list[str] | None, base_url: str) -> list[Job]:
     """A Job per version of each certificate (all, or ``numbers``), keyed by everything that shapes its PDF.
 
     Cheap (no HTML, no QR code): an incremental render only pays for the PDFs that changed.
     """
     reg = checked.registry
-    mark_rel = reg.settings.get("mark")
-    mark_path = (reg.root / mark_rel).resolve() if mark_rel else None
+    mark_path = _mark_path(reg)
     mark = mark_path.as_uri() if mark_path else None
     mark_text = svg_text(mark_path) if mark_path else ""
     fixed = json.dumps([__version__, _template_identity(), font_identity(), PDF_VARIANT, _weasyprint_version(),
@@ -521,8 +526,8 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
         else:
             pending.append(job)
     reg = checked.registry
-    mark_rel = reg.settings.get("mark")
-    _WORK.update(out=out, mark_dir=(reg.root / mark_rel).parent if mark_rel else None)
+    mark_path = _mark_path(reg)
+    _WORK.update(out=out, mark_dir=mark_path.parent if mark_path else None)
     jobs = jobs or os.cpu_count() or 1
     keys = {job.name: job.key for job in pending}
     if jobs == 1 or len(pending) < 2:

@@ -108,6 +108,18 @@ def test_the_pdf_shows_every_public_field_and_no_private_one(sample):
             assert "本证书仅对上述报告期有效" in text  # ZCF-11.2
 
 
+def test_the_guidance_page_is_laid_out_once_per_scheme(builder, tmp_path, monkeypatch):
+    """Its HTML names no certificate, so one layout serves every certificate of a scheme."""
+    builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    builder.zwl("CEC-ZWL-2024-0003", raw_material_source="第三来源")
+    monkeypatch.setattr(R, "_GUIDANCE", {})
+    done = R.render(check_registry(builder.root, dt.date(2025, 6, 30)), tmp_path, base_url=BASE_URL, jobs=1)
+    assert len(done.written) == 3 and len(R._GUIDANCE) == 1
+    second_pages = {PdfReader(tmp_path / name).pages[1].extract_text() for name in done.written}
+    assert len(second_pages) == 1 and "ZWL-A2.11" in second_pages.pop()
+
+
 def test_hard_names_come_out_exactly(sample):
     checked, out, _ = sample
     everything = "".join(pdf_text(p) for p in out.glob("*.pdf"))

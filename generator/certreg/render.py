@@ -43,6 +43,7 @@ FONT_ALIAS = {"certificate": "CertSerifPage", "guidance": "CertSerif"}
 PDF_VARIANT = "pdf/a-2b"  # archival: ZCF-11.3 keeps electronic records ten years
 QR_MODULE_MM = Decimal("0.6")  # at least 0.5 mm a module on paper
 SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"  # the CJK font has no glyph for them: they are set as <sub> digits
+LIST_MARKERS = "0123456789."  # the numbers of <ol> items, which are not in the page's text
 SUBSCRIPTS = str.maketrans(SUBSCRIPT_DIGITS, "0123456789")
 TITLES = {
     "zero-carbon-factory": {"zh": "零碳工厂认证证书", "en": "Zero-Carbon Factory Certificate"},
@@ -242,14 +243,25 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def guidance_context(ctx: dict) -> dict:
+    """What the usage-guidance page shows: the same for every certificate of a scheme, so laid out once."""
+    return {"sample": ctx["sample"], "title": ctx["title"], "guidance": ctx["guidance"],
+            "verify": {"domain": ctx["verify"]["domain"]}}
+
+
 def render_html(ctx: dict, part: str = "certificate") -> str:
     """The HTML of the certificate page (QR code included) or of its usage-guidance page.
 
     Its font is served beside it (``font_cut`` of its text).
     """
-    qr = _qr(ctx["verify"]["url"]) if part == "certificate" else None
-    return _environment().get_template("certificate.html.j2").render(
-        **ctx, part=part, qr=qr, fonts=Markup(_font_faces(part)))  # noqa: S704 - our own CSS
+    if part == "certificate":
+        page = dict(ctx, qr=_qr(ctx["verify"]["url"]))
+    elif part == "guidance":
+        page = guidance_context(ctx)
+    else:
+        raise ValueError(f"no page {part!r}: the pages are {sorted(FONT_ALIAS)}")
+    return _environment().get_template(f"{part}.html.j2").render(
+        **page, fonts=Markup(_font_faces(part)))  # noqa: S704 - our own CSS
 
 
 class _TextOf(HTMLParser):
@@ -372,18 +384,54 @@ def _fail_on_logs(number: str):
         raise RenderError(f"{number}: WeasyPrint reported: " + " | ".join(handler.lines))
 
 
+@cache
+def _font_configuration_class():
+    """WeasyPrint's FontConfiguration, but knowing no font but those the page's @font-face rules bring.
+
+    WeasyPrint's own starts from every font installed (fontconfig's whole configuration, 50 ms a page);
+    this one starts empty, which is faster and means no installed font can ever stand in for a glyph.
+    """
+    import cffi
+    from weasyprint.text import ffi as wp
+    from weasyprint.text.fonts import FontConfiguration
+
+    own = cffi.FFI()
+    own.cdef("void *FcConfigCreate (void);")
+    fontconfig = own.dlopen("libfontconfig.so.1")
+
+    class PageFonts(FontConfiguration):
+        def __init__(self):
+            self._folder = None
+            self._config = wp.ffi.cast("FcConfig *", int(own.cast("uintptr_t", fontconfig.FcConfigCreate())))
+            self.font_map = wp.ffi.gc(wp.pangoft2.pango_ft2_font_map_new(), wp.gobject.g_object_unref)
+            wp.pangoft2.pango_fc_font_map_set_config(wp.ffi.cast("PangoFcFontMap *", self.font_map), self._config)
+            wp.fontconfig.FcConfigDestroy(self._config)  # the font map keeps its own reference
+            self.strut_layouts = {}
+            self.font_features = {}
+
+    return PageFonts
+
+
+@cache
+def _stylesheet():
+    """certificate.css, parsed once a process (it has no @font-face: the fonts come with each page)."""
+    import weasyprint
+
+    return weasyprint.CSS(filename=str(TEMPLATES / "certificate.css"),
+                          url_fetcher=_fetcher([TEMPLATES], {}))
+
+
 def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = ""):
     """One page laid out by WeasyPrint, with its own cut of the font; anything it logs is an error."""
     import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
 
-    fonts = FontConfiguration()  # one per page: each brings its own cut of the font, under one name
+    fonts = _font_configuration_class()()  # one per page: each brings its own cut of the font, under one name
     fetcher = _fetcher([TEMPLATES] + ([mark_dir] if mark_dir else []),
-                       font_cut(visible_text(html) + extra_text))
+                       font_cut(visible_text(html) + extra_text + LIST_MARKERS))
     with _fail_on_logs(number):
         try:
             doc = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher)
-            rendered = doc.render(font_config=fonts)
+            rendered = doc.render(font_config=fonts, stylesheets=[_stylesheet()])
         except Exception as exc:  # WeasyPrint's own errors, e.g. a refused fetch
             raise RenderError(f"{number}: {exc}") from exc
     if len(rendered.pages) != 1:
@@ -474,7 +522,7 @@ def _visible_template_text() -> str:
     """The template's own words (tags and Jinja code removed), for the glyph check."""
     import re
 
-    template = (TEMPLATES / "certificate.html.j2").read_text(encoding="utf-8")
+    template = "".join(p.read_text(encoding="utf-8") for p in sorted(TEMPLATES.glob("*.html.j2")))
     text = re.sub(r"\{[{%#].*?[}%#]\}", "", template, flags=re.S)
     text = re.sub(r"<head>.*?</head>", "", text, flags=re.S)
     return re.sub(r"<[^>]+>", "", text)

@@ -162,3 +162,25 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
                f"{len(done.failed)} failed, in {out}", err=True)
     sys.exit(1 if done.failed else 0)
 
+
+
+@main.command()
+@as_of_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="site", show_default=True,
+              help="Where the site goes; it replaces the folder only once the build is complete.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default="mkdocs.yml", show_default=True, help="The site's configuration (its registry, its site_url).")
+@click.option("--no-pdfs", is_flag=True, help="Publish no PDFs (and do not render them).")
+def build(as_of, out, config_file, no_pdfs):
+    """Validate the registry, render the PDFs and build the public site.
+
+    The pages made from the records (verification pages, lists, announcements, feeds, open data) are
+    added by the certreg plugin of mkdocs.yml, so that `mkdocs build` and `mkdocs serve` make the same site.
+    """
+    from .build import BuildError, build_site
+
+    try:
+        build_site(config_file, out, as_of, pdfs=not no_pdfs)
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"site built in {out} as of {as_of}", err=True)

@@ -1,0 +1,220 @@
+"""Stage 4b, publish: what the public may see of the registry on one date, as plain data.
+
+Every public output (verification pages, lists, announcements, feeds, open data, look-up index) is
+made from these objects; none reads records or computes a status by itself. Only fields the scheme
+marks public leave the registry (REG-PUBLIC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import __version__
+from .status import IN_FORCE, ZH, History, summary
+
+# REG-ANNOUNCE: the decisions announced publicly (a failed surveillance too, when it suspends: ZWL-6.3)
+ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
+STATUSES = ("valid", "suspended", "revoked", "cancelled", "expired")
+STATUS_EN = {"valid": "Valid", "suspended": "Suspended", "revoked": "Revoked", "cancelled": "Cancelled",
+             "expired": "Expired"}
+ACTIONS = {
+    "issue": {"zh": "颁发", "en": "Issued"},
+    "change": {"zh": "变更", "en": "Changed"},
+    "suspend": {"zh": "暂停", "en": "Suspended"},
+    "restore": {"zh": "恢复", "en": "Restored"},
+    "revoke": {"zh": "撤销", "en": "Revoked"},
+    "cancel": {"zh": "注销", "en": "Cancelled"},
+    "surveillance": {"zh": "监督检查", "en": "Surveillance"},
+    "expire": {"zh": "到期", "en": "Expired"},
+}
+# the certificate's holder and product, for lists and the look-up, by scheme
+HOLDER = {"zero-carbon-factory": "factory_name", "zero-waste-low-carbon-water": "manufacturer.name"}
+PRODUCT = {"zero-carbon-factory": "main_products", "zero-waste-low-carbon-water": "product_name"}
+
+
+def plain(value):
+    """A content value as JSON-ready data: dates as ISO text, decimals as numbers."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _dig(content: dict, dotted: str) -> str:
+    value: object = content
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+@dataclass
+class Announcement:
+    """A numbered public announcement (公告) of a decision (REG-ANNOUNCE, ZWL-7.4)."""
+
+    number: str  # YYYY-NNNN: the year of its date, then its rank in that year
+    date: dt.date
+    certificate: str
+    scheme: str
+    action: str
+    status_after: str
+    version: int
+    record: str
+    reason: dict | None
+    ground: str | None
+    changed: list
+
+    def as_dict(self, base_url: str) -> dict:
+        return {"number": self.number, "date": self.date.isoformat(), "certificate": self.certificate,
+                "scheme": self.scheme, "action": self.action, "status_after": self.status_after,
+                "version": self.version, "reason": self.reason, "ground": self.ground, "changed": self.changed,
+                "record": self.record, "url": f"{base_url}{announcement_path(self)}#{anchor(self.number)}"}
+
+
+def anchor(number: str) -> str:
+    return f"a{number}"
+
+
+def announcement_path(a: Announcement) -> str:
+    return f"announcements/{a.date.year}/"
+
+
+def certificate_path(number: str) -> str:
+    return f"certificates/{number}/"
+
+
+def announcements(histories: dict[str, History], as_of: dt.date) -> list[Announcement]:
+    """Every announced decision up to ``as_of``, numbered YYYY-NNNN in the order (date, certificate, record).
+
+    The numbers follow from the records alone: the same records give the same numbers on every build.
+    """
+    found = []
+    for number, h in histories.items():
+        for e in h.timeline(as_of):
+            d = e.decision
+            if d is None:
+                continue
+            suspends = any(s.decision is d for s in h.suspensions)  # a failed surveillance that suspended
+            if e.action not in ANNOUNCED and not suspends:
+                continue
+            found.append((e.date, number, d.name, e, h.cert.scheme.key))
+    found.sort(key=lambda t: t[:3])
+    out, year, rank = [], None, 0
+    for day, number, record, e, scheme in found:
+        rank = rank + 1 if day.year == year else 1
+        year = day.year
+        d = e.decision
+        assert d is not None  # (only decisions were collected above)
+        out.append(Announcement(f"{day.year}-{rank:04d}", day, number, scheme, e.action, e.status, e.version, record,
+                                d.data.get("reason"), d.data.get("ground"), sorted(d.data.get("changes", {}))))
+    return out
+
+
+def public_content(h: History, version_content: dict) -> dict:
+    """The public fields of one version's content (REG-PUBLIC), in the scheme's order, as plain data."""
+    fields = h.cert.scheme.fields
+    return {name: plain(version_content[name]) for name, f in fields.items()
+            if f["public"] and name in version_content}
+
+
+def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[str, list[str]]) -> dict | None:
+    """Everything the public sees of one certificate on ``as_of`` (None if not issued by then).
+
+    ``numbers`` maps a certificate to the numbers of its announcements.
+    """
+    row = summary(h, as_of)
+    if row is None:
+        return None
+    cert = h.cert
+    scheme = cert.scheme.key
+    current = h.version_on(as_of)
+    assert current is not None
+    versions = [v for v in h.versions if v.date <= as_of]
+    content = public_content(h, current.content)
+    status = row["status"]
+    view = {
+        "number": cert.number,
+        "scheme": scheme,
+        "status": status,
+        "status_zh": ZH[status],
+        "as_of": as_of.isoformat(),
+        "version": current.number,
+        "version_date": current.date.isoformat(),
+        "issued": (h.issued or cert.valid_from).isoformat(),
+        "valid_from": row["valid_from"],
+        "valid_until": row["valid_until"],
+        "follows": cert.follows,
+        "use_permitted": status == "valid",
+        "holder": _dig(current.content, HOLDER[scheme]),
+        "product": _dig(current.content, PRODUCT[scheme]),
+        "content": content,
+        "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": list(v.changed)} for v in versions],
+        "timeline": [_public_event(e) for e in row["timeline"]],
+        "announcements": numbers.get(cert.number, []),
+        "url": base_url + certificate_path(cert.number),
+        "pdf": f"{base_url}{certificate_path(cert.number)}{cert.number}-v{current.number}.pdf",
+    }
+    if "suspended_since" in row:
+        view["suspended_since"] = row["suspended_since"]
+        view["suspension_limit"] = row["suspension_limit"]
+    return view
+
+
+def _public_event(e: dict) -> dict:
+    # the record's file name stays in the registry; the rest of a timeline line is public
+    return {k: v for k, v in e.items() if k != "record"}
+
+
+def in_renewal_window(view: dict, h: History, as_of: dt.date) -> bool:
+    """ZWL-7.2: a certificate in force whose expiry is within the scheme's renewal window."""
+    months = h.cert.scheme.validity.get("renewal_window_months")
+    if not months or view["status"] not in IN_FORCE:
+        return False
+    from .dates import add_months
+
+    until = h.cert.valid_until
+    return add_months(as_of, months) >= until >= as_of
+
+
+@dataclass
+class Published:
+    """The whole public registry on one date: certificate views, announcements and the renewal window."""
+
+    as_of: dt.date
+    base_url: str
+    registry: dict  # name, publisher, sample
+    schemes: dict  # key -> {name, code, fields: {name: label}}
+    certificates: list[dict]  # views, ordered by number
+    announcements: list[Announcement]  # in number order
+    renewal_window: list[str]  # certificate numbers, soonest expiry first
+    generator: str = f"certreg {__version__}"
+
+
+def publish(checked, base_url: str) -> Published:
+    """The public view of a checked registry on its as-of date."""
+    as_of = checked.as_of
+    reg = checked.registry
+    anns = announcements(checked.histories, as_of)
+    numbers: dict[str, list[str]] = {}
+    for a in anns:
+        numbers.setdefault(a.certificate, []).append(a.number)
+    views, window = [], []
+    for number in sorted(checked.histories):
+        h = checked.histories[number]
+        view = certificate_view(h, as_of, base_url, numbers)
+        if view is None:
+            continue
+        views.append(view)
+        if in_renewal_window(view, h, as_of):
+            window.append((view["valid_until"], number))
+    schemes = {key: {"name": s.data["name"], "code": s.code,
+                     "fields": {n: f["label"] for n, f in s.fields.items() if f["public"]}}
+               for key, s in sorted(reg.schemes.items())}
+    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample") if k in reg.settings}
+    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in sorted(window)])

@@ -1,0 +1,351 @@
+"""Stage 4c, site: the public site's generated pages, feeds and open data, from ``public.Published``.
+
+The hand-written pages and the theme are mkdocs-material's (``mkdocs_plugin`` joins the two). The pages
+made from the records are cheap to make by the thousand: mkdocs renders one *shell* page per language
+at the depth of a certificate page, and every generated page is that shell with its title, path and
+content put in. Every value from a record is escaped: by Jinja in HTML, by ``script_json`` in JSON
+inside a page, by lxml in the feeds, and against formulas in the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import yaml
+from markupsafe import Markup, escape
+
+from .errors import CertregError
+from .public import STATUSES, Published, announcement_path, certificate_path
+
+TEMPLATES = Path(__file__).parent / "templates" / "site"
+LANGS = ("zh", "en")
+SHELL = "CERTREG_SHELL"  # the shell page is SHELL/SHELL/, a path replaced by each generated page's path
+SHELL_TITLE = "CERTREG_TITLE"
+SHELL_CONTENT = "CERTREG_CONTENT"
+LIST_PAGE = 200  # certificates per list page
+LATEST = 20  # announcements on the home and announcements pages
+LOOKUP_FIELDS = ["number", "status", "holder", "product"]
+CSV_COLUMNS = ["number", "scheme", "status", "as_of", "version", "version_date", "issued", "valid_from",
+               "valid_until", "follows", "holder", "product", "url"]
+# characters XML 1.0 does not allow (a YAML record may still carry them, escaped)
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class SiteError(CertregError):
+    """Raised by the site stage: the shell page is missing or malformed, or a template cannot be filled."""
+
+
+def prefix(lang: str) -> str:
+    """Where a language's pages live: Chinese at the root, English under en/."""
+    return "" if lang == "zh" else f"{lang}/"
+
+
+def root_of(url: str) -> str:
+    """The relative path from a page (its URL, e.g. ``certificates/N/``) to the site root."""
+    return "../" * url.count("/")
+
+
+def script_json(data) -> Markup:
+    """JSON safe inside a <script> element: no ``</script>``, ``<!--`` or line separators can break out."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return Markup(text)  # noqa: S704 - every character that could end the script is escaped above
+
+
+def csv_cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text: no formula injection (=, +, -, @, tab, return)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def xml_text(text: str) -> str:
+    return NOT_XML.sub("\ufffd", text)
+
+
+@cache
+def strings() -> dict:
+    return yaml.safe_load((TEMPLATES / "strings.yml").read_text(encoding="utf-8"))
+
+
+def _format(template: str, **values) -> str:
+    return template.format(**values)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["f"] = _format
+    env.filters["tojson_safe"] = script_json
+    return env
+
+
+def display_lines(value, ftype: str, unit: str = "") -> list[str]:
+    """A public field's value as the lines a page shows."""
+    if ftype == "party":
+        return [value["name"], value["address"]]
+    if ftype == "period":
+        return [f"{value['start']} – {value['end']}"]
+    if ftype == "decimal":
+        return [f"{Decimal(str(value)):,f} {unit}".strip()]
+    return str(value).splitlines() or [""]
+
+
+class Site:
+    """The generated part of the public site for one ``Published`` registry."""
+
+    def __init__(self, pub: Published, *, schemes: dict, pdfs: dict[str, str] | None = None):
+        """``schemes``: key -> Scheme (field types and units); ``pdfs``: number -> current PDF's file name."""
+        self.pub = pub
+        self.scheme_defs = schemes
+        self.pdfs = pdfs or {}
+        self.by_number = {c["number"]: c for c in pub.certificates}
+        self.years: list[tuple[int, int]] = sorted(Counter(a.date.year for a in pub.announcements).items(),
+                                                   reverse=True)
+        self.newest = sorted(pub.announcements, key=lambda a: (a.date, a.number), reverse=True)
+        self.announced: dict[str, dict[str, str]] = {}
+        for a in pub.announcements:
+            self.announced.setdefault(a.certificate, {})[f"{a.date.isoformat()}|{a.action}|{a.version}"] = a.number
+
+    # --- the context every template gets ---
+
+    def _base(self, lang: str, url: str) -> dict:
+        root = root_of(url)
+        return {"t": strings()[lang], "lang": lang, "root": root, "home": root + prefix(lang),
+                "schemes": self.pub.schemes, "sample": bool(self.pub.registry.get("sample")),
+                "as_of": self.pub.as_of.isoformat(), "statuses": STATUSES}
+
+    def _render(self, template: str, lang: str, url: str, **values) -> str:
+        try:
+            return environment().get_template(template).render(**self._base(lang, url), **values)
+        except jinja2.TemplateError as exc:
+            raise SiteError(f"{template}: {exc}") from exc
+
+    # --- fragments of hand-written pages (<div data-certreg="KIND"></div>) ---
+
+    def fragment(self, kind: str, lang: str, url: str) -> str:
+        """The generated part of a hand-written page: ``home``, ``certificates`` or ``announcements``."""
+        if kind == "home":
+            by_status = Counter(c["status"] for c in self.pub.certificates)
+            renewal = [self.by_number[n] for n in self.pub.renewal_window]
+            return self._render("home.html.j2", lang, url, counts={s: by_status[s] for s in STATUSES},
+                                renewal=renewal, latest=self.newest[:LATEST])
+        if kind == "certificates":
+            counts: dict = {}
+            for key in ["all", *self.pub.schemes]:
+                rows = [c for c in self.pub.certificates if key in ("all", c["scheme"])]
+                counts[key] = {"all": len(rows), **{s: sum(c["status"] == s for c in rows) for s in STATUSES}}
+            names = [("all", strings()[lang]["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
+            return self._render("certificates.html.j2", lang, url, counts=counts, scheme_rows=names)
+        if kind == "announcements":
+            return self._render("announcements.html.j2", lang, url, years=self.years, latest=self.newest[:LATEST])
+        raise SiteError(f"no generated part {kind!r}; the parts are home, certificates, announcements")
+
+    # --- generated pages: (URL, title, content) ---
+
+    def pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+        yield from self.certificate_pages(lang)
+        yield from self.list_pages(lang)
+        yield from self.year_pages(lang)
+
+    def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+        t = strings()[lang]
+        for c in self.pub.certificates:
+            url = prefix(lang) + certificate_path(c["number"])
+            title = f"{c['number']} · {t['status'][c['status']]}"
+            yield url, title, self.certificate_page(c, lang, url)
+
+    def certificate_page(self, c: dict, lang: str, url: str) -> str:
+        t = strings()[lang]
+        scheme_def = self.scheme_defs[c["scheme"]]
+        fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
+                  for name, value in c["content"].items()]
+        has_mark = c["scheme"] == "zero-waste-low-carbon-water"
+        note = ""
+        if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"]:
+            note = t["suspension_overdue"].format(date=c["suspension_limit"])
+        labels = self.pub.schemes[c["scheme"]]["fields"]
+        data = {
+            "status": c["status"], "as_of": c["as_of"], "valid_until": c["valid_until"],
+            "suspension_limit": c.get("suspension_limit"), "version": c["version"],
+            "versions": [{"version": v["version"], "date": v["date"],
+                          "changed": [labels[f][lang] if f in labels else f for f in v["changed"]]}
+                         for v in c["versions"]],
+            "mark": has_mark,
+            "t": {k: t[k] for k in ("status_long", "expired_by_date", "suspension_overdue", "checked_in_browser",
+                                    "use_yes", "use_no", "use_mark", "version_current", "version_superseded",
+                                    "version_unknown", "changed")},
+        }
+        return self._render("certificate.html.j2", lang, url, c=c, scheme=self.pub.schemes[c["scheme"]],
+                            fields=fields, has_mark=has_mark, note=note, pdf=self.pdfs.get(c["number"]),
+                            announced=self.announced.get(c["number"], {}), data=data)
+
+    def list_keys(self, lang: str) -> list[tuple[str, str]]:
+        """(key, label) of every list: all, by scheme, by status, by both."""
+        t = strings()[lang]
+        keys = []
+        for scheme in ["all", *self.pub.schemes]:
+            sname = t["all"] if scheme == "all" else self.pub.schemes[scheme]["name"][lang]
+            for status in ["all", *STATUSES]:
+                label = sname if status == "all" else f"{sname} · {t['status'][status]}"
+                keys.append((f"{scheme}-{status}", label))
+        return keys
+
+    def list_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+        t = strings()[lang]
+        keys = self.list_keys(lang)
+        for key, label in keys:
+            scheme, status = key.split("-", 1) if key.startswith("all-") else key.rsplit("-", 1)
+            rows = [c for c in self.pub.certificates
+                    if scheme in ("all", c["scheme"]) and status in ("all", c["status"])]
+            chunks = [rows[i:i + LIST_PAGE] for i in range(0, len(rows), LIST_PAGE)] or [[]]
+            pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
+            filters = [(k, lbl) for k, lbl in keys if k.startswith(scheme + "-") or k.endswith("-" + status)]
+            for n, chunk in enumerate(chunks, 1):
+                url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
+                title = f"{label} ({len(rows)})" + (f" · {t['page'].format(n=n)}" if n > 1 else "")
+                yield url, title, self._render("list.html.j2", lang, url, rows=chunk, pages=pages, page_no=n,
+                                               filters=filters, current=key)
+
+    def year_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+        t = strings()[lang]
+        for year, _ in self.years:
+            items = [a for a in self.newest if a.date.year == year]
+            url = prefix(lang) + announcement_path(items[0])
+            yield url, t["year_title"].format(year=year), self._render("year.html.j2", lang, url, year=year,
+                                                                        years=self.years, items=items)
+
+    # --- open data and feeds: site path -> bytes ---
+
+    def data_files(self, schemas_dir: Path | None = None) -> dict[str, bytes]:
+        pub = self.pub
+        head = {"as_of": pub.as_of.isoformat(), "generated_by": pub.generator, "registry": pub.registry}
+        files = {
+            "data/certificates.json": _json({**head, "schemes": pub.schemes, "certificates": pub.certificates}),
+            "data/announcements.json": _json({**head, "announcements": [a.as_dict(pub.base_url)
+                                                                         for a in pub.announcements]}),
+            "data/lookup.json": _json({"as_of": pub.as_of.isoformat(), "fields": LOOKUP_FIELDS,
+                                       "rows": [[c[k] for k in LOOKUP_FIELDS] for c in pub.certificates]},
+                                      compact=True),
+            "data/certificates.csv": self.csv(),
+        }
+        if schemas_dir is not None:
+            for path in sorted(schemas_dir.glob("*.schema.json")):
+                files[f"data/schemas/{path.name}"] = path.read_bytes()
+        files["feeds/announcements.atom"] = self.feed(None)
+        for key in pub.schemes:
+            files[f"feeds/{key}.atom"] = self.feed(key)
+        return files
+
+    def certificate_json(self, c: dict) -> bytes:
+        return _json({"generated_by": self.pub.generator, **c})
+
+    def csv(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for c in self.pub.certificates:
+            writer.writerow([csv_cell(c[k]) for k in CSV_COLUMNS])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    def feed(self, scheme: str | None) -> bytes:
+        """An Atom feed of the announcements (all, or one scheme's), newest first."""
+        from feedgen.feed import FeedGenerator
+
+        pub = self.pub
+        items = [a for a in self.newest if scheme in (None, a.scheme)]
+        name = pub.registry.get("name", {"zh": "", "en": ""})
+        what = ("全部公告 · All announcements" if scheme is None
+                else f"{pub.schemes[scheme]['name']['zh']} · {pub.schemes[scheme]['name']['en']}")
+        path = f"feeds/{scheme or 'announcements'}.atom"
+        fg = FeedGenerator()
+        fg.id(pub.base_url + path)
+        fg.title(xml_text(f"{name['zh']} · {name['en']}：{what}"))
+        fg.author({"name": xml_text(pub.registry.get("publisher", {}).get("zh", "CEC"))})
+        fg.link(href=pub.base_url + "announcements/", rel="alternate")
+        fg.link(href=pub.base_url + path, rel="self")
+        fg.language("zh-CN")
+        fg.generator(pub.generator)
+        fg.updated(_when(items[0].date if items else pub.as_of))
+        for a in reversed(items):  # feedgen puts the last added first
+            fe = fg.add_entry()
+            url = a.as_dict(pub.base_url)["url"]
+            t_zh, t_en = strings()["zh"]["actions"][a.action], strings()["en"]["actions"][a.action]
+            fe.id(url)
+            fe.title(xml_text(f"公告 {a.number}：{a.certificate} {t_zh} · {t_en}"))
+            fe.link(href=url)
+            fe.link(href=pub.base_url + certificate_path(a.certificate), rel="related")
+            fe.updated(_when(a.date))
+            fe.published(_when(a.date))
+            reason = a.reason or {}
+            fe.content(xml_text("\n".join(filter(None, [reason.get("zh"), reason.get("en")]))) or t_en, type="text")
+        return fg.atom_str(pretty=True)
+
+
+def _when(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.timezone(dt.timedelta(hours=8)))
+
+
+def _json(data, compact: bool = False) -> bytes:
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# --- the shell: one page of the theme, filled in for each generated page ---
+
+
+def shell_markdown() -> str:
+    return f"# {SHELL_TITLE}\n\n{SHELL_CONTENT}\n"
+
+
+class Shell:
+    """A page of the theme rendered by mkdocs at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
+
+    Its folder is one no other page is in, so that every relative link of the theme climbs to the site's
+    root and holds from any page at the same depth (from lists/KEY/ as from certificates/NUMBER/).
+    """
+
+    def __init__(self, html: str, path: str):
+        marker = f"<p>{SHELL_CONTENT}</p>"
+        if html.count(marker) != 1:
+            raise SiteError(f"the shell page {path} has no single content marker {marker}")
+        self.head, self.tail = html.split(marker)
+        self.path = path  # CERTREG_SHELL/CERTREG_SHELL/ or en/CERTREG_SHELL/CERTREG_SHELL/
+
+    def fill(self, url: str, title: str, content: str) -> str:
+        """The shell as the page at ``url`` (same depth), with ``title`` (escaped) and ``content`` (HTML)."""
+        if url.count("/") != self.path.count("/"):
+            raise SiteError(f"{url} is not at the depth of the shell page {self.path}")
+        # every URL of the shell's own page (canonical, language switch) names it by this path, in either
+        # language: it becomes the page's path without its language prefix
+        target = url.split("/", 1)[1] if url.startswith("en/") else url
+        title_html = str(escape(title))
+
+        def put(part: str) -> str:
+            return part.replace(f"{SHELL}/{SHELL}/", target).replace(SHELL_TITLE, title_html)
+
+        return put(self.head) + content + put(self.tail)
+
+
+def write_pages(site_dir: Path, shell: Shell, pages: Iterator[tuple[str, str, str]]) -> int:
+    """Write each generated page as URL/index.html under ``site_dir``; returns how many."""
+    count = 0
+    for url, title, content in pages:
+        folder = site_dir / url
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_text(shell.fill(url, title, content), encoding="utf-8")
+        count += 1
+    return count

@@ -1,0 +1,112 @@
+/* certreg: what time alone changes on a verification page, and the look-up on the home page.
+   Record text is only ever set with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  function today() {  // the date in China, where the certificates' dates are
+    try {
+      return new Intl.DateTimeFormat("en-CA", {timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
+                                                day: "2-digit"}).format(new Date());
+    } catch (e) {
+      return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    }
+  }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
+  }
+  function nextDay(iso) {
+    var d = new Date(iso + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + 1);
+    return d.toISOString().slice(0, 10);
+  }
+  function byId(id) { return document.getElementById(id); }
+
+  function verify(d) {
+    var t = d.t, now = today(), status = d.status, note = null;
+    if (now > d.as_of) {  // only time can have changed since the build; a clock behind it changes nothing
+      if ((status === "valid" || status === "suspended") && now > d.valid_until) {
+        status = "expired";
+        note = fill(t.expired_by_date, {date: d.valid_until});
+      } else if (status === "suspended" && d.suspension_limit && now > d.suspension_limit) {
+        note = fill(t.suspension_overdue, {date: d.suspension_limit});
+      }
+      var box = byId("cr-status");
+      box.className = "cr-status cr-status--" + status;
+      box.setAttribute("data-status", status);
+      byId("cr-status-word").textContent = t.status_long[status];
+      if (note) { byId("cr-status-note").textContent = note; byId("cr-status-note").hidden = false; }
+      byId("cr-status-when").textContent = fill(t.checked_in_browser, {today: now, date: d.as_of});
+      var use = byId("cr-use"), ok = status === "valid";
+      use.className = "cr-use cr-use--" + (ok ? "yes" : "no");
+      use.textContent = fill(ok ? t.use_yes : t.use_no, {mark: d.mark ? t.use_mark : ""});
+    }
+    var v = parseInt(new URLSearchParams(window.location.search).get("v"), 10);
+    if (!isNaN(v)) {
+      var paper = byId("cr-version-paper"), current = d.versions[d.versions.length - 1], text;
+      if (v === current.version) {
+        text = fill(t.version_current, {v: v});
+      } else if (v >= 1 && v < current.version) {
+        text = fill(t.version_superseded, {v: v, date: d.versions[v].date, current: current.version});
+        var changed = [];
+        d.versions.slice(v).forEach(function (x) { changed = changed.concat(x.changed); });
+        if (changed.length) { text += " " + t.changed + ": " + changed.join(", "); }
+        byId("cr-version").className = "cr-version cr-version--old";
+      } else {
+        text = fill(t.version_unknown, {v: v});
+        byId("cr-version").className = "cr-version cr-version--old";
+      }
+      paper.textContent = text;
+      paper.hidden = false;
+    }
+  }
+
+  function lookup(input) {
+    var rows = null, results = byId("cr-lookup-results"), statuses = JSON.parse(input.dataset.statuses), max = 20;
+    function show() {
+      var q = input.value.trim().toLowerCase();
+      results.textContent = "";
+      if (!q || !rows) { return; }
+      var found = rows.filter(function (r) {
+        return r[0].toLowerCase().indexOf(q) >= 0 || r[2].toLowerCase().indexOf(q) >= 0 ||
+               r[3].toLowerCase().indexOf(q) >= 0;
+      });
+      if (!found.length) {
+        var none = document.createElement("li");
+        none.textContent = input.dataset.none;
+        results.appendChild(none);
+      }
+      found.slice(0, max).forEach(function (r) {
+        var li = document.createElement("li"), a = document.createElement("a"), badge = document.createElement("span");
+        a.href = input.dataset.home + "certificates/" + encodeURIComponent(r[0]) + "/";
+        a.textContent = r[0];
+        badge.className = "cr-badge cr-badge--" + r[1];
+        badge.innerHTML = '<span class="cr-icon" aria-hidden="true"></span>';
+        badge.appendChild(document.createTextNode(statuses[r[1]] || r[1]));
+        var sub = document.createElement("span");
+        sub.className = "cr-r-sub";
+        sub.textContent = r[2] + (r[3] ? " · " + r[3] : "");
+        li.appendChild(a); li.appendChild(document.createTextNode(" ")); li.appendChild(badge); li.appendChild(sub);
+        results.appendChild(li);
+      });
+      if (found.length > max) {
+        var more = document.createElement("li");
+        more.textContent = fill(input.dataset.more, {n: max});
+        results.appendChild(more);
+      }
+    }
+    input.addEventListener("input", function () {
+      if (rows === null) {
+        rows = [];
+        fetch(input.dataset.index).then(function (r) { return r.json(); })
+          .then(function (data) { rows = data.rows; show(); });
+      } else {
+        show();
+      }
+    });
+  }
+
+  var data = byId("cr-data");
+  if (data) { verify(JSON.parse(data.textContent)); }
+  var input = byId("cr-lookup");
+  if (input) { lookup(input); }
+})();

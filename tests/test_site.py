@@ -1,0 +1,279 @@
+"""The public site as built files: strict build, no broken link or anchor, open data that agrees with the
+records, numbered announcements, feeds, nothing private, hostile text escaped everywhere, and a failed
+build that leaves the published site alone. (tests/test_site_browser.py reads the pages in Chromium.)"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from certreg import site as S
+from certreg.build import BuildError, build_site
+from certreg.model import texts
+from certreg.public import publish
+from certreg.validate import check_registry
+from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
+
+BASE_URL = "https://registry.cec-certification.example/"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The sample site, built once (with its PDFs) as of the sample's date."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(ROOT / "mkdocs.yml", out, SAMPLE_AS_OF, pdf_dir=tmp_path_factory.mktemp("pdfs"))
+    return out
+
+
+def site_config(tmp_path: Path, registry: Path) -> Path:
+    """mkdocs.yml for another registry (the hand-written pages stay the project's)."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    text = text.replace("docs_dir: site_src", f"docs_dir: {ROOT / 'site_src'}")
+    text = text.replace("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}")
+    text = text.replace("registry: registry", f"registry: {registry}")
+    path = tmp_path / "mkdocs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name"):
+            if a.get(key):
+                self.ids.add(a[key])
+        if tag == "link" and a.get("rel") in ("canonical", "alternate") and a.get("href", "").startswith("http"):
+            self.links.append(a["href"])
+        elif tag in ("a", "link") and a.get("href"):
+            self.links.append(a["href"])
+        elif tag in ("img", "script") and a.get("src"):
+            self.links.append(a["src"])
+
+
+def parse(path: Path) -> _Links:
+    p = _Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def broken_links(site: Path, base_url: str) -> list[str]:
+    """Every internal link or anchor of every page that leads nowhere."""
+    pages = {p: parse(p) for p in site.rglob("*.html")}
+    broken = []
+    for page, parsed in pages.items():
+        for link in parsed.links:
+            parts = urlsplit(link)
+            if parts.scheme in ("mailto", "data", "javascript"):
+                continue
+            if parts.scheme:
+                if not link.startswith(base_url):
+                    continue
+                target = site / unquote(parts.path[len(urlsplit(base_url).path):])
+            elif parts.path.startswith("/"):  # (the 404 page's links start at the site's root)
+                target = site / unquote(parts.path[len(urlsplit(base_url).path):])
+            elif parts.path:
+                target = (page.parent / unquote(parts.path)).resolve()
+            else:
+                target = page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)}: {link}")
+            elif parts.fragment and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else parse(target).ids
+                if parts.fragment not in ids:
+                    broken.append(f"{page.relative_to(site)}: {link} (no anchor)")
+    return broken
+
+
+def test_the_sample_site_builds_strictly_with_no_broken_link_or_anchor(built):
+    assert (built / "index.html").exists() and (built / "en" / "index.html").exists()
+    pages = list(built.rglob("*.html"))
+    assert len(pages) > 60
+    assert broken_links(built, BASE_URL) == []
+    assert not list(built.rglob(f"*{S.SHELL}*"))  # the shell pages are gone, from the sitemap too
+    assert S.SHELL not in (built / "sitemap.xml").read_text(encoding="utf-8")
+
+
+def test_the_link_checker_finds_a_broken_link_and_anchor(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "index.html").write_text('<a href="a/">x</a><a href="b/">y</a><a href="a/#here">z</a>'
+                                         '<a href="#top">t</a><p id="top"></p>', encoding="utf-8")
+    (tmp_path / "a" / "index.html").write_text('<a href="../">up</a>', encoding="utf-8")
+    assert broken_links(tmp_path, BASE_URL) == ["index.html: b/", "index.html: a/#here (no anchor)"]
+
+
+def test_every_certificate_has_a_page_in_both_languages_and_its_json_and_pdf(built):
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    for number, h in checked.histories.items():
+        folder = built / "certificates" / number
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        english = (built / "en" / "certificates" / number / "index.html").read_text(encoding="utf-8")
+        status = h.status_on(SAMPLE_AS_OF)
+        assert f'data-status="{status}"' in page and f'data-status="{status}"' in english
+        assert '<html lang="zh"' in page and '<html lang="en"' in english
+        data = json.loads((folder / "certificate.json").read_text(encoding="utf-8"))
+        assert data["number"] == number and data["status"] == status
+        assert (folder / f"{number}-v{data['version']}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert data["url"] == f"{BASE_URL}certificates/{number}/"
+
+
+def test_open_data_agrees_with_the_records(built):
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    data = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))
+    assert data["as_of"] == SAMPLE_AS_OF.isoformat()
+    assert {c["number"]: c["status"] for c in data["certificates"]} == {
+        n: h.status_on(SAMPLE_AS_OF) for n, h in checked.histories.items()}
+    rows = list(csv.DictReader(io.StringIO((built / "data" / "certificates.csv").read_text(encoding="utf-8-sig"))))
+    assert [r["number"] for r in rows] == [c["number"] for c in data["certificates"]]
+    assert list(rows[0]) == S.CSV_COLUMNS
+    for key in ("certificate", "decision", "registry", "scheme"):
+        assert (built / "data" / "schemas" / f"{key}.schema.json").read_bytes() == \
+            (REGISTRY / "schemas" / f"{key}.schema.json").read_bytes()
+    lookup = json.loads((built / "data" / "lookup.json").read_text(encoding="utf-8"))
+    assert len(lookup["rows"]) == len(data["certificates"])
+    documented = (ROOT / "site_src" / "data.md").read_text(encoding="utf-8")
+    for key in {k for c in data["certificates"] for k in c}:
+        assert f"`{key}`" in documented, f"the field {key} of certificates.json is not documented on data.md"
+
+
+def test_no_private_value_leaves_the_registry(built):
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    private = set()
+    for h in checked.histories.values():
+        for name, f in h.cert.scheme.fields.items():
+            if not f["public"] and name in h.cert.content:
+                private |= {t for t in texts(h.cert.content[name]) if len(t) >= 4 and not t.isdigit()}
+    assert private
+    for path in built.rglob("*"):
+        if path.suffix in (".html", ".json", ".csv", ".atom", ".xml"):
+            text = path.read_text(encoding="utf-8")
+            leaked = [p for p in private if p in text]
+            assert leaked == [], (path, leaked)
+
+
+def test_announcements_are_numbered_from_the_records_alone(built):
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    anns = json.loads((built / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    announced = sorted((d.date.isoformat(), n, d.action) for n, h in checked.histories.items()
+                       for d in h.applied if d.action in ("suspend", "restore", "revoke", "cancel", "change")
+                       or any(s.decision is d for s in h.suspensions))  # (a failed surveillance suspends)
+    assert any(a == "surveillance" for _, _, a in announced)
+    assert sorted((a["date"], a["certificate"], a["action"]) for a in anns) == announced
+    by_year: dict = {}
+    for a in anns:
+        by_year.setdefault(a["date"][:4], []).append(a)
+    for year, items in by_year.items():
+        assert [a["number"] for a in items] == [f"{year}-{i:04d}" for i in range(1, len(items) + 1)]
+        assert [a["date"] for a in items] == sorted(a["date"] for a in items)
+        page = (built / "announcements" / year / "index.html").read_text(encoding="utf-8")
+        for a in items:
+            assert f'id="a{a["number"]}"' in page
+    again = S.Site(publish(check_registry(REGISTRY, SAMPLE_AS_OF), BASE_URL), schemes={}).data_files()
+    assert again["data/announcements.json"] == (built / "data" / "announcements.json").read_bytes()
+
+
+def test_feeds_are_atom_with_every_announcement(built):
+    anns = json.loads((built / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    everything = ET.parse(built / "feeds" / "announcements.atom").getroot()
+    assert everything.tag == f"{ATOM}feed"
+    ids = [e.find(f"{ATOM}id").text for e in everything.findall(f"{ATOM}entry")]
+    assert sorted(ids) == sorted(a["url"] for a in anns)
+    dates = [e.find(f"{ATOM}updated").text for e in everything.findall(f"{ATOM}entry")]
+    assert dates == sorted(dates, reverse=True)  # newest first
+    for scheme in ("zero-carbon-factory", "zero-waste-low-carbon-water"):
+        feed = ET.parse(built / "feeds" / f"{scheme}.atom").getroot()
+        assert len(feed.findall(f"{ATOM}entry")) == sum(a["scheme"] == scheme for a in anns)
+
+
+def test_json_in_a_page_cannot_end_its_script():
+    text = str(S.script_json({"x": "</script><script>alert(1)</script>", "y": "<!--", "z": "\u2028"}))
+    assert "<" not in text and ">" not in text and "\u2028" not in text
+    assert json.loads(text)["x"] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("value, shown", [("=1+1", "'=1+1"), ("+86 10", "'+86 10"), ("-2", "'-2"),
+                                          ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("绍兴", "绍兴"), (None, "")])
+def test_csv_cells_cannot_be_formulas(value, shown):
+    assert S.csv_cell(value) == shown
+
+
+HOSTILE = {
+    "product_name": '<img src=x onerror="alert(1)">&amp;回用水',
+    "specification": "</script><script>alert(2)</script>{{ 7*7 }}",
+    "manufacturer": {"name": '=HYPERLINK("http://127.0.0.1:9","x")', "address": "@SUM(1) ]]> <![CDATA["},
+}
+
+
+def test_hostile_text_is_escaped_in_every_output(builder, tmp_path):
+    n = builder.zwl(**HOSTILE)
+    out = tmp_path / "site"
+    build_site(site_config(tmp_path, builder.root), out, dt.date(2025, 6, 30), pdfs=False)
+    page = (out / "certificates" / n / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "&lt;img src=x onerror=" in page
+    assert "</script><script>alert(2)" not in page
+    assert "{{ 7*7 }}" in page  # shown, not evaluated
+    cert = json.loads((out / "certificates" / n / "certificate.json").read_text(encoding="utf-8"))
+    assert cert["content"]["product_name"] == HOSTILE["product_name"]
+    lookup = json.loads((out / "data" / "lookup.json").read_text(encoding="utf-8"))
+    assert [HOSTILE["product_name"]] == [r[3] for r in lookup["rows"] if r[0] == n]
+    row = next(csv.DictReader(io.StringIO((out / "data" / "certificates.csv").read_text(encoding="utf-8-sig"))))
+    assert row["holder"] == "'" + HOSTILE["manufacturer"]["name"]
+    ET.parse(out / "feeds" / "announcements.atom")
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in home
+    assert broken_links(out, BASE_URL) == []
+
+
+def test_renewal_window_lists_certificates_in_their_last_six_months(builder, tmp_path):
+    soon = builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    checked = check_registry(builder.root, dt.date(2025, 6, 30))
+    h = checked.histories[soon]
+    inside = h.cert.valid_until - dt.timedelta(days=100)
+    pub = publish(check_registry(builder.root, inside), BASE_URL)
+    assert soon in pub.renewal_window
+    before = publish(check_registry(builder.root, h.cert.valid_until - dt.timedelta(days=200)), BASE_URL)
+    assert soon not in before.renewal_window
+
+
+def test_a_failed_build_leaves_the_published_site_alone(builder, tmp_path):
+    builder.zwl("CEC-ZWL-2024-0001")
+    config = site_config(tmp_path, builder.root)
+    out = tmp_path / "site"
+    build_site(config, out, dt.date(2025, 6, 30), pdfs=False)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = next(builder.root.rglob("certificate.yml"))
+    bad.write_text(bad.read_text(encoding="utf-8").replace("valid_from:", "valid_frm:"), encoding="utf-8")
+    with pytest.raises(BuildError, match=r"certificate\.yml:\d+:\d+: error REG-SCHEMA"):
+        build_site(config, out, dt.date(2025, 6, 30), pdfs=False)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_plain_mkdocs_build_makes_the_same_site(built, tmp_path):
+    config = site_config(tmp_path, REGISTRY).read_text(encoding="utf-8")
+    config = config.replace("pdfs: certs", f"pdfs: {tmp_path / 'pdfs'}\n      as_of: '{SAMPLE_AS_OF}'")
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    result = subprocess.run([str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "-q", "-f",
+                             str(tmp_path / "mkdocs.yml"), "-d", str(tmp_path / "out")], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for rel in ("data/certificates.json", "certificates/CEC-ZWL-2025-0003/index.html", "announcements/2026/index.html",
+                "en/lists/all-valid/index.html"):
+        assert (tmp_path / "out" / rel).read_bytes() == (built / rel).read_bytes(), rel

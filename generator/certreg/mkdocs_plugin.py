@@ -66,7 +66,7 @@ class CertregPlugin(BasePlugin[CertregConfig]):
                 raise PluginError(f"certreg: {exc}") from None
             if done.failed:
                 raise PluginError("certreg: PDFs failed:\n" + "\n".join(done.failed))
-        pub = publish(checked, base_url)
+        pub = publish(checked, base_url, pdfs=self.pdf_dir is not None)
         if self.pdf_dir is not None:
             pdfs = {v["number"]: f"{v['number']}-v{v['version']}.pdf" for v in pub.certificates}
         self.site = Site(pub, schemes=checked.registry.schemes, pdfs=pdfs)

@@ -123,7 +123,8 @@ def public_content(h: History, version_content: dict) -> dict:
             if f["public"] and name in version_content}
 
 
-def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[str, list[str]]) -> dict | None:
+def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[str, list[str]],
+                     pdfs: bool = True) -> dict | None:
     """Everything the public sees of one certificate on ``as_of`` (None if not issued by then).
 
     ``numbers`` maps a certificate to the numbers of its announcements.
@@ -138,11 +139,13 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
     versions = [v for v in h.versions if v.date <= as_of]
     content = public_content(h, current.content)
     status = row["status"]
+    since = max(start for start, st in h.segments if start <= as_of)
     view = {
         "number": cert.number,
         "scheme": scheme,
         "status": status,
         "status_zh": ZH[status],
+        "status_since": since.isoformat(),
         "as_of": as_of.isoformat(),
         "version": current.number,
         "version_date": current.date.isoformat(),
@@ -158,7 +161,7 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "timeline": [_public_event(e) for e in row["timeline"]],
         "announcements": numbers.get(cert.number, []),
         "url": base_url + certificate_path(cert.number),
-        "pdf": f"{base_url}{certificate_path(cert.number)}{cert.number}-v{current.number}.pdf",
+        "pdf": f"{base_url}{certificate_path(cert.number)}{cert.number}-v{current.number}.pdf" if pdfs else None,
     }
     if "suspended_since" in row:
         view["suspended_since"] = row["suspended_since"]
@@ -196,8 +199,8 @@ class Published:
     generator: str = f"certreg {__version__}"
 
 
-def publish(checked, base_url: str) -> Published:
-    """The public view of a checked registry on its as-of date."""
+def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
+    """The public view of a checked registry on its as-of date (``pdfs``: whether the PDFs are published)."""
     as_of = checked.as_of
     reg = checked.registry
     anns = announcements(checked.histories, as_of)
@@ -207,7 +210,7 @@ def publish(checked, base_url: str) -> Published:
     views, window = [], []
     for number in sorted(checked.histories):
         h = checked.histories[number]
-        view = certificate_view(h, as_of, base_url, numbers)
+        view = certificate_view(h, as_of, base_url, numbers, pdfs)
         if view is None:
             continue
         views.append(view)
@@ -217,4 +220,10 @@ def publish(checked, base_url: str) -> Published:
                      "fields": {n: f["label"] for n, f in s.fields.items() if f["public"]}}
                for key, s in sorted(reg.schemes.items())}
     registry = {k: reg.settings[k] for k in ("name", "publisher", "sample") if k in reg.settings}
+    successors: dict[str, list[str]] = {}
+    for v in views:  # the renewal or next reporting year that follows a certificate (ZWL-7.2, ZCF-11.2)
+        if v["follows"]:
+            successors.setdefault(v["follows"], []).append(v["number"])
+    for v in views:
+        v["followed_by"] = successors.get(v["number"], [])
     return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in sorted(window)])

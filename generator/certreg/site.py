@@ -174,6 +174,8 @@ class Site:
                   for name, value in c["content"].items()]
         has_mark = c["scheme"] == "zero-waste-low-carbon-water"
         note = ""
+        why = next((e for e in reversed(c["timeline"])
+                    if e["date"] == c["status_since"] and e["status"] == c["status"]), None)
         if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"]:
             note = t["suspension_overdue"].format(date=c["suspension_limit"])
         labels = self.pub.schemes[c["scheme"]]["fields"]
@@ -186,38 +188,33 @@ class Site:
             "mark": has_mark,
             "t": {k: t[k] for k in ("status_long", "expired_by_date", "suspension_overdue", "checked_in_browser",
                                     "use_yes", "use_no", "use_mark", "version_current", "version_superseded",
-                                    "version_unknown", "changed")},
+                                    "version_unknown", "changed", "colon", "sep", "gap")},
         }
         return self._render("certificate.html.j2", lang, url, c=c, scheme=self.pub.schemes[c["scheme"]],
                             fields=fields, has_mark=has_mark, note=note, pdf=self.pdfs.get(c["number"]),
+                            reason=(why or {}).get("reason"),
                             announced=self.announced.get(c["number"], {}), data=data)
 
-    def list_keys(self, lang: str) -> list[tuple[str, str]]:
-        """(key, label) of every list: all, by scheme, by status, by both."""
-        t = strings()[lang]
-        keys = []
-        for scheme in ["all", *self.pub.schemes]:
-            sname = t["all"] if scheme == "all" else self.pub.schemes[scheme]["name"][lang]
-            for status in ["all", *STATUSES]:
-                label = sname if status == "all" else f"{sname} · {t['status'][status]}"
-                keys.append((f"{scheme}-{status}", label))
-        return keys
-
     def list_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+        """A list per scheme (or all) and status (or all), LIST_PAGE certificates a page."""
         t = strings()[lang]
-        keys = self.list_keys(lang)
-        for key, label in keys:
-            scheme, status = key.split("-", 1) if key.startswith("all-") else key.rsplit("-", 1)
-            rows = [c for c in self.pub.certificates
-                    if scheme in ("all", c["scheme"]) and status in ("all", c["status"])]
-            chunks = [rows[i:i + LIST_PAGE] for i in range(0, len(rows), LIST_PAGE)] or [[]]
-            pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
-            filters = [(k, lbl) for k, lbl in keys if k.startswith(scheme + "-") or k.endswith("-" + status)]
-            for n, chunk in enumerate(chunks, 1):
-                url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
-                title = f"{label} ({len(rows)})" + (f" · {t['page'].format(n=n)}" if n > 1 else "")
-                yield url, title, self._render("list.html.j2", lang, url, rows=chunk, pages=pages, page_no=n,
-                                               filters=filters, current=key)
+        schemes = [("all", t["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
+        statuses = [("all", t["all"])] + [(s, t["status"][s]) for s in STATUSES]
+        for scheme, scheme_label in schemes:
+            for status, status_label in statuses:
+                key = f"{scheme}-{status}"
+                rows = [c for c in self.pub.certificates
+                        if scheme in ("all", c["scheme"]) and status in ("all", c["status"])]
+                chunks = [rows[i:i + LIST_PAGE] for i in range(0, len(rows), LIST_PAGE)] or [[]]
+                pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
+                label = f"{scheme_label} · {status_label} ({len(rows)})"
+                for n, chunk in enumerate(chunks, 1):
+                    url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
+                    title = label + (f" · {t['page'].format(n=n)}" if n > 1 else "")
+                    yield url, title, self._render(
+                        "list.html.j2", lang, url, rows=chunk, pages=pages, page_no=n, current=key,
+                        by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
+                        by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
 
     def year_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
         t = strings()[lang]

@@ -30,6 +30,9 @@
       } else if (status === "suspended" && d.suspension_limit && now > d.suspension_limit) {
         note = fill(t.suspension_overdue, {date: d.suspension_limit});
       }
+      if (status !== d.status) {  // what the build said of the old status no longer applies
+        ["cr-status-since", "cr-status-reason"].forEach(function (id) { if (byId(id)) { byId(id).hidden = true; } });
+      }
       var box = byId("cr-status");
       box.className = "cr-status cr-status--" + status;
       box.setAttribute("data-status", status);
@@ -49,7 +52,7 @@
         text = fill(t.version_superseded, {v: v, date: d.versions[v].date, current: current.version});
         var changed = [];
         d.versions.slice(v).forEach(function (x) { changed = changed.concat(x.changed); });
-        if (changed.length) { text += " " + t.changed + ": " + changed.join(", "); }
+        if (changed.length) { text += t.gap + t.changed + t.colon + changed.join(t.sep); }
         byId("cr-version").className = "cr-version cr-version--old";
       } else {
         text = fill(t.version_unknown, {v: v});

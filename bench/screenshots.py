@@ -1,0 +1,137 @@
+"""Screenshots of the public site at phone and desktop sizes, for a person to look over.
+
+Run from the project folder:
+
+    .venv/bin/python bench/screenshots.py [--out DIR] [--full-page]
+
+The script builds the sample site as of 2026-11-21 (the PDFs into a temporary folder), serves it on
+127.0.0.1, opens it in Debian's Chromium (/usr/bin/chromium, driven by Playwright; no browser is ever
+downloaded) with the browser's clock fixed at noon of that day in China, and saves PNG screenshots at
+390×844 (device scale 2, a phone) and 1280×900 (a desktop) of the home page, certificate pages in each
+kind of state, the announcements page and an English certificate page, as ``SIZE-NAME.png`` in ``--out``
+(default ``bench/out/screenshots``, git-ignored). Requests to anywhere but 127.0.0.1 are answered with an
+empty response, as the network may be closed; their addresses are printed. The files written are
+printed, one a line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import sys
+import tempfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 21)
+NOON = "2026-11-21T12:00:00+08:00"  # AS_OF at noon in China
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SIZES = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+              "device_scale_factor": 2},
+    "desktop": {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1},
+}
+PAGES = {  # name -> path of the page on the site
+    "home": "",
+    "valid": "certificates/CEC-ZWL-2025-0001/?v=1",
+    "superseded": "certificates/CEC-ZWL-2025-0003/?v=1",
+    "suspended": "certificates/CEC-ZCF-2026-0004/?v=1",
+    "revoked": "certificates/CEC-ZWL-2025-0002/?v=1",
+    "announcements": "announcements/",
+    "en-valid": "en/certificates/CEC-ZWL-2025-0001/?v=1",
+}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def build(out: Path, pdfs: Path) -> None:
+    sys.path.insert(0, str(ROOT / "generator"))
+    from certreg.build import build_site
+
+    build_site(ROOT / "mkdocs.yml", out, AS_OF, pdf_dir=pdfs)
+
+
+def shoot(base: str, out: Path, *, full_page: bool) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    written: list[Path] = []
+    outside: set[str] = set()
+    problems: list[str] = []
+
+    def answer_empty(route):
+        outside.add(route.request.url)
+        route.fulfill(status=200, body="", content_type="text/plain")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for size_name, size in SIZES.items():
+                for name, path in PAGES.items():
+                    context = browser.new_context(**size, timezone_id="Asia/Shanghai", locale="zh-CN")
+                    try:
+                        context.route(lambda u: not u.startswith(base), answer_empty)
+                        page = context.new_page()
+                        page.on("pageerror", lambda e, n=name: problems.append(f"{n}: uncaught {e}"))
+                        page.on("console", lambda m, n=name: problems.append(f"{n}: console {m.text}")
+                                if m.type == "error" else None)
+                        page.clock.set_fixed_time(NOON)
+                        response = page.goto(base + path)
+                        if response is None or not response.ok:
+                            problems.append(f"{name}: HTTP {response and response.status} for {path}")
+                        page.wait_for_load_state("networkidle")
+                        png = out / f"{size_name}-{name}.png"
+                        page.screenshot(path=png, full_page=full_page)
+                        written.append(png)
+                        print(png, flush=True)
+                    finally:
+                        context.close()
+        finally:
+            browser.close()
+    for url in sorted(outside):
+        print(f"note: the pages asked for {url} (answered empty)", file=sys.stderr)
+    for problem in sorted(set(problems)):
+        print(f"note: {problem}", file=sys.stderr)
+    return written
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "screenshots",
+                   help="folder for the PNG files (default: bench/out/screenshots)")
+    p.add_argument("--full-page", action="store_true", help="the whole page, not just the first screen")
+    args = p.parse_args(argv)
+    if not CHROMIUM.exists():
+        sys.exit(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="certreg-screenshots-") as tmp:
+        site = Path(tmp) / "site"
+        build(site, Path(tmp) / "pdfs")
+        server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            shoot(f"http://127.0.0.1:{server.server_address[1]}/", args.out.resolve(), full_page=args.full_page)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

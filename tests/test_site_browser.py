@@ -1,0 +1,482 @@
+"""The public site read in a real browser (Debian's Chromium, driven by Playwright), as a person would:
+the QR code scanned off the printed certificate leads to a page that says the right status, with and
+without JavaScript; the page re-checks the status against today's date in China; the look-up on the
+home page finds certificates; hostile record text stays text; and the pages render at phone and desktop
+sizes. The site is served from 127.0.0.1; every request to anywhere else is answered locally with an
+empty response (the network is closed), and recorded."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import json
+import subprocess
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from certreg.build import build_site
+from certreg.render import site_url
+from certreg.site import strings
+from certreg.validate import check_registry
+from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
+
+BASE_URL = site_url(ROOT / "mkdocs.yml")  # https://registry.cec-certification.example/, named by the QR codes
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
+SAMPLE_NOON = "2026-11-21T12:00:00+08:00"  # SAMPLE_AS_OF at noon in China
+LOCAL = "http://127.0.0.1:"
+ZWL = "zero-waste-low-carbon-water"
+
+# one certificate of the sample registry in each status on SAMPLE_AS_OF
+BY_STATUS = {"valid": "CEC-ZWL-2025-0001", "suspended": "CEC-ZCF-2026-0004", "revoked": "CEC-ZWL-2025-0002",
+             "cancelled": "CEC-ZWL-2025-0004", "expired": "CEC-ZCF-2025-0001"}
+# the words the verification page promises (templates/site/strings.yml must agree)
+WORDS = {
+    "zh": {"valid": "证书有效", "suspended": "证书已暂停", "revoked": "证书已撤销", "cancelled": "证书已注销",
+           "expired": "证书已过期"},
+    "en": {"valid": "Certificate valid", "suspended": "Certificate suspended", "revoked": "Certificate revoked",
+           "cancelled": "Certificate cancelled", "expired": "Certificate expired"},
+}
+
+
+# --- serving a built site, and visiting it ---
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a browser dropping a connection is no failure of the page
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """``folder`` served over HTTP on 127.0.0.1 (a free port), from a daemon thread; yields the base URL."""
+    server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, name=f"serve {folder.name}", daemon=True)
+    thread.start()
+    try:
+        yield f"{LOCAL}{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class Log:
+    """What a page did besides showing itself: console errors, uncaught exceptions, requests."""
+
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)  # requests to anywhere but 127.0.0.1, answered empty
+
+
+@contextmanager
+def visit(browser: Browser, url: str, *, size: dict = PHONE, js: bool = True, now: str | None = SAMPLE_NOON,
+          timezone: str = "Asia/Shanghai", init_script: str | None = None) -> Iterator[tuple[Page, Log]]:
+    """``url`` opened in a fresh context of ``size``; with JavaScript, the browser's clock fixed at ``now``."""
+    context = browser.new_context(**size, java_script_enabled=js, timezone_id=timezone, locale="zh-CN")
+    log = Log()
+
+    def outside(route):
+        log.outside.append(route.request.url)
+        route.fulfill(status=200, body="", content_type="text/plain")
+
+    try:
+        context.route(lambda u: not u.startswith(LOCAL), outside)
+        page = context.new_page()
+        page.on("console", lambda m: log.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: log.errors.append(f"uncaught: {e}"))
+        page.on("request", lambda r: log.requests.append(r.url))
+        if init_script:
+            page.add_init_script(init_script)
+        if js and now is not None:
+            page.clock.set_fixed_time(now)
+        response = page.goto(url)
+        assert response is not None and response.ok, (url, response and response.status)
+        yield page, log
+    finally:
+        context.close()
+
+
+def local(url: str, base: str) -> str:
+    """A public URL (as in a QR code) made to point at the local server."""
+    assert url.startswith(BASE_URL), url
+    return base + url[len(BASE_URL):]
+
+
+def fmt(template: str, **values) -> str:
+    return template.format(**values)
+
+
+# --- fixtures ---
+
+
+@dataclass
+class Served:
+    out: Path  # the built site
+    url: str  # where it is served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module: Debian's, never one downloaded by Playwright."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); the site tests need it")
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        except Exception as exc:  # any failure to start is reported the same way
+            pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}")
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory) -> Iterator[Served]:
+    """The sample site as of SAMPLE_AS_OF, with its PDFs, built once and served."""
+    out = tmp_path_factory.mktemp("browser-site") / "site"
+    build_site(ROOT / "mkdocs.yml", out, SAMPLE_AS_OF, pdf_dir=tmp_path_factory.mktemp("browser-pdfs"))
+    with serve(out) as url:
+        yield Served(out, url)
+
+
+@pytest.fixture(scope="module")
+def checked():
+    return check_registry(REGISTRY, SAMPLE_AS_OF)
+
+
+def site_config(folder: Path, registry: Path) -> Path:
+    """mkdocs.yml for another registry; the hand-written pages and theme overrides stay the project's."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for key, value in (("docs_dir: site_src", f"docs_dir: {ROOT / 'site_src'}"),
+                       ("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}"),
+                       ("registry: registry", f"registry: {registry}")):
+        assert text.count(key) == 1, f"mkdocs.yml has no single line {key!r}"
+        text = text.replace(key, value)
+    path = folder / "mkdocs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def qr_codes(pdf: Path, tmp: Path, dpi: int = 150) -> list[str]:
+    """The QR codes on page 1 of ``pdf``, as a phone would read them off a print at ``dpi``."""
+    stem = tmp / f"{pdf.stem}-{dpi}"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", str(pdf), str(stem)], check=True)
+    image = Image.open(next(tmp.glob(f"{stem.name}*.png")))
+    return [c.text for c in zxingcpp.read_barcodes(image)]
+
+
+def use_text(lang: str, status: str, scheme: str) -> str:
+    t = strings()[lang]
+    return fmt(t["use_yes"] if status == "valid" else t["use_no"], mark=t["use_mark"] if scheme == ZWL else "")
+
+
+def test_the_promised_words_are_the_sites():
+    for lang in WORDS:
+        assert strings()[lang]["status_long"] == WORDS[lang]
+
+
+# --- a. the QR code on the paper leads to a page that says the status ---
+
+
+@pytest.mark.parametrize("status", list(BY_STATUS))
+def test_scanning_the_certificate_opens_a_page_with_its_status(browser, sample_site, checked, tmp_path, status):
+    number = BY_STATUS[status]
+    h = checked.histories[number]
+    assert h.status_on(SAMPLE_AS_OF) == status  # the records say so
+    version = h.version_on(SAMPLE_AS_OF).number
+    pdf = sample_site.out / "certificates" / number / f"{number}-v{version}.pdf"
+    assert pdf.exists(), f"the site publishes no current PDF for {number} at {pdf}"
+    scanned = f"{BASE_URL}certificates/{number}/?v={version}"
+    assert qr_codes(pdf, tmp_path) == [scanned]
+
+    with visit(browser, local(scanned, sample_site.url)) as (page, log):
+        assert page.viewport_size == {"width": 390, "height": 844}
+        box = page.locator("#cr-status")
+        expect(page.locator("#cr-status-word")).to_be_visible()
+        expect(page.locator("#cr-status-word")).to_have_text(WORDS["zh"][status])
+        expect(box).to_have_attribute("data-status", status)
+        expect(box).to_have_class(f"cr-status cr-status--{status}")
+        when = page.locator("#cr-status-when")
+        expect(when).to_be_visible()
+        expect(when).to_contain_text(SAMPLE_AS_OF.isoformat())
+        assert when.inner_text() == fmt(strings()["zh"]["computed_on"], date=SAMPLE_AS_OF.isoformat())
+        use = page.locator("#cr-use")
+        expect(use).to_be_visible()
+        assert use.inner_text() == use_text("zh", status, h.cert.scheme.key)
+        expect(use).to_have_class(f"cr-use cr-use--{'yes' if status == 'valid' else 'no'}")
+        expect(page.locator("#cr-version-paper")).to_contain_text("是当前版本")
+        assert page.title().startswith(f"{number} · {strings()['zh']['status'][status]}")
+        assert log.errors == [] and log.outside == []  # (no web font or other host: the page loads on a closed network)
+
+
+# --- b. without JavaScript, the status of the build is shown ---
+
+
+@pytest.mark.parametrize("status", list(BY_STATUS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_without_javascript_the_page_shows_the_status_of_the_build(browser, sample_site, checked, status, lang):
+    number = BY_STATUS[status]
+    h = checked.histories[number]
+    path = ("en/" if lang == "en" else "") + f"certificates/{number}/?v={h.version_on(SAMPLE_AS_OF).number}"
+    with visit(browser, sample_site.url + path, js=False) as (page, log):
+        expect(page.locator("#cr-status-word")).to_be_visible()
+        expect(page.locator("#cr-status-word")).to_have_text(WORDS[lang][status])
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", status)
+        when = page.locator("#cr-status-when")
+        expect(when).to_be_visible()
+        expect(when).to_have_text(fmt(strings()[lang]["computed_on"], date=SAMPLE_AS_OF.isoformat()))
+        expect(page.locator("#cr-use")).to_have_text(use_text(lang, status, h.cert.scheme.key))
+        expect(page.locator("#cr-version-paper")).to_be_hidden()  # it needs the script
+        assert log.errors == []
+
+
+# --- c. the version of the paper in hand ---
+
+
+def test_the_page_says_whether_the_paper_is_the_current_version(browser, sample_site, checked):
+    number = "CEC-ZWL-2025-0003"
+    versions = checked.histories[number].versions
+    assert [v.number for v in versions] == [1, 2]
+    changed_on = versions[1].date.isoformat()
+    assert changed_on == "2025-10-21"
+    t = strings()["zh"]
+    with visit(browser, f"{sample_site.url}certificates/{number}/?v=1") as (page, log):
+        paper = page.locator("#cr-version-paper")
+        expect(paper).to_be_visible()
+        expect(paper).to_contain_text(f"已于 {changed_on} 被第 2 版取代")
+        assert paper.inner_text().startswith(fmt(t["version_superseded"], v=1, date=changed_on, current=2))
+        expect(page.locator("#cr-version")).to_have_class("cr-version cr-version--old")
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
+        assert log.errors == []
+    with visit(browser, f"{sample_site.url}certificates/{number}/?v=2") as (page, log):
+        paper = page.locator("#cr-version-paper")
+        expect(paper).to_be_visible()
+        expect(paper).to_have_text(fmt(t["version_current"], v=2))
+        expect(paper).to_contain_text("是当前版本")
+        expect(page.locator("#cr-version")).to_have_class("cr-version")
+        assert log.errors == []
+    with visit(browser, f"{sample_site.url}en/certificates/{number}/?v=1") as (page, log):
+        expect(page.locator("#cr-version-paper")).to_contain_text(f"was superseded on {changed_on} by version 2")
+        assert log.errors == []
+
+
+# --- d. the page re-checks the status against today's date in China ---
+
+
+@pytest.fixture(scope="module")
+def december_site(tmp_path_factory) -> Iterator[Served]:
+    """The sample site as it was built on 2025-12-01 (no PDFs), served."""
+    out = tmp_path_factory.mktemp("browser-december") / "site"
+    build_site(ROOT / "mkdocs.yml", out, dt.date(2025, 12, 1), pdfs=False)
+    with serve(out) as url:
+        yield Served(out, url)
+
+
+@pytest.mark.parametrize("now, timezone, today", [
+    ("2026-01-15T12:00:00+08:00", "Asia/Shanghai", "2026-01-15"),
+    # the date that counts is China's, whatever the phone's time zone: 2025-12-31 in Los Angeles and in UTC
+    ("2025-12-31T16:30:00Z", "America/Los_Angeles", "2026-01-01"),
+    ("2025-12-31T15:30:00Z", "America/Los_Angeles", "2025-12-31"),
+])
+def test_the_page_rechecks_the_status_against_todays_date(browser, december_site, now, timezone, today):
+    number = "CEC-ZCF-2025-0001"
+    built_on = dt.date(2025, 12, 1)
+    h = check_registry(REGISTRY, built_on).histories[number]
+    assert h.status_on(built_on) == "valid" and h.cert.valid_until == dt.date(2025, 12, 31)
+    status = h.status_on(dt.date.fromisoformat(today))  # what the records say on China's date
+    t = strings()["zh"]
+    url = f"{december_site.url}certificates/{number}/?v=1"
+    with visit(browser, url, now=now, timezone=timezone) as (page, log):
+        assert page.evaluate("Date.now()") == dt.datetime.fromisoformat(now).timestamp() * 1000
+        expect(page.locator("#cr-status-word")).to_have_text(WORDS["zh"][status])
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", status)
+        expect(page.locator("#cr-status")).to_have_class(f"cr-status cr-status--{status}")
+        when = page.locator("#cr-status-when")
+        expect(when).to_be_visible()
+        expect(when).to_have_text(fmt(t["checked_in_browser"], today=today, date=built_on.isoformat()))
+        expect(page.locator("#cr-use")).to_have_text(use_text("zh", status, h.cert.scheme.key))
+        note = page.locator("#cr-status-note")
+        if status == "expired":
+            expect(note).to_be_visible()
+            expect(note).to_have_text(fmt(t["expired_by_date"], date="2025-12-31"))
+        else:
+            expect(note).to_be_hidden()
+        assert log.errors == []
+    with visit(browser, url, js=False) as (page, log):
+        expect(page.locator("#cr-status-word")).to_have_text(WORDS["zh"]["valid"])
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
+        expect(page.locator("#cr-status-when")).to_have_text(fmt(t["computed_on"], date="2025-12-01"))
+        expect(page.locator("#cr-use")).to_have_text(use_text("zh", "valid", h.cert.scheme.key))
+
+
+def test_a_clock_behind_the_build_changes_nothing(browser, sample_site):
+    url = f"{sample_site.url}certificates/{BY_STATUS['valid']}/"
+    with visit(browser, url, now="2026-01-01T12:00:00+08:00") as (page, log):
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
+        expect(page.locator("#cr-status-when")).to_contain_text(SAMPLE_AS_OF.isoformat())
+        assert log.errors == []
+
+
+# --- e. the look-up on the home page ---
+
+
+def unique_fragment(rows: list[list[str]], number: str) -> str:
+    """A 2-4 character piece of ``number``'s product name (Chinese only) that no other certificate's number,
+    holder or product contains."""
+    product = next(r[3] for r in rows if r[0] == number)
+    others = [" ".join(r[k].lower() for k in (0, 2, 3)) for r in rows if r[0] != number]
+    for size in (2, 3, 4):
+        for i in range(len(product) - size + 1):
+            piece = product[i:i + size]
+            if all("\u4e00" <= ch <= "\u9fff" for ch in piece) and not any(piece.lower() in o for o in others):
+                return piece
+    raise AssertionError(f"no piece of {product!r} names {number} alone")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_lookup_finds_a_certificate_by_a_piece_of_its_product_name(browser, sample_site, lang):
+    number = "CEC-ZWL-2025-0003"
+    lookup = json.loads((sample_site.out / "data" / "lookup.json").read_text(encoding="utf-8"))
+    assert lookup["fields"] == ["number", "status", "holder", "product"]
+    piece = unique_fragment(lookup["rows"], number)
+    home = sample_site.url + ("en/" if lang == "en" else "")
+    with visit(browser, home) as (page, log):
+        assert log.errors == []  # the look-up's script started
+        box = page.locator("#cr-lookup")
+        expect(box).to_be_visible()
+        box.press_sequentially(piece)
+        results = page.locator("#cr-lookup-results")
+        links = results.locator("a")
+        expect(links).to_have_count(1)
+        expect(links).to_have_text(number)
+        assert links.evaluate("a => a.href") == f"{home}certificates/{number}/"
+        links.click()
+        page.wait_for_url(f"{home}certificates/{number}/")
+        expect(page.locator("#cr-status-word")).to_have_text(WORDS[lang]["valid"])
+        page.go_back()
+        box = page.locator("#cr-lookup")
+        box.fill("")
+        box.press_sequentially("并无此证书zz")
+        expect(results.locator("li")).to_have_count(1)
+        expect(results.locator("li")).to_have_text(strings()[lang]["lookup_none"])
+        expect(results.locator("a")).to_have_count(0)
+        assert log.errors == []
+
+
+# --- f. hostile record text stays text ---
+
+HOSTILE = {
+    "product_name": '<img src=x onerror="document.title=\'pwned\'">',
+    "specification": "</script><script>document.title='pwned'</script>",
+    "manufacturer": {"name": '=HYPERLINK("http://127.0.0.1:9")&"测试化工有限公司"',
+                     "address": "江苏省南京市江北新区 1 号"},
+}
+# records every value given to document.title, before any script of the page runs
+WATCH_TITLE = """(() => {
+  window.__titles = [];
+  const d = Object.getOwnPropertyDescriptor(Document.prototype, "title");
+  Object.defineProperty(Document.prototype, "title", {configurable: true, get: d.get,
+    set(v) { window.__titles.push(String(v)); d.set.call(this, v); }});
+})();"""
+
+
+@pytest.fixture
+def hostile_site(builder, tmp_path) -> Iterator[tuple[Served, str]]:
+    number = builder.zwl(**HOSTILE)
+    on = dt.date(2025, 6, 30)  # the builder's certificate is valid from 2024-10-08 for three years
+    assert check_registry(builder.root, on).histories[number].status_on(on) == "valid"
+    out = tmp_path / "site"
+    build_site(site_config(tmp_path, builder.root), out, on, pdfs=False)
+    with serve(out) as url:
+        yield Served(out, url), number
+
+
+def assert_nothing_ran(page: Page, log: Log) -> None:
+    page.wait_for_load_state("networkidle")
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.title() != "pwned"
+    assert "pwned" not in page.evaluate("window.__titles")
+    assert log.errors == []
+    assert not [u for u in log.requests if u.split("?")[0].endswith("/x") or u.startswith(f"{LOCAL}9/")]
+
+
+def test_hostile_text_on_the_verification_page_is_shown_as_text(browser, hostile_site):
+    served, number = hostile_site
+    with visit(browser, f"{served.url}certificates/{number}/?v=1", now="2025-06-30T12:00:00+08:00",
+               init_script=WATCH_TITLE) as (page, log):
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
+        expect(page.locator("#cr-status-word")).to_have_text(WORDS["zh"]["valid"])
+        text = page.locator("article").inner_text()
+        for value in (HOSTILE["product_name"], HOSTILE["specification"], HOSTILE["manufacturer"]["name"]):
+            assert value in text, value
+        assert_nothing_ran(page, log)
+
+    rows = list(csv.DictReader(io.StringIO((served.out / "data" / "certificates.csv").read_text(encoding="utf-8-sig"))))
+    assert [r["number"] for r in rows] == [number]
+    assert rows[0]["holder"].startswith("'=HYPERLINK")
+    assert rows[0]["holder"] == "'" + HOSTILE["manufacturer"]["name"]
+    feed = ET.parse(served.out / "feeds" / "announcements.atom").getroot()
+    assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
+
+
+def test_hostile_text_in_the_lookup_is_shown_as_text(browser, hostile_site):
+    served, number = hostile_site
+    with visit(browser, served.url, now="2025-06-30T12:00:00+08:00", init_script=WATCH_TITLE) as (page, log):
+        assert log.errors == []  # the look-up's script started
+        page.locator("#cr-lookup").press_sequentially("onerror")
+        results = page.locator("#cr-lookup-results")
+        expect(results.locator("a")).to_have_count(1)
+        expect(results.locator("a")).to_have_text(number)
+        assert HOSTILE["product_name"] in results.inner_text()
+        assert HOSTILE["manufacturer"]["name"] in results.inner_text()
+        assert_nothing_ran(page, log)
+
+
+# --- g. the pages at phone and desktop sizes ---
+
+
+@pytest.mark.parametrize("size_name, size", [("phone", PHONE), ("desktop", DESKTOP)])
+@pytest.mark.parametrize("name, path", [
+    ("valid", f"certificates/{BY_STATUS['valid']}/?v=1"),
+    ("suspended", f"certificates/{BY_STATUS['suspended']}/?v=1"),
+    ("home", ""),
+])
+def test_screenshots_show_the_page(browser, sample_site, tmp_path, size_name, size, name, path):
+    png = tmp_path / f"{size_name}-{name}.png"
+    with visit(browser, sample_site.url + path, size=size) as (page, log):
+        page.wait_for_load_state("networkidle")
+        if name != "home":
+            expect(page.locator("#cr-status")).to_have_attribute("data-status", name)
+            expect(page.locator("#cr-status")).to_be_in_viewport()
+        # nothing wider than the screen: no sideways scrolling on a phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["viewport"]["width"]
+        page.screenshot(path=png, full_page=False)
+    scale = size["device_scale_factor"]
+    with Image.open(png) as image:
+        assert image.format == "PNG"
+        assert image.size == (size["viewport"]["width"] * scale, size["viewport"]["height"] * scale)
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is None or len(colours) > 16, f"{png.name} is nearly blank: {len(colours)} colours"

@@ -277,3 +277,26 @@ def test_plain_mkdocs_build_makes_the_same_site(built, tmp_path):
     for rel in ("data/certificates.json", "certificates/CEC-ZWL-2025-0003/index.html", "announcements/2026/index.html",
                 "en/lists/all-valid/index.html"):
         assert (tmp_path / "out" / rel).read_bytes() == (built / rel).read_bytes(), rel
+
+
+def test_mkdocs_serve_watches_the_records_and_keeps_the_public_address(tmp_path):
+    """mkdocs serve replaces site_url with its own address: the QR codes and open data keep mkdocs.yml's."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(str(site_config(tmp_path, REGISTRY)), site_dir=str(tmp_path / "out"),
+                         site_url="http://127.0.0.1:8000/")
+    plugin = config.plugins["certreg"]
+    plugin.config.as_of, plugin.config.pdfs = SAMPLE_AS_OF.isoformat(), ""
+    build(config)
+    data = json.loads((tmp_path / "out" / "data" / "certificates.json").read_text(encoding="utf-8"))
+    assert all(c["url"].startswith(BASE_URL) for c in data["certificates"])
+
+    class Server:
+        watched: list[str] = []
+
+        def watch(self, path):
+            self.watched.append(path)
+
+    server = plugin.on_serve(Server(), config, None)
+    assert str(REGISTRY.resolve()) in server.watched

@@ -41,16 +41,18 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         return (Path(config.config_file_path).parent / value).resolve()
 
     def on_config(self, config):
-        from .render import RenderError, render
+        from .render import RenderError, render, site_url
         from .validate import check_registry
 
         try:
             as_of = dt.date.fromisoformat(self.config.as_of) if self.config.as_of else dt.date.today()
         except ValueError:
             raise PluginError(f"certreg: as_of {self.config.as_of!r} is not a date written YYYY-MM-DD") from None
-        base_url = config.site_url or ""
-        if not (base_url.startswith("https://") and base_url.endswith("/")):
-            raise PluginError("certreg: site_url must be an https:// address ending in /; the QR codes name it")
+        try:
+            # the public address as mkdocs.yml gives it (mkdocs serve replaces config.site_url with its own)
+            base_url = site_url(Path(config.config_file_path))
+        except RenderError as exc:
+            raise PluginError(f"certreg: {exc}") from None
         self.registry = self._path(config, self.config.registry)
         checked = check_registry(self.registry, as_of)
         if not checked.report.ok:

@@ -136,3 +136,17 @@ class RegistryBuilder:
 @pytest.fixture
 def builder(tmp_path):
     return RegistryBuilder(tmp_path / "registry")
+
+
+def site_config(folder: Path, registry: Path, docs: Path | None = None) -> Path:
+    """A copy of mkdocs.yml in ``folder`` for another registry (and hand-written pages), for the mkdocs
+    command itself; ``certreg.build.build_site`` takes ``registry=`` without one."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for key, value in (("docs_dir: site_src", f"docs_dir: {docs or ROOT / 'site_src'}"),
+                       ("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}"),
+                       ("registry: registry", f"registry: {registry}")):
+        assert text.count(key) == 1, f"mkdocs.yml has no single line {key!r}"
+        text = text.replace(key, value)
+    path = folder / "mkdocs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path

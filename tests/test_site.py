@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
+import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -22,9 +25,10 @@ from certreg.build import BuildError, build_site
 from certreg.model import texts
 from certreg.public import publish
 from certreg.validate import check_registry
-from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
+from conftest import REGISTRY, ROOT, SAMPLE_AS_OF, site_config
 
 BASE_URL = "https://registry.cec-certification.example/"
+CONFIG = ROOT / "mkdocs.yml"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -34,17 +38,6 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "site"
     build_site(ROOT / "mkdocs.yml", out, SAMPLE_AS_OF, pdf_dir=tmp_path_factory.mktemp("pdfs"))
     return out
-
-
-def site_config(tmp_path: Path, registry: Path) -> Path:
-    """mkdocs.yml for another registry (the hand-written pages stay the project's)."""
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    text = text.replace("docs_dir: site_src", f"docs_dir: {ROOT / 'site_src'}")
-    text = text.replace("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}")
-    text = text.replace("registry: registry", f"registry: {registry}")
-    path = tmp_path / "mkdocs.yml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 class _Links(HTMLParser):
@@ -111,6 +104,22 @@ def test_the_sample_site_builds_strictly_with_no_broken_link_or_anchor(built):
     assert S.SHELL not in (built / "sitemap.xml").read_text(encoding="utf-8")
 
 
+def test_every_page_switches_to_the_same_page_in_the_other_language(built):
+    switches = re.compile(r'<a href="([^"]*)" hreflang="(zh|en)" lang="\2" class="md-select__link"')
+    pages = [p for p in built.rglob("index.html") if p.parent != built / "en" or True]
+    assert len(pages) > 60
+    for page in pages:
+        rel = page.parent.relative_to(built).as_posix()
+        rel = "" if rel == "." else rel + "/"
+        zh = rel[3:] if rel.startswith("en/") else rel
+        links = dict((lang, href) for href, lang in switches.findall(page.read_text(encoding="utf-8")))
+        assert sorted(links) == ["en", "zh"], rel
+        for lang, target in (("zh", zh), ("en", "en/" + zh)):
+            resolved = (page.parent / links[lang]).resolve()
+            assert resolved == (built / target).resolve(), (rel, lang, links[lang])
+            assert (resolved / "index.html").exists(), (rel, lang)
+
+
 def test_the_link_checker_finds_a_broken_link_and_anchor(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "index.html").write_text('<a href="a/">x</a><a href="b/">y</a><a href="a/#here">z</a>'
@@ -153,19 +162,51 @@ def test_open_data_agrees_with_the_records(built):
         assert f"`{key}`" in documented, f"the field {key} of certificates.json is not documented on data.md"
 
 
-def test_no_private_value_leaves_the_registry(built):
-    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
-    private = set()
+PUBLIC_DECISION_FIELDS = {"certificate", "action", "date", "reason", "ground", "outcome", "until", "corrects",
+                          "changes"}
+
+
+def private_texts(checked) -> set[str]:
+    """Every text of a private content field, and of every decision field that is not published."""
+    found = set()
     for h in checked.histories.values():
         for name, f in h.cert.scheme.fields.items():
             if not f["public"] and name in h.cert.content:
-                private |= {t for t in texts(h.cert.content[name]) if len(t) >= 4 and not t.isdigit()}
-    assert private
+                found |= set(texts(h.cert.content[name]))
+        for d in h.cert.decisions:
+            for key, value in d.data.items():
+                if key not in PUBLIC_DECISION_FIELDS:
+                    found |= set(texts(value))
+    # (numbers, units and the codes of roles and qualifications, e.g. "expert", also occur in public text)
+    return {t for t in found if len(t) >= 2 and not re.fullmatch(r"[\d.,\s:-]+|[A-Za-z]{1,3}|kWh|m³|[a-z-]+", t)}
+
+
+def test_no_private_value_leaves_the_registry(built):
+    private = private_texts(check_registry(REGISTRY, SAMPLE_AS_OF))
+    assert {"孙德明", "王小明"} & private or len(private) > 40  # contact names (three characters) are included
     for path in built.rglob("*"):
         if path.suffix in (".html", ".json", ".csv", ".atom", ".xml"):
             text = path.read_text(encoding="utf-8")
             leaked = [p for p in private if p in text]
             assert leaked == [], (path, leaked)
+
+
+def test_the_names_of_private_fields_are_not_published_either(builder, tmp_path):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    builder.decide(n, "change", "2025-05-06", changes={"specification": "初始温度 ≥ 65 ℃",
+                                                       "contact": {"name": "赵六", "phone": "010-12345678"}})
+    out = tmp_path / "site"
+    build_site(ROOT / "mkdocs.yml", out, dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    generated = [p for p in out.rglob("*") if p.suffix in (".html", ".json", ".csv", ".atom")
+                 and p.relative_to(out).parts[0 if p.relative_to(out).parts[0] != "en" else 1]
+                 in ("certificates", "announcements", "lists", "data", "feeds", "index.html")
+                 and "schemas" not in p.parts]  # (the JSON Schemas name every field, as they must)
+    assert len(generated) > 20
+    for path in generated:
+        text = path.read_text(encoding="utf-8")
+        assert "contact" not in text and "赵六" not in text and "12345678" not in text, path
+    cert = json.loads((out / "certificates" / n / "certificate.json").read_text(encoding="utf-8"))
+    assert cert["versions"][-1]["changed"] == ["specification"]
 
 
 def test_announcements_are_numbered_from_the_records_alone(built):
@@ -176,17 +217,42 @@ def test_announcements_are_numbered_from_the_records_alone(built):
                        or any(s.decision is d for s in h.suspensions))  # (a failed surveillance suspends)
     assert any(a == "surveillance" for _, _, a in announced)
     assert sorted((a["date"], a["certificate"], a["action"]) for a in anns) == announced
-    by_year: dict = {}
-    for a in anns:
-        by_year.setdefault(a["date"][:4], []).append(a)
-    for year, items in by_year.items():
-        assert [a["number"] for a in items] == [f"{year}-{i:04d}" for i in range(1, len(items) + 1)]
-        assert [a["date"] for a in items] == sorted(a["date"] for a in items)
-        page = (built / "announcements" / year / "index.html").read_text(encoding="utf-8")
-        for a in items:
-            assert f'id="a{a["number"]}"' in page
-    again = S.Site(publish(check_registry(REGISTRY, SAMPLE_AS_OF), BASE_URL), schemes={}).data_files()
-    assert again["data/announcements.json"] == (built / "data" / "announcements.json").read_bytes()
+    for a in anns:  # YYYYMMDD-N: the date, then the rank that day
+        day = [b for b in anns if b["date"] == a["date"]]
+        assert a["number"] == f"{a['date'].replace('-', '')}-{day.index(a) + 1}"
+        page = (built / "announcements" / a["date"][:7] / "index.html").read_text(encoding="utf-8")
+        assert f'id="a{a["number"]}"' in page and a["url"].endswith(f"announcements/{a['date'][:7]}/#a{a['number']}")
+        assert a["number"] in json.loads((built / "certificates" / a["certificate"] / "certificate.json")
+                                         .read_text(encoding="utf-8"))["announcements"]
+
+
+def test_published_announcements_keep_their_numbers_and_certificates_stay(builder, tmp_path):
+    """REG-APPEND: a later decision adds an announcement and renumbers none; a build that would lose a published
+    certificate or renumber a published announcement publishes nothing."""
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    b = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    out, day = tmp_path / "site", dt.date(2025, 6, 30)
+    build = functools.partial(build_site, CONFIG, out, day, pdfs=False, registry=builder.root)
+    builder.decide(b, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    build()
+    first = json.loads((out / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    assert [x["number"] for x in first] == ["20250303-1"]
+    builder.decide(b, "restore", "2025-05-06", rectification_verified="2025-05-05")
+    build()
+    second = json.loads((out / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    assert [x["number"] for x in second] == ["20250303-1", "20250506-1"] and second[0] == first[0]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    late = builder.decide(a, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    with pytest.raises(BuildError, match=r"REG-APPEND announcement 20250303-1 \(CEC-ZWL-2024-0002 2025-03-03-suspend"
+                                         r"\.yml\) is published and now names CEC-ZWL-2024-0001"):
+        build()
+    late.unlink()
+    folder = builder.root / "certificates" / a
+    folder.rename(tmp_path / "gone")
+    with pytest.raises(BuildError, match=f"REG-APPEND certificate {a} is published but would disappear"):
+        build()
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.glob(".site.*"))  # no half-built folder is left behind
 
 
 def test_feeds_are_atom_with_every_announcement(built):
@@ -221,23 +287,36 @@ HOSTILE = {
 }
 
 
+HOSTILE_REASON = {"zh": '暂停<script>alert(3)</script><img src=y onerror=alert(4)>', "en": "</script><!-- ]]> &amp;"}
+
+
 def test_hostile_text_is_escaped_in_every_output(builder, tmp_path):
     n = builder.zwl(**HOSTILE)
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01",
+                   reason=HOSTILE_REASON)
+    builder.decide(n, "restore", "2025-04-07", rectification_verified="2025-04-03",
+                   reason={"zh": "=cmd|' /C calc'!A0 恢复"})  # no English: the Chinese is shown
     out = tmp_path / "site"
-    build_site(site_config(tmp_path, builder.root), out, dt.date(2025, 6, 30), pdfs=False)
+    build_site(ROOT / "mkdocs.yml", out, dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    raw = ("<img src=x", "<img src=y", "<script>alert", "</script><script>", "<!-- ]]>")
+    for path in out.rglob("*"):  # (JSON and CSV hold the text as data: their own tests read it back below)
+        if path.suffix in (".html", ".atom", ".xml"):
+            text = path.read_text(encoding="utf-8")
+            assert not [r for r in raw if r in text], path
     page = (out / "certificates" / n / "index.html").read_text(encoding="utf-8")
-    assert "<img src=x" not in page and "&lt;img src=x onerror=" in page
-    assert "</script><script>alert(2)" not in page
-    assert "{{ 7*7 }}" in page  # shown, not evaluated
+    assert "&lt;img src=x onerror=" in page and "{{ 7*7 }}" in page  # shown as text, not evaluated
+    assert "=cmd|&#39; /C calc&#39;!A0 恢复" in (out / "en" / "certificates" / n / "index.html").read_text(
+        encoding="utf-8")
     cert = json.loads((out / "certificates" / n / "certificate.json").read_text(encoding="utf-8"))
     assert cert["content"]["product_name"] == HOSTILE["product_name"]
+    assert cert["timeline"][1]["reason"] == HOSTILE_REASON
     lookup = json.loads((out / "data" / "lookup.json").read_text(encoding="utf-8"))
     assert [HOSTILE["product_name"]] == [r[3] for r in lookup["rows"] if r[0] == n]
     row = next(csv.DictReader(io.StringIO((out / "data" / "certificates.csv").read_text(encoding="utf-8-sig"))))
     assert row["holder"] == "'" + HOSTILE["manufacturer"]["name"]
-    ET.parse(out / "feeds" / "announcements.atom")
-    home = (out / "index.html").read_text(encoding="utf-8")
-    assert "<img src=x" not in home
+    feed = ET.parse(out / "feeds" / "announcements.atom").getroot()
+    contents = [e.find(f"{ATOM}content").text for e in feed.findall(f"{ATOM}entry")]
+    assert HOSTILE_REASON["zh"] + "\n" + HOSTILE_REASON["en"] in contents
     assert broken_links(out, BASE_URL) == []
 
 
@@ -255,14 +334,13 @@ def test_renewal_window_lists_certificates_in_their_last_six_months(builder, tmp
 
 def test_a_failed_build_leaves_the_published_site_alone(builder, tmp_path):
     builder.zwl("CEC-ZWL-2024-0001")
-    config = site_config(tmp_path, builder.root)
     out = tmp_path / "site"
-    build_site(config, out, dt.date(2025, 6, 30), pdfs=False)
+    build_site(CONFIG, out, dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = next(builder.root.rglob("certificate.yml"))
     bad.write_text(bad.read_text(encoding="utf-8").replace("valid_from:", "valid_frm:"), encoding="utf-8")
     with pytest.raises(BuildError, match=r"certificate\.yml:\d+:\d+: error REG-SCHEMA"):
-        build_site(config, out, dt.date(2025, 6, 30), pdfs=False)
+        build_site(CONFIG, out, dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -274,8 +352,8 @@ def test_plain_mkdocs_build_makes_the_same_site(built, tmp_path):
                              str(tmp_path / "mkdocs.yml"), "-d", str(tmp_path / "out")], capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
-    for rel in ("data/certificates.json", "certificates/CEC-ZWL-2025-0003/index.html", "announcements/2026/index.html",
-                "en/lists/all-valid/index.html"):
+    for rel in ("data/certificates.json", "certificates/CEC-ZWL-2025-0003/index.html",
+                "announcements/2026-10/index.html", "en/lists/all-valid/index.html"):
         assert (tmp_path / "out" / rel).read_bytes() == (built / rel).read_bytes(), rel
 
 
@@ -284,7 +362,7 @@ def test_mkdocs_serve_watches_the_records_and_keeps_the_public_address(tmp_path)
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    config = load_config(str(site_config(tmp_path, REGISTRY)), site_dir=str(tmp_path / "out"),
+    config = load_config(str(CONFIG), site_dir=str(tmp_path / "out"),
                          site_url="http://127.0.0.1:8000/")
     plugin = config.plugins["certreg"]
     plugin.config.as_of, plugin.config.pdfs = SAMPLE_AS_OF.isoformat(), ""
@@ -300,3 +378,25 @@ def test_mkdocs_serve_watches_the_records_and_keeps_the_public_address(tmp_path)
 
     server = plugin.on_serve(Server(), config, None)
     assert str(REGISTRY.resolve()) in server.watched
+
+
+def test_an_overdue_action_is_listed_and_the_rest_is_published(builder, tmp_path):
+    """A suspension past its limit (ZWL-7.4) is an error for staff, but holds back no other publication; the
+    certificate's page says it is overdue."""
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    day = dt.date(2025, 9, 15)  # the 6-month limit ended 2025-09-03
+    assert [p.rule for p in check_registry(builder.root, day).report.problems if p.overdue] == ["ZWL-7.4"]
+    notices = build_site(CONFIG, tmp_path / "site", day, pdfs=False, registry=builder.root)
+    assert [(p.rule, p.overdue) for p in notices] == [("ZWL-7.4", True)]
+    page = (tmp_path / "site" / "certificates" / n / "index.html").read_text(encoding="utf-8")
+    assert 'data-status="suspended"' in page and "暂停已超过期限（2025-09-03）" in page
+
+
+def test_an_unknown_generated_part_is_an_error(builder, tmp_path):
+    builder.zwl("CEC-ZWL-2024-0001")
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "site_src", docs)
+    (docs / "about.md").write_text('# x\n\n<div data-certreg="homepage"></div>\n', encoding="utf-8")
+    with pytest.raises(BuildError, match="no generated part 'homepage'"):
+        build_site(site_config(tmp_path, builder.root, docs), tmp_path / "site", dt.date(2025, 6, 30), pdfs=False)

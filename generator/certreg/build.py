@@ -1,12 +1,14 @@
 """Stage 5, build: the public site (pages, PDFs, feeds, open data) into a folder, in one go.
 
-mkdocs builds it from mkdocs.yml with the certreg plugin; the build goes to a new folder that replaces
-the published one only when it is complete, so a failed build leaves what was published untouched.
+mkdocs builds it from mkdocs.yml with the certreg plugin, into a new folder. That folder replaces the
+published one only when it is complete and loses nothing the published one had (REG-APPEND: every
+certificate is still there, every announcement keeps its number); otherwise what was published stays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -16,15 +18,17 @@ from .errors import CertregError
 
 
 class BuildError(CertregError):
-    """Raised by ``build_site``: mkdocs or the certreg plugin refused to build (the reasons are logged)."""
+    """Raised by ``build_site``: mkdocs or the certreg plugin refused to build, or the build would lose
+    something published (the reasons are in the message)."""
 
 
-def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = True,
-               pdf_dir: Path | None = None) -> None:
+def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = True, pdf_dir: Path | None = None,
+               registry: Path | None = None) -> list:
     """Build the site of ``config_file`` (mkdocs.yml) into ``out`` as of ``as_of``, strictly.
 
-    The PDFs are rendered into the plugin's folder (``pdfs:``, default certs/), or ``pdf_dir``; none
-    with ``pdfs=False``.
+    The registry is the plugin's (``registry:``), or ``registry``. The PDFs are rendered into the plugin's
+    folder (``pdfs:``, default certs/), or ``pdf_dir``; none with ``pdfs=False``. Returns what was published
+    anyway: the registry's warnings and its overdue actions (errors with ``overdue`` set).
     """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice about mkdocs 2, printed at each build
     from mkdocs.commands.build import build
@@ -43,22 +47,64 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
         if plugin is None:
             raise BuildError(f"{config_file} does not use the certreg plugin (plugins: - certreg)")
         plugin.config.as_of = as_of.isoformat()
+        if registry is not None:
+            plugin.config.registry = str(registry.resolve())
         if not pdfs:
             plugin.config.pdfs = ""
         elif pdf_dir is not None:
             plugin.config.pdfs = str(pdf_dir.resolve())
         build(config)
+        lost = losses(out, staging)
+        if lost:
+            raise BuildError("\n".join(lost + ["the site was not published: a correction is a new record, and "
+                                               "nothing published is removed or renumbered"]))
     except MkDocsException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise BuildError("\n".join([*handler.lines, f"the site was not built: {exc}"])) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         logger.removeHandler(handler)
+        if staging.exists() and not (staging / "index.html").exists():
+            shutil.rmtree(staging, ignore_errors=True)
     old = out.with_name(f".{out.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         out.rename(old)
     staging.rename(out)
     shutil.rmtree(old, ignore_errors=True)
+    return plugin.notices
+
+
+def losses(published: Path, new: Path) -> list[str]:
+    """REG-APPEND: what the site in ``new`` would lose of the site in ``published`` (certificates that are
+    gone, announcements whose number now names another decision)."""
+    lost = []
+    old_certs = _read(published / "data" / "certificates.json", "certificates")
+    new_certs = {c["number"] for c in _read(new / "data" / "certificates.json", "certificates")}
+    for c in old_certs:
+        if c["number"] not in new_certs:
+            lost.append(f"error REG-APPEND certificate {c['number']} is published but would disappear (its records "
+                        "were removed, or the site is built as of a date before its issue)")
+    new_anns = {a["number"]: a for a in _read(new / "data" / "announcements.json", "announcements")}
+    for a in _read(published / "data" / "announcements.json", "announcements"):
+        b = new_anns.get(a["number"])
+        if b is None or (b["certificate"], b["record"]) != (a["certificate"], a["record"]):
+            now = f"now names {b['certificate']} {b['record']}" if b else "would disappear"
+            lost.append(f"error REG-APPEND announcement {a['number']} ({a['certificate']} {a['record']}) is published "
+                        f"and {now}: a decision recorded late for a day that already has published announcements "
+                        "would change their ranks that day")
+    return lost
+
+
+def _read(path: Path, key: str) -> list:
+    if not path.exists():
+        return []
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))[key]
+    except (ValueError, KeyError) as exc:
+        raise BuildError(f"{path}: the published open data cannot be read ({exc}); REG-APPEND cannot be "
+                         "checked") from None
 
 
 class _Collect(logging.Handler):

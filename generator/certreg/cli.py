@@ -15,7 +15,9 @@ from .problems import FORMATTERS, Report
 
 def _as_of(ctx, param, value):
     if value is None:
-        return dt.date.today()
+        from .dates import today
+
+        return today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -26,7 +28,7 @@ registry_option = click.option("--registry", "registry", default="registry", sho
                                type=click.Path(exists=True, file_okay=False, path_type=Path),
                                help="The registry folder.")
 as_of_option = click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
-                            help="Judge time limits and statuses on this date (YYYY-MM-DD). Default: today.")
+                            help="Judge time limits and statuses on this date (YYYY-MM-DD). Default: today in China.")
 
 
 class _Group(click.Group):
@@ -170,17 +172,24 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
               help="Where the site goes; it replaces the folder only once the build is complete.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default="mkdocs.yml", show_default=True, help="The site's configuration (its registry, its site_url).")
+@click.option("--registry", "registry", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The registry folder, instead of the one mkdocs.yml names.")
 @click.option("--no-pdfs", is_flag=True, help="Publish no PDFs (and do not render them).")
-def build(as_of, out, config_file, no_pdfs):
+def build(as_of, out, config_file, registry, no_pdfs):
     """Validate the registry, render the PDFs and build the public site.
 
     The pages made from the records (verification pages, lists, announcements, feeds, open data) are
     added by the certreg plugin of mkdocs.yml, so that `mkdocs build` and `mkdocs serve` make the same site.
     """
     from .build import BuildError, build_site
+    from .problems import FORMATTERS
 
     try:
-        build_site(config_file, out, as_of, pdfs=not no_pdfs)
+        notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry)
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
+    if notices:
+        click.echo(FORMATTERS["text"](notices), err=True)
+        overdue = sum(p.overdue for p in notices)
+        click.echo(f"published with {overdue} overdue action(s) and {len(notices) - overdue} warning(s)", err=True)
     click.echo(f"site built in {out} as of {as_of}", err=True)

@@ -14,6 +14,12 @@ from functools import lru_cache
 import chinese_calendar
 
 DAY = dt.timedelta(days=1)
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")  # the certificates' dates are dates in China (no DST)
+
+
+def today() -> dt.date:
+    """Today's date in China, whatever the machine's time zone (the verification pages' script uses it too)."""
+    return dt.datetime.now(CHINA).date()
 
 
 def add_months(d: dt.date, months: int) -> dt.date:

@@ -1,14 +1,16 @@
 """The mkdocs plugin ``certreg``: joins the pages made from the records to the hand-written site.
 
 Plain ``mkdocs build`` and ``mkdocs serve`` use it from mkdocs.yml; ``certreg build`` too. It checks
-the registry (a registry with errors is not published), renders the PDFs (unless ``pdfs`` is empty),
-and adds the verification pages, lists, announcements, feeds and open data (``site``).
+the registry (a registry with errors is not published, except for actions that time alone has made
+due: those are listed and the rest is published), renders the PDFs (unless ``pdfs`` is empty), and adds
+the verification pages, lists, announcements, feeds and open data (``site``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
+import functools
+import logging
 import os
 import re
 import shutil
@@ -20,18 +22,33 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from .errors import CertregError
 from .problems import FORMATTERS
 from .public import certificate_path, publish
-from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, write_pages
+from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, write_pages
 
 ASSETS = TEMPLATES / "assets"
-MARKER = '<div data-certreg="{}"></div>'
+MARKER = re.compile(r'<div data-certreg="([^"]*)"></div>')
+log = logging.getLogger("mkdocs.plugins.certreg")
 
 
 class CertregConfig(Config):
     registry = c.Type(str, default="registry")
     pdfs = c.Type(str, default="certs")  # where certreg render writes the PDFs; "" publishes none
-    as_of = c.Optional(c.Type(str))  # YYYY-MM-DD; default: today
+    as_of = c.Optional(c.Type(str))  # YYYY-MM-DD; default: today in China
+
+
+def _plugin_errors(hook):
+    """certreg's own errors in a hook become mkdocs's PluginError: a message, not a traceback."""
+
+    @functools.wraps(hook)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return hook(self, *args, **kwargs)
+        except CertregError as exc:
+            raise PluginError(f"certreg: {exc}") from None
+
+    return wrapped
 
 
 class CertregPlugin(BasePlugin[CertregConfig]):
@@ -40,32 +57,35 @@ class CertregPlugin(BasePlugin[CertregConfig]):
     def _path(self, config, value: str) -> Path:
         return (Path(config.config_file_path).parent / value).resolve()
 
+    @_plugin_errors
     def on_config(self, config):
-        from .render import RenderError, render, site_url
+        from .dates import today
+        from .render import render, site_url
         from .validate import check_registry
 
         try:
-            as_of = dt.date.fromisoformat(self.config.as_of) if self.config.as_of else dt.date.today()
+            as_of = dt.date.fromisoformat(self.config.as_of) if self.config.as_of else today()
         except ValueError:
             raise PluginError(f"certreg: as_of {self.config.as_of!r} is not a date written YYYY-MM-DD") from None
-        try:
-            # the public address as mkdocs.yml gives it (mkdocs serve replaces config.site_url with its own)
-            base_url = site_url(Path(config.config_file_path))
-        except RenderError as exc:
-            raise PluginError(f"certreg: {exc}") from None
+        # The public address as mkdocs.yml gives it: mkdocs serve replaces config.site_url with its own.
+        # (Read from the file itself: an INHERIT or !ENV site_url is not followed.)
+        base_url = site_url(Path(config.config_file_path))
         self.registry = self._path(config, self.config.registry)
         checked = check_registry(self.registry, as_of)
-        if not checked.report.ok:
-            errors = [p for p in checked.report.problems if p.level == "error"]
-            raise PluginError(f"certreg: the registry has {len(errors)} error(s); nothing was published:\n"
-                              + FORMATTERS["text"](errors))
-        pdfs = {}
+        errors = [p for p in checked.report.problems if p.level == "error"]
+        blocking = [p for p in errors if not p.overdue]
+        if blocking:
+            raise PluginError(f"certreg: the registry has {len(blocking)} error(s); nothing was published:\n"
+                              + FORMATTERS["text"](blocking))
+        # Actions now due (ZCF-12.1.2, ZWL-7.4, ZWL-6.1, ZWL-6.3) hold nothing back: the pages say what is due.
+        # They and the warnings are told (certreg build prints them; mkdocs shows them with --verbose).
+        self.notices = [p for p in checked.report.problems if p.overdue or p.level == "warning"]
+        for p in self.notices:
+            log.info("published with: %s", FORMATTERS["text"]([p]))
         self.pdf_dir = self._path(config, self.config.pdfs) if self.config.pdfs else None
+        pdfs = {}
         if self.pdf_dir is not None:
-            try:
-                done = render(checked, self.pdf_dir, base_url=base_url)
-            except RenderError as exc:
-                raise PluginError(f"certreg: {exc}") from None
+            done = render(checked, self.pdf_dir, base_url=base_url)
             if done.failed:
                 raise PluginError("certreg: PDFs failed:\n" + "\n".join(done.failed))
         pub = publish(checked, base_url, pdfs=self.pdf_dir is not None)
@@ -78,6 +98,7 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         config.extra_javascript.append("assets/certreg.js")
         return config
 
+    @_plugin_errors
     def on_files(self, files: Files, config) -> Files:
         def add(path: str, **source):
             files.append(File.generated(config, path, inclusion=InclusionLevel.NOT_IN_NAV, **source))
@@ -93,44 +114,42 @@ class CertregPlugin(BasePlugin[CertregConfig]):
             add(f"{prefix(lang)}{SHELL}/{SHELL}.md", content=shell_markdown())
         return files
 
-    def on_page_content(self, html: str, page, config, files):
-        lang = "en" if page.url.startswith("en/") else "zh"
-        for kind in ("home", "certificates", "announcements"):
-            marker = MARKER.format(kind)
-            if marker in html:
-                html = html.replace(marker, self.site.fragment(kind, lang, page.url))
-        return html
+    def on_nav(self, nav, config, files):
+        self.pages = []
+        return nav
 
+    @_plugin_errors
+    def on_page_content(self, html: str, page, config, files):
+        self.pages.append(page)
+        lang = "en" if page.url.startswith("en/") else "zh"
+        return MARKER.sub(lambda m: self.site.fragment(m.group(1), lang, page.url), html)
+
+    @_plugin_errors
     def on_post_build(self, config):
         site_dir = Path(config.site_dir)
+        written = {}
         for lang in LANGS:
             path = f"{prefix(lang)}{SHELL}/{SHELL}/"
             shell = Shell((site_dir / path / "index.html").read_text(encoding="utf-8"), path)
             shutil.rmtree(site_dir / prefix(lang) / SHELL)
-            write_pages(site_dir, shell, self.site.pages(lang))
+            written[lang] = write_pages(site_dir, shell, self.site.pages(lang))
         for cert in self.site.pub.certificates:
             folder = site_dir / certificate_path(cert["number"])
             (folder / "certificate.json").write_bytes(self.site.certificate_json(cert))
             pdf = self.site.pdfs.get(cert["number"])
             if pdf and self.pdf_dir is not None:
                 _link_or_copy(self.pdf_dir / pdf, folder / pdf)
-        _drop_shell_from_sitemap(site_dir)
+        # One sitemap per language (Material's language switch reads them), of every page, generated or written.
+        written_pages = [p.url for p in self.pages]
+        for lang in LANGS:
+            urls = [u for u in written_pages if (lang == "en") == u.startswith("en/") and SHELL not in u]
+            (site_dir / prefix(lang) / "sitemap.xml").write_bytes(sitemap(self.site.pub.base_url, urls + written[lang]))
+        (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)  # (mkdocs's, of the hand-written pages only)
 
     def on_serve(self, server, config, builder):
         server.watch(str(self.registry))
         server.watch(str(TEMPLATES))
         return server
-
-
-def _drop_shell_from_sitemap(site_dir: Path) -> None:
-    """The shell pages are not pages of the site: out of sitemap.xml (and its gzip copy)."""
-    sitemap = site_dir / "sitemap.xml"
-    if not sitemap.exists():
-        return
-    text = re.sub(rf"\s*<url>(?:(?!</url>).)*?{SHELL}.*?</url>", "", sitemap.read_text(encoding="utf-8"), flags=re.S)
-    sitemap.write_text(text, encoding="utf-8")
-    with open(site_dir / "sitemap.xml.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-        gz.write(text.encode("utf-8"))
 
 
 def _link_or_copy(source: Path, dest: Path) -> None:

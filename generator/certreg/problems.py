@@ -26,6 +26,9 @@ class Problem:
     line: int = 0
     column: int = 0
     key: tuple = ()
+    # an action that time has made due (a suspension past its limit, a surveillance not recorded): an error
+    # for staff, but not a reason to hold back the publication of everything else
+    overdue: bool = False
 
     def sort_key(self):
         return (str(self.path), self.line, self.column, self.rule, self.message)
@@ -37,9 +40,9 @@ class Report:
 
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, path, level, rule, message, *, line=0, column=0, key=()):
+    def add(self, path, level, rule, message, *, line=0, column=0, key=(), overdue=False):
         assert level in LEVELS, level
-        self.problems.append(Problem(Path(path), level, rule, message, line, column, tuple(key)))
+        self.problems.append(Problem(Path(path), level, rule, message, line, column, tuple(key), overdue))
 
     def error(self, path, rule, message, **where):
         self.add(path, "error", rule, message, **where)
@@ -69,7 +72,7 @@ class Report:
                     line, column = locate(p.path, p.key, cache)
                 else:  # about the file as a whole (its name, its place): its first line
                     line, column = 1, 1
-                p = Problem(p.path, p.level, p.rule, p.message, line, column, p.key)
+                p = Problem(p.path, p.level, p.rule, p.message, line, column, p.key, p.overdue)
             done.append(p)
         # The same finding can be reached twice (e.g. through two certificates); print it once.
         self.problems = sorted(set(done), key=Problem.sort_key)

@@ -17,21 +17,6 @@ from .status import IN_FORCE, ZH, History, summary
 # REG-ANNOUNCE: the decisions announced publicly (a failed surveillance too, when it suspends: ZWL-6.3)
 ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
 STATUSES = ("valid", "suspended", "revoked", "cancelled", "expired")
-STATUS_EN = {"valid": "Valid", "suspended": "Suspended", "revoked": "Revoked", "cancelled": "Cancelled",
-             "expired": "Expired"}
-ACTIONS = {
-    "issue": {"zh": "颁发", "en": "Issued"},
-    "change": {"zh": "变更", "en": "Changed"},
-    "suspend": {"zh": "暂停", "en": "Suspended"},
-    "restore": {"zh": "恢复", "en": "Restored"},
-    "revoke": {"zh": "撤销", "en": "Revoked"},
-    "cancel": {"zh": "注销", "en": "Cancelled"},
-    "surveillance": {"zh": "监督检查", "en": "Surveillance"},
-    "expire": {"zh": "到期", "en": "Expired"},
-}
-# the certificate's holder and product, for lists and the look-up, by scheme
-HOLDER = {"zero-carbon-factory": "factory_name", "zero-waste-low-carbon-water": "manufacturer.name"}
-PRODUCT = {"zero-carbon-factory": "main_products", "zero-waste-low-carbon-water": "product_name"}
 
 
 def plain(value):
@@ -58,7 +43,7 @@ def _dig(content: dict, dotted: str) -> str:
 class Announcement:
     """A numbered public announcement (公告) of a decision (REG-ANNOUNCE, ZWL-7.4)."""
 
-    number: str  # YYYY-NNNN: the year of its date, then its rank in that year
+    number: str  # YYYYMMDD-N: its date, then its rank among that day's announcements
     date: dt.date
     certificate: str
     scheme: str
@@ -82,7 +67,8 @@ def anchor(number: str) -> str:
 
 
 def announcement_path(a: Announcement) -> str:
-    return f"announcements/{a.date.year}/"
+    """The page of a month's announcements: a stable address (a month's page only grows while it lasts)."""
+    return f"announcements/{a.date:%Y-%m}/"
 
 
 def certificate_path(number: str) -> str:
@@ -90,9 +76,11 @@ def certificate_path(number: str) -> str:
 
 
 def announcements(histories: dict[str, History], as_of: dt.date) -> list[Announcement]:
-    """Every announced decision up to ``as_of``, numbered YYYY-NNNN in the order (date, certificate, record).
+    """Every announced decision up to ``as_of`` (REG-ANNOUNCE), in the order (date, certificate, record).
 
-    The numbers follow from the records alone: the same records give the same numbers on every build.
+    An announcement's number is its date and its rank among that day's announcements (20250804-1): the
+    records alone give it, and a decision recorded late for an earlier day cannot renumber the others,
+    except those of its own day (which ``build.losses`` refuses to publish).
     """
     found = []
     for number, h in histories.items():
@@ -103,16 +91,17 @@ def announcements(histories: dict[str, History], as_of: dt.date) -> list[Announc
             suspends = any(s.decision is d for s in h.suspensions)  # a failed surveillance that suspended
             if e.action not in ANNOUNCED and not suspends:
                 continue
-            found.append((e.date, number, d.name, e, h.cert.scheme.key))
+            found.append((e.date, number, d.name, e, h.cert.scheme))
     found.sort(key=lambda t: t[:3])
-    out, year, rank = [], None, 0
-    for day, number, record, e, scheme in found:
-        rank = rank + 1 if day.year == year else 1
-        year = day.year
+    out, day, rank = [], None, 0
+    for date, number, record, e, scheme in found:
+        rank = rank + 1 if date == day else 1
+        day = date
         d = e.decision
         assert d is not None  # (only decisions were collected above)
-        out.append(Announcement(f"{day.year}-{rank:04d}", day, number, scheme, e.action, e.status, e.version, record,
-                                d.data.get("reason"), d.data.get("ground"), sorted(d.data.get("changes", {}))))
+        public = [f for f in d.data.get("changes", {}) if scheme.fields.get(f, {}).get("public")]
+        out.append(Announcement(f"{date:%Y%m%d}-{rank}", date, number, scheme.key, e.action, e.status, e.version,
+                                record, d.data.get("reason"), d.data.get("ground"), sorted(public)))
     return out
 
 
@@ -138,6 +127,11 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
     assert current is not None
     versions = [v for v in h.versions if v.date <= as_of]
     content = public_content(h, current.content)
+    fields = cert.scheme.fields
+
+    def public(names) -> list[str]:  # REG-PUBLIC: not even the names of private fields
+        return [n for n in names if fields.get(n, {}).get("public")]
+
     status = row["status"]
     since = max(start for start, st in h.segments if start <= as_of)
     view = {
@@ -154,11 +148,11 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "valid_until": row["valid_until"],
         "follows": cert.follows,
         "use_permitted": status == "valid",
-        "holder": _dig(current.content, HOLDER[scheme]),
-        "product": _dig(current.content, PRODUCT[scheme]),
+        "holder": _dig(current.content, cert.scheme.listing["holder"]),
+        "product": _dig(current.content, cert.scheme.listing["product"]),
         "content": content,
-        "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": list(v.changed)} for v in versions],
-        "timeline": [_public_event(e) for e in row["timeline"]],
+        "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": public(v.changed)} for v in versions],
+        "timeline": [_public_event(e, public) for e in row["timeline"]],
         "announcements": numbers.get(cert.number, []),
         "url": base_url + certificate_path(cert.number),
         "pdf": f"{base_url}{certificate_path(cert.number)}{cert.number}-v{current.number}.pdf" if pdfs else None,
@@ -169,9 +163,10 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
     return view
 
 
-def _public_event(e: dict) -> dict:
-    # the record's file name stays in the registry; the rest of a timeline line is public
-    return {k: v for k, v in e.items() if k != "record"}
+def _public_event(e: dict, public) -> dict:
+    """A line of the timeline (status.Event.as_dict: date, action, status, version, record and the decision's
+    public fields), with only the public fields a change changed (REG-PUBLIC)."""
+    return {**e, "changed": public(e["changed"])} if "changed" in e else e
 
 
 def in_renewal_window(view: dict, h: History, as_of: dt.date) -> bool:

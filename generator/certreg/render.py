@@ -190,7 +190,7 @@ def context(cert: Certificate, h: History, version: Version, *, settings: dict, 
             fields.append({"name": name, "label": f["label"], "lines": _lines(value, f["type"])})
     url = verification_url(base_url, cert.number, version.number)
     guidance = dict(_guidance()[scheme.key])
-    guidance["mark"] = mark if "mark_caption" in guidance else None
+    guidance["mark"] = mark if scheme_has_mark(scheme.key) else None
     return {
         "program_version": __version__,
         "scheme_key": scheme.key,
@@ -209,6 +209,11 @@ def context(cert: Certificate, h: History, version: Version, *, settings: dict, 
         "verify": {"url": url, "domain": urlsplit(url).netloc},
         "guidance": guidance,
     }
+
+
+def scheme_has_mark(scheme: str) -> bool:
+    """Whether the scheme's certificates carry the certification mark (its guidance describes one)."""
+    return "mark_caption" in _guidance()[scheme]
 
 
 @lru_cache(maxsize=1)

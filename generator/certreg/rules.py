@@ -37,6 +37,10 @@ class Checks:
     def error(self, path, rule, message, key=()):
         self.report.error(path, rule, message, key=key)
 
+    def overdue(self, path, rule, message, key=()):
+        """An error that only the as-of date makes: an action now due (see Problem.overdue)."""
+        self.report.error(path, rule, message, key=key, overdue=True)
+
     def warning(self, path, rule, message, key=()):
         self.report.warning(path, rule, message, key=key)
 
@@ -323,7 +327,7 @@ class Checks:
         fix = f"revoke it (ground {ground}, {revoke.get('rule')})" if ground else "revoke it"
         for s in h.suspensions:
             if s.start <= self.as_of < (s.end or dt.date.max) and self.as_of > s.limit:
-                self.error(s.decision.path, rule,
+                self.overdue(s.decision.path, rule,
                            f"suspended since {s.start}; the {months}-month limit ended {s.limit} and the "
                            f"certificate is still suspended on {self.as_of}: {fix}", ("date",))
             elif s.end is not None and s.end > s.limit and s.end <= self.as_of:
@@ -356,8 +360,9 @@ class Checks:
                                          f"{previous}; it was due by {due}", ("date",))
             previous, previous_path, previous_key = d.date, d.path, ("date",)
         due = add_months(previous, months)
-        if due < last_day:
-            self.error(previous_path, rule, f"no surveillance since {previous}: one was due by {due} "
+        if due < last_day:  # an overdue action while the certificate is still in force, a past fault after
+            report = self.overdue if end > self.as_of else self.error
+            report(previous_path, rule, f"no surveillance since {previous}: one was due by {due} "
                                             f"(every {months} months while the certificate is in force); "
                                             "record it", previous_key)
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
@@ -373,7 +378,7 @@ class Checks:
                             or o.action in ("suspend", "revoke", "cancel"))]
             ended = end <= limit
             if not handled and not ended and limit < self.as_of:
-                self.error(d.path, sv["nonconformity_rule"],
+                self.overdue(d.path, sv["nonconformity_rule"],
                            f"nonconformities found {d.date} had to be verified closed within {close} months, by "
                            f"{limit}; record the verification (surveillance pass) or the failure (fail, which "
                            "suspends the certificate)", ("outcome",))

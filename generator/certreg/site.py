@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from .errors import CertregError
 from .public import STATUSES, Published, announcement_path, certificate_path
+from .render import scheme_has_mark
 
 TEMPLATES = Path(__file__).parent / "templates" / "site"
 LANGS = ("zh", "en")
@@ -34,7 +35,10 @@ SHELL_TITLE = "CERTREG_TITLE"
 SHELL_CONTENT = "CERTREG_CONTENT"
 LIST_PAGE = 200  # certificates per list page
 LATEST = 20  # announcements on the home and announcements pages
-LOOKUP_FIELDS = ["number", "status", "holder", "product"]
+MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # (not the locale's: the same site on every machine)
+FEED_ENTRIES = 100  # the newest announcements in each feed (announcements.json has them all)
+LOOKUP_FIELDS = ["number", "status", "holder", "product", "valid_until"]
 CSV_COLUMNS = ["number", "scheme", "status", "as_of", "version", "version_date", "issued", "valid_from",
                "valid_until", "follows", "holder", "product", "url"]
 # characters XML 1.0 does not allow (a YAML record may still carry them, escaped)
@@ -83,11 +87,17 @@ def _format(template: str, **values) -> str:
     return template.format(**values)
 
 
+def pick(text: dict | None, lang: str) -> str:
+    """A bilingual text {zh, en} in ``lang``; Chinese where the record gives no English (only zh is required)."""
+    return (text or {}).get(lang) or (text or {}).get("zh") or ""
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["f"] = _format
+    env.filters["pick"] = pick
     env.filters["tojson_safe"] = script_json
     return env
 
@@ -112,8 +122,10 @@ class Site:
         self.scheme_defs = schemes
         self.pdfs = pdfs or {}
         self.by_number = {c["number"]: c for c in pub.certificates}
-        self.years: list[tuple[int, int]] = sorted(Counter(a.date.year for a in pub.announcements).items(),
-                                                   reverse=True)
+        self.months: list[tuple[str, int]] = sorted(Counter(f"{a.date:%Y-%m}" for a in pub.announcements).items(),
+                                                    reverse=True)
+        self.years = [(year, [(m, n) for m, n in self.months if m[:4] == year])
+                      for year in dict.fromkeys(m[:4] for m, _ in self.months)]
         self.newest = sorted(pub.announcements, key=lambda a: (a.date, a.number), reverse=True)
         self.announced: dict[str, dict[str, str]] = {}
         for a in pub.announcements:
@@ -125,7 +137,7 @@ class Site:
         root = root_of(url)
         return {"t": strings()[lang], "lang": lang, "root": root, "home": root + prefix(lang),
                 "schemes": self.pub.schemes, "sample": bool(self.pub.registry.get("sample")),
-                "as_of": self.pub.as_of.isoformat(), "statuses": STATUSES}
+                "as_of": self.pub.as_of.isoformat(), "statuses": STATUSES, "month_abbr": [m[:3] for m in MONTHS]}
 
     def _render(self, template: str, lang: str, url: str, **values) -> str:
         try:
@@ -140,8 +152,11 @@ class Site:
         if kind == "home":
             by_status = Counter(c["status"] for c in self.pub.certificates)
             renewal = [self.by_number[n] for n in self.pub.renewal_window]
+            months = sorted({d.validity["renewal_window_months"] for d in self.scheme_defs.values()
+                             if "renewal_window_months" in d.validity})
             return self._render("home.html.j2", lang, url, counts={s: by_status[s] for s in STATUSES},
-                                renewal=renewal, latest=self.newest[:LATEST])
+                                renewal=renewal, renewal_months="/".join(map(str, months)),
+                                latest=self.newest[:LATEST])
         if kind == "certificates":
             counts: dict = {}
             for key in ["all", *self.pub.schemes]:
@@ -158,21 +173,21 @@ class Site:
     def pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
         yield from self.certificate_pages(lang)
         yield from self.list_pages(lang)
-        yield from self.year_pages(lang)
+        yield from self.month_pages(lang)
 
     def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
         t = strings()[lang]
         for c in self.pub.certificates:
             url = prefix(lang) + certificate_path(c["number"])
-            title = f"{c['number']} · {t['status'][c['status']]}"
-            yield url, title, self.certificate_page(c, lang, url)
+            # (no status in the title: the page's script may find it changed since the build)
+            yield url, f"{c['number']} · {t['verify_title']}", self.certificate_page(c, lang, url)
 
     def certificate_page(self, c: dict, lang: str, url: str) -> str:
         t = strings()[lang]
         scheme_def = self.scheme_defs[c["scheme"]]
         fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
                   for name, value in c["content"].items()]
-        has_mark = c["scheme"] == "zero-waste-low-carbon-water"
+        has_mark = scheme_has_mark(c["scheme"])
         note = ""
         why = next((e for e in reversed(c["timeline"])
                     if e["date"] == c["status_since"] and e["status"] == c["status"]), None)
@@ -216,13 +231,17 @@ class Site:
                         by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                         by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
 
-    def year_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+    def month_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+        """A page per month of announcements, newest first; its address never changes (announcement_path)."""
         t = strings()[lang]
-        for year, _ in self.years:
-            items = [a for a in self.newest if a.date.year == year]
+        for month, _ in self.months:
+            items = [a for a in self.newest if f"{a.date:%Y-%m}" == month]
             url = prefix(lang) + announcement_path(items[0])
-            yield url, t["year_title"].format(year=year), self._render("year.html.j2", lang, url, year=year,
-                                                                        years=self.years, items=items)
+            year = month[:4]
+            siblings = next(ms for y, ms in self.years if y == year)
+            name = MONTHS[int(month[5:])]
+            yield url, t["month_title"].format(year=year, month=int(month[5:]), name=name), self._render(
+                "month.html.j2", lang, url, month=month, months=siblings, items=items)
 
     # --- open data and feeds: site path -> bytes ---
 
@@ -262,7 +281,7 @@ class Site:
         from feedgen.feed import FeedGenerator
 
         pub = self.pub
-        items = [a for a in self.newest if scheme in (None, a.scheme)]
+        items = [a for a in self.newest if scheme in (None, a.scheme)][:FEED_ENTRIES]
         name = pub.registry.get("name", {"zh": "", "en": ""})
         what = ("全部公告 · All announcements" if scheme is None
                 else f"{pub.schemes[scheme]['name']['zh']} · {pub.schemes[scheme]['name']['en']}")
@@ -337,12 +356,20 @@ class Shell:
         return put(self.head) + content + put(self.tail)
 
 
-def write_pages(site_dir: Path, shell: Shell, pages: Iterator[tuple[str, str, str]]) -> int:
-    """Write each generated page as URL/index.html under ``site_dir``; returns how many."""
-    count = 0
+def write_pages(site_dir: Path, shell: Shell, pages: Iterator[tuple[str, str, str]]) -> list[str]:
+    """Write each generated page as URL/index.html under ``site_dir``; returns their URLs."""
+    urls = []
     for url, title, content in pages:
         folder = site_dir / url
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "index.html").write_text(shell.fill(url, title, content), encoding="utf-8")
-        count += 1
-    return count
+        urls.append(url)
+    return urls
+
+
+def sitemap(base_url: str, urls: list[str]) -> bytes:
+    """A sitemap of ``urls`` (site paths)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"  <url><loc>{escape(base_url + url)}</loc></url>" for url in urls]
+    return ("\n".join(lines + ["</urlset>"]) + "\n").encode("utf-8")

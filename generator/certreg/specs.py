@@ -274,6 +274,10 @@ SCHEME_SPEC = Map({
         "fields": Field(List(Text(), min_items=1), required=True),
         "what": Field(Text(), required=True, doc="what the fields identify, for messages"),
     }), doc="content that may not be certified twice at the same time"),
+    "listing": Field(Map({
+        "holder": Field(Text(), required=True, doc="the content field (dotted) naming the holder"),
+        "product": Field(Text(), required=True, doc="the content field (dotted) naming the product"),
+    }), required=True, public=True, doc="what lists and the public look-up show of a certificate"),
     "succession": Field(_ruled({"same": Field(List(Text()), required=True)}), required=True),
     "immutable": Field(_ruled({"fields": Field(List(Text()), required=True)}), required=True),
 })
@@ -474,6 +478,13 @@ def scheme_consistency(data: dict) -> list[tuple[str, tuple]]:
         for i, dotted in enumerate(data.get(section, {}).get(listed, [])):
             if not isinstance(_spec_at(content, dotted), Text):
                 out.append((f"{dotted} is not a text field of the content", (section, listed, i)))
+    for end in ("holder", "product"):
+        dotted = data["listing"][end]
+        if not isinstance(_spec_at(content, dotted), Text):
+            out.append((f"{dotted} is not a text field of the content", ("listing", end)))
+        elif not data["fields"].get(dotted.split(".")[0], {}).get("public"):
+            out.append((f"{dotted} is not a public field (REG-PUBLIC): lists and the look-up show it",
+                        ("listing", end)))
     for i, name in enumerate(data["immutable"]["fields"]):
         if name not in data["fields"]:
             out.append((f"{name} is not a content field", ("immutable", "fields", i)))

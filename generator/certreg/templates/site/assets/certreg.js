@@ -3,13 +3,8 @@
 (function () {
   "use strict";
 
-  function today() {  // the date in China, where the certificates' dates are
-    try {
-      return new Intl.DateTimeFormat("en-CA", {timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
-                                                day: "2-digit"}).format(new Date());
-    } catch (e) {
-      return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
-    }
+  function today() {  // the date in China (UTC+8, no daylight saving), where the certificates' dates are
+    return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   }
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
@@ -55,7 +50,7 @@
         if (changed.length) { text += t.gap + t.changed + t.colon + changed.join(t.sep); }
         byId("cr-version").className = "cr-version cr-version--old";
       } else {
-        text = fill(t.version_unknown, {v: v});
+        text = fill(t.version_unknown, {v: v, date: d.as_of});
         byId("cr-version").className = "cr-version cr-version--old";
       }
       paper.textContent = text;
@@ -64,47 +59,54 @@
   }
 
   function lookup(input) {
-    var rows = null, results = byId("cr-lookup-results"), statuses = JSON.parse(input.dataset.statuses), max = 20;
+    var rows = null, failed = false, results = byId("cr-lookup-results"), max = 20, now = today();
+    var statuses = JSON.parse(input.dataset.statuses);
+    function say(text) {
+      var li = document.createElement("li");
+      li.textContent = text;
+      results.appendChild(li);
+    }
     function show() {
       var q = input.value.trim().toLowerCase();
       results.textContent = "";
-      if (!q || !rows) { return; }
+      if (!q) { return; }
+      if (failed) { say(input.dataset.failed); return; }
+      if (rows === null) { say(input.dataset.loading); return; }
       var found = rows.filter(function (r) {
         return r[0].toLowerCase().indexOf(q) >= 0 || r[2].toLowerCase().indexOf(q) >= 0 ||
                r[3].toLowerCase().indexOf(q) >= 0;
       });
-      if (!found.length) {
-        var none = document.createElement("li");
-        none.textContent = input.dataset.none;
-        results.appendChild(none);
-      }
+      if (!found.length) { say(input.dataset.none); }
       found.slice(0, max).forEach(function (r) {
+        // the index says the status on the build's date; time alone may have ended the validity since
+        var status = (r[1] === "valid" || r[1] === "suspended") && now > r[4] ? "expired" : r[1];
         var li = document.createElement("li"), a = document.createElement("a"), badge = document.createElement("span");
         a.href = input.dataset.home + "certificates/" + encodeURIComponent(r[0]) + "/";
         a.textContent = r[0];
-        badge.className = "cr-badge cr-badge--" + r[1];
-        badge.innerHTML = '<span class="cr-icon" aria-hidden="true"></span>';
-        badge.appendChild(document.createTextNode(statuses[r[1]] || r[1]));
+        badge.className = "cr-badge cr-badge--" + status;
+        var icon = document.createElement("span");
+        icon.className = "cr-icon";
+        icon.setAttribute("aria-hidden", "true");
+        badge.appendChild(icon);
+        badge.appendChild(document.createTextNode(statuses[status] || status));
         var sub = document.createElement("span");
         sub.className = "cr-r-sub";
         sub.textContent = r[2] + (r[3] ? " · " + r[3] : "");
         li.appendChild(a); li.appendChild(document.createTextNode(" ")); li.appendChild(badge); li.appendChild(sub);
         results.appendChild(li);
       });
-      if (found.length > max) {
-        var more = document.createElement("li");
-        more.textContent = fill(input.dataset.more, {n: max});
-        results.appendChild(more);
-      }
+      if (found.length > max) { say(fill(input.dataset.more, {n: max})); }
     }
+    var started = false;
     input.addEventListener("input", function () {
-      if (rows === null) {
-        rows = [];
-        fetch(input.dataset.index).then(function (r) { return r.json(); })
-          .then(function (data) { rows = data.rows; show(); });
-      } else {
-        show();
+      if (!started) {
+        started = true;
+        fetch(input.dataset.index)
+          .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+          .then(function (data) { rows = data.rows; show(); })
+          .catch(function () { failed = true; show(); });
       }
+      show();
     });
   }
 

@@ -18,24 +18,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import sys
 import tempfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from browser import DESKTOP, PHONE, launch, serve  # noqa: E402
+
 AS_OF = dt.date(2026, 11, 21)
 NOON = "2026-11-21T12:00:00+08:00"  # AS_OF at noon in China
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-SIZES = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
-    "desktop": {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1},
-}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
 PAGES = {  # name -> path of the page on the site
     "home": "",
     "valid": "certificates/CEC-ZWL-2025-0001/?v=1",
@@ -45,18 +38,6 @@ PAGES = {  # name -> path of the page on the site
     "announcements": "announcements/",
     "en-valid": "en/certificates/CEC-ZWL-2025-0001/?v=1",
 }
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
 
 
 def build(out: Path, pdfs: Path) -> None:
@@ -78,7 +59,7 @@ def shoot(base: str, out: Path, *, full_page: bool) -> list[Path]:
         route.fulfill(status=200, body="", content_type="text/plain")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         try:
             for size_name, size in SIZES.items():
                 for name, path in PAGES.items():
@@ -115,21 +96,12 @@ def main(argv=None) -> int:
                    help="folder for the PNG files (default: bench/out/screenshots)")
     p.add_argument("--full-page", action="store_true", help="the whole page, not just the first screen")
     args = p.parse_args(argv)
-    if not CHROMIUM.exists():
-        sys.exit(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="certreg-screenshots-") as tmp:
         site = Path(tmp) / "site"
         build(site, Path(tmp) / "pdfs")
-        server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            shoot(f"http://127.0.0.1:{server.server_address[1]}/", args.out.resolve(), full_page=args.full_page)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+        with serve(site) as base:
+            shoot(base, args.out.resolve(), full_page=args.full_page)
     return 0
 
 

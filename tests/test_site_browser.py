@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 import json
 import subprocess
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from browser import CHROMIUM, DESKTOP, LOCAL, PHONE, launch, serve
 from certreg.build import build_site
 from certreg.render import site_url
 from certreg.site import strings
@@ -33,13 +31,7 @@ from certreg.validate import check_registry
 from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
 
 BASE_URL = site_url(ROOT / "mkdocs.yml")  # https://registry.cec-certification.example/, named by the QR codes
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
 SAMPLE_NOON = "2026-11-21T12:00:00+08:00"  # SAMPLE_AS_OF at noon in China
-LOCAL = "http://127.0.0.1:"
 ZWL = "zero-waste-low-carbon-water"
 
 # one certificate of the sample registry in each status on SAMPLE_AS_OF
@@ -55,32 +47,6 @@ WORDS = {
 
 
 # --- serving a built site, and visiting it ---
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a browser dropping a connection is no failure of the page
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """``folder`` served over HTTP on 127.0.0.1 (a free port), from a daemon thread; yields the base URL."""
-    server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, name=f"serve {folder.name}", daemon=True)
-    thread.start()
-    try:
-        yield f"{LOCAL}{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass
@@ -142,12 +108,10 @@ class Served:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One Chromium for the module: Debian's, never one downloaded by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); the site tests need it")
     with sync_playwright() as p:
         try:
-            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        except Exception as exc:  # any failure to start is reported the same way
+            b = launch(p)
+        except Exception as exc:  # not installed, or failing to start: the site tests need it
             pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}")
         yield b
         b.close()

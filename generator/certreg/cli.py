@@ -56,7 +56,10 @@ def main():
               help="text: PATH:LINE:COLUMN: level RULE message; json: a list of objects; "
                    "github: GitHub Actions annotations.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-def validate(registry, as_of, fmt, strict):
+@click.option("--base", "base", metavar="REF",
+              help="Also check REG-APPEND against this git ref (the published registry, e.g. origin/main): no "
+                   "record of it deleted or altered, no history rewritten, no certificate number reused.")
+def validate(registry, as_of, fmt, strict, base):
     """Check every record against the schema and the certification rules.
 
     Every problem is listed, one per line. Exit code 0: no error; 1: errors (or warnings, with
@@ -66,6 +69,11 @@ def validate(registry, as_of, fmt, strict):
 
     checked = check_registry(registry, as_of, keep=False)
     report = checked.report
+    if base:
+        from .gitbase import append_only
+
+        report.extend(append_only(registry, base))
+        report.resolve()
     reg = checked.registry
     out = FORMATTERS[fmt](report.problems)
     if out:
@@ -193,3 +201,164 @@ def build(as_of, out, config_file, registry, no_pdfs):
         overdue = sum(p.overdue for p in notices)
         click.echo(f"published with {overdue} overdue action(s) and {len(notices) - overdue} warning(s)", err=True)
     click.echo(f"site built in {out} as of {as_of}", err=True)
+
+
+# --- writing records ---------------------------------------------------------------------------
+
+
+def _sets(pairs) -> dict:
+    from .records import set_dotted
+
+    values: dict = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--set")
+        set_dotted(values, name.strip(), value)
+    return values
+
+
+def _ask(dotted: str, spec, what: str):
+    """A prompt for one missing field, typed by its declaration."""
+    from .records import member
+    from .schema import Bool, Choice, Date, List, Map
+
+    if isinstance(spec, List) and isinstance(spec.item, Map):
+        found: list[dict] = []
+        while True:
+            text = click.prompt(f"{dotted}: {what}, one NAME:ROLE[:QUALIFICATION,...] at a time "
+                                f"(empty when done)", default="", show_default=False)
+            if not text:
+                if found:
+                    return found
+                continue
+            found.append(member(text))
+    if isinstance(spec, Choice):
+        return click.prompt(f"{dotted} ({what})", type=click.Choice(spec.choices))
+    if isinstance(spec, Bool):
+        return click.prompt(f"{dotted} ({what})", type=click.Choice(["true", "false"]))
+    if isinstance(spec, Date):
+        return click.prompt(f"{dotted} ({what}, YYYY-MM-DD)")
+    return click.prompt(f"{dotted} ({what})")
+
+
+def _fill(spec, values: dict) -> dict:
+    from .records import missing, set_dotted
+
+    for dotted, fspec, what in missing(spec, values):
+        set_dotted(values, dotted, _ask(dotted, fspec, what))
+        if dotted == "reason.zh":  # asked for the public reason: its English too (optional; the site shows both)
+            english = click.prompt("reason.en (the public reason in English; empty if none)", default="",
+                                   show_default=False)
+            if english:
+                set_dotted(values, "reason.en", english)
+    return values
+
+
+def _write(registry, path, text, as_of, expected=None):
+    from .problems import format_text
+    from .records import RecordRefused, write
+
+    try:
+        done = write(registry, path, text, as_of, expected)
+    except RecordRefused as exc:
+        click.echo(format_text(exc.problems), err=True)
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if done.warnings:
+        click.echo(format_text(done.warnings), err=True)
+    click.echo(f"wrote {done.path}")
+
+
+def _day(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+set_option = click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+                          help="A field's value (dotted for nested fields: manufacturer.name=...); repeat it. "
+                               "Every required field not given is asked for.")
+
+
+@main.command()
+@click.argument("number")
+@registry_option
+@click.option("--scheme", "scheme", prompt=True, help="The scheme's key (registry/schemes/KEY.yml).")
+@click.option("--valid-from", "valid_from", prompt="valid_from (the issue date, YYYY-MM-DD)", callback=_day)
+@click.option("--valid-until", "valid_until", callback=_day,
+              help="The last day of validity (default: the scheme's term, ZWL-7.2; required for ZCF-11.2).")
+@click.option("--follows", help="The certificate this one renews or succeeds (its next reporting year).")
+@set_option
+@as_of_option
+def new(number, registry, scheme, valid_from, valid_until, follows, sets, as_of):
+    """Write the record of a new certificate NUMBER (registry/certificates/NUMBER/certificate.yml).
+
+    It is checked with the whole registry first: if it brings an error, nothing is written. It is issued
+    by a decision: `certreg decide issue NUMBER`.
+    """
+    from .records import awaiting_issue, certificate_record, spec_of_certificate
+
+    content = _fill(spec_of_certificate(registry, scheme), _sets(sets))
+    path, text = certificate_record(registry, number, scheme, valid_from, valid_until, content, follows)
+    _write(registry, path, text, max(as_of, valid_from), awaiting_issue(path.resolve()))
+    click.echo(f"next: certreg decide issue {number} --date {valid_from} ...", err=True)
+
+
+@main.command()
+@click.argument("action", type=click.Choice(["issue", "change", "suspend", "restore", "revoke", "cancel",
+                                             "surveillance"]))
+@click.argument("number")
+@registry_option
+@click.option("--date", "date", prompt="date (the day it takes effect, YYYY-MM-DD)", callback=_day)
+@click.option("--ground", help="The ground in the rules (suspend, revoke, cancel): its code in the scheme.")
+@click.option("--reason-zh", help="The public reason, in Chinese (announced).")
+@click.option("--reason-en", help="The public reason, in English.")
+@click.option("--member", "members", multiple=True, metavar="NAME:ROLE[:QUALIFICATION,...]",
+              help="A member of the audit or inspection team (issue); repeat it.")
+@set_option
+@as_of_option
+def decide(action, number, registry, date, ground, reason_zh, reason_en, members, sets, as_of):
+    """Write a decision about certificate NUMBER (decisions/DATE-ACTION.yml).
+
+    A decision the rules forbid is refused with the rule and the reason, and nothing is written.
+    """
+    from .records import decision_record, member, spec_of_decision
+
+    values = _sets(sets)
+    if ground:
+        values["ground"] = ground
+    for lang, text in (("zh", reason_zh), ("en", reason_en)):
+        if text:
+            values.setdefault("reason", {})[lang] = text
+    if members:
+        values["team"] = [member(m) for m in members]
+    values |= {"certificate": number, "action": action, "date": date.isoformat()}
+    fields = _fill(spec_of_decision(registry, number, action), values)
+    for given in ("certificate", "action", "date"):
+        fields.pop(given)
+    path, text = decision_record(registry, number, action, date, fields)
+    _write(registry, path, text, max(as_of, date))
+
+
+@main.command()
+@registry_option
+@click.option("--base", "base", required=True, metavar="REF", help="The git ref to compare with (e.g. origin/main).")
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--site", "mkdocs_yml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default="mkdocs.yml", show_default=True, help="The site configuration (its site_url).")
+def diff(registry, base, as_of, fmt, mkdocs_yml):
+    """What the working tree changes in public against the git ref REF: new certificates, status changes,
+    new announcements, changed public fields (Markdown: for a pull-request comment)."""
+    from .diff import lines, public_diff
+    from .render import RenderError, site_url
+
+    try:
+        url = site_url(mkdocs_yml)
+    except RenderError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("\n".join(lines(public_diff(registry, base, as_of, url), markdown=fmt == "markdown")))

@@ -1,0 +1,130 @@
+"""What a change to the records does in public: the working tree's public registry against a git ref's.
+
+New certificates, certificates that would disappear (REG-APPEND), status changes and from when, new
+announcements, and changed public fields, as text for a terminal or Markdown for a pull-request comment.
+Both sides are made by ``public.publish``, so the diff shows exactly what the site would show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .gitbase import registry_at
+from .public import Published, publish
+from .site import strings
+from .validate import check_registry
+
+
+@dataclass
+class PublicDiff:
+    """The public effect of the working tree against ``ref`` on ``as_of``."""
+
+    ref: str
+    as_of: dt.date
+    new: list[dict] = field(default_factory=list)  # certificate views
+    gone: list[str] = field(default_factory=list)  # numbers published at ref and missing now
+    status: list[tuple[dict, dict]] = field(default_factory=list)  # (before, after) views
+    announcements: list = field(default_factory=list)  # public.Announcement, new ones
+    fields: list[tuple[str, str, object, object]] = field(default_factory=list)  # (number, field, before, after)
+    errors: int = 0  # errors of the working tree's registry (certreg validate lists them)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.gone or self.status or self.announcements or self.fields)
+
+
+def public_diff(registry: Path, ref: str, as_of: dt.date, base_url: str) -> PublicDiff:
+    with tempfile.TemporaryDirectory(prefix="certreg-diff-") as tmp:
+        before = _published(registry_at(registry, ref, Path(tmp)), as_of, base_url)
+    after_checked = check_registry(registry, as_of)
+    after = publish(after_checked, base_url, pdfs=False)
+    d = PublicDiff(ref, as_of, errors=after_checked.report.count("error"))
+    old = {c["number"]: c for c in before.certificates}
+    new = {c["number"]: c for c in after.certificates}
+    d.new = [c for n, c in new.items() if n not in old]
+    d.gone = [n for n in old if n not in new]
+    for n in sorted(set(old) & set(new)):
+        a, b = old[n], new[n]
+        if a["status"] != b["status"]:  # (a suspension and restoration in between: the announcements tell)
+            d.status.append((a, b))
+        for name in sorted(set(a["content"]) | set(b["content"])):
+            if a["content"].get(name) != b["content"].get(name):
+                d.fields.append((n, name, a["content"].get(name), b["content"].get(name)))
+    seen = {(x.certificate, x.record) for x in before.announcements}
+    d.announcements = [x for x in after.announcements if (x.certificate, x.record) not in seen]
+    return d
+
+
+def _published(registry: Path, as_of: dt.date, base_url: str) -> Published:
+    return publish(check_registry(registry, as_of), base_url, pdfs=False)
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")  # (<, > and & become entities)
+
+
+def md(text) -> str:
+    """Record text safe in GitHub Markdown: no HTML, no markup, no table break, one line."""
+    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return " ".join(s.split())
+
+
+def _value(v) -> str:
+    if isinstance(v, dict):
+        return " / ".join(_value(x) for x in v.values())
+    return "—" if v is None else str(v)
+
+
+def lines(d: PublicDiff, markdown: bool = False) -> list[str]:
+    """The diff as lines of text, or of Markdown (every record value escaped)."""
+    esc = md if markdown else (lambda s: " ".join(str(s).split()))
+    zh = strings()["zh"]
+    out: list[str] = []
+
+    def head(title: str):
+        out.extend(["", f"### {title}" if markdown else f"{title}:"])
+
+    def item(text: str):
+        out.append(f"- {text}" if markdown else f"  {text}")
+
+    if markdown:
+        out.append(f"**certreg diff** against `{md(d.ref)}`, statuses as of {d.as_of}")
+    else:
+        out.append(f"public effect against {d.ref}, as of {d.as_of}")
+    if d.errors:
+        item(f"{'**' if markdown else ''}{d.errors} validation error(s): nothing is published until they are "
+             f"fixed (certreg validate lists them){'**' if markdown else ''}")
+    if d.empty:
+        out.append("")
+        out.append("No public change." if not markdown else "_No public change._")
+    if d.gone:
+        head("Certificates that would disappear (REG-APPEND: refused)")
+        for n in d.gone:
+            item(esc(n))
+    if d.new:
+        head("New certificates")
+        for c in d.new:
+            item(f"{esc(c['number'])} — {esc(c['holder'])} · {esc(c['product'])} — {c['status']} "
+                 f"({zh['status'][c['status']]}), valid {c['valid_from']} to {c['valid_until']}")
+    if d.status:
+        head("Status changes")
+        for a, b in d.status:
+            item(f"{esc(b['number'])}: {a['status']} → {b['status']} ({zh['status'][b['status']]}) "
+                 f"from {b['status_since']}")
+    if d.announcements:
+        head("New announcements (公告)")
+        for x in d.announcements:
+            reason = esc((x.reason or {}).get("zh", "")) if x.reason else ""
+            item(f"{x.number} {x.date} {esc(x.certificate)} {x.action} ({zh['actions'][x.action]})"
+                 + (f": {reason}" if reason else ""))
+    if d.fields:
+        head("Changed public fields")
+        for n, name, before, after in d.fields:
+            item(f"{esc(n)} {esc(name)}: {esc(_value(before))} → {esc(_value(after))}")
+    return out

@@ -1,0 +1,266 @@
+"""Stage 0, write: new records (a certificate, a decision) as staff would write them by hand, but right.
+
+A record is made from plain values, typed by its declared schema, written as YAML with the editor's
+schema line, and checked with the whole registry *before* it is written: the registry is checked again
+with the new file in an overlay (the registry's own files linked, the new one beside them). If the new
+record brings any error the registry did not have, nothing is written and the errors are returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from .dates import anniversary, today
+from .errors import CertregError, UsageError
+from .load import load_schemes
+from .problems import Problem, Report
+from .schema import Bool, Date, List, Map, Number, Spec
+from .specs import ACTIONS, decision_spec
+
+
+class RecordRefused(CertregError):
+    """Raised by ``write_certificate`` and ``write_decision``: the new record brings errors (listed)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"refused: the record brings {len(problems)} error(s); nothing was written")
+
+
+@dataclass
+class Written:
+    """A record written: its path, and the warnings the registry has with it."""
+
+    path: Path
+    warnings: list[Problem] = field(default_factory=list)
+
+
+# --- values: from text (options, prompts) to typed values, by the schema ------------------------
+
+
+def set_dotted(values: dict, dotted: str, value) -> None:
+    """``values[a][b] = value`` for ``a.b``."""
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        values = values.setdefault(part, {})
+        if not isinstance(values, dict):
+            raise UsageError(f"{dotted}: {part} is not a group of fields")
+    values[parts[-1]] = value
+
+
+def missing(spec: Map, values: dict, prefix: str = "") -> list[tuple[str, Spec, str]]:
+    """The required fields (dotted, spec, what it is) that ``values`` does not give, in declaration order."""
+    out = []
+    for name, f in spec.fields.items():
+        dotted = prefix + name
+        if name in values:
+            if isinstance(f.spec, Map) and isinstance(values[name], dict):
+                out += missing(f.spec, values[name], dotted + ".")
+            continue
+        if not f.required:
+            continue
+        if isinstance(f.spec, Map):
+            out += missing(f.spec, {}, dotted + ".")
+        else:
+            out.append((dotted, f.spec, f.doc or name))
+    return out
+
+
+def typed(spec: Spec, text, where: str):
+    """A value given as text, as its field's type wants it in the YAML (a date, a number, yes/no)."""
+    if not isinstance(text, str):
+        return text
+    try:
+        if isinstance(spec, Date):
+            return dt.date.fromisoformat(text)
+        if isinstance(spec, Number):
+            return Decimal(text)
+        if isinstance(spec, Bool):
+            if text not in ("true", "false"):
+                raise ValueError("true or false")
+            return text == "true"
+    except (ValueError, InvalidOperation) as exc:
+        raise UsageError(f"{where}: {text!r} is not a {type(spec).__name__.lower()} ({exc})") from None
+    return text  # (a choice is checked with the record, so that the error cites the rule: a ground's, say)
+
+
+def typed_values(spec: Map, values: dict, prefix: str = "") -> dict:
+    """Every given value typed by its field; an unknown field is a usage error naming the fields there are."""
+    unknown = [name for name in values if name not in spec.fields]
+    if unknown:
+        raise UsageError(f"{prefix}{unknown[0]}: no such field; the fields are {', '.join(spec.fields)}")
+    out: dict[str, object] = {}
+    for name in [n for n in spec.fields if n in values]:  # in the order the schema declares them
+        f, value = spec.fields[name], values[name]
+        if isinstance(f.spec, Map) and isinstance(value, dict):
+            out[name] = typed_values(f.spec, value, f"{prefix}{name}.")
+        elif isinstance(f.spec, List) and isinstance(value, str):
+            out[name] = [typed(f.spec.item, v.strip(), f"{prefix}{name}") for v in value.split(",") if v.strip()]
+        elif isinstance(f.spec, List) and isinstance(value, list):
+            item = f.spec.item
+            out[name] = [typed_values(item, v, f"{prefix}{name}.{i}.") if isinstance(item, Map) and isinstance(v, dict)
+                         else typed(item, v, f"{prefix}{name}.{i}") for i, v in enumerate(value)]
+        else:
+            out[name] = typed(f.spec, value, prefix + name)
+    return out
+
+
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML as staff write it: keys in their order, text as UTF-8, numbers unquoted."""
+
+
+def _decimal(dumper, value: Decimal):
+    text = format(value, "f")  # as written, never with an exponent
+    return dumper.represent_scalar("tag:yaml.org,2002:" + ("float" if "." in text else "int"), text)
+
+
+_Dumper.add_representer(Decimal, _decimal)
+
+
+def dump(header: str, data: dict) -> str:
+    return header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+# --- the records -------------------------------------------------------------------------------
+
+
+def _schemes(registry: Path) -> dict:
+    problems: list = []
+    schemes = load_schemes(registry, problems)
+    if problems:
+        raise RecordRefused(Report(problems).resolve().problems)
+    return schemes
+
+
+def certificate_record(registry: Path, number: str, scheme_key: str, valid_from: dt.date,
+                       valid_until: dt.date | None, content: dict, follows: str | None = None) -> tuple[Path, str]:
+    """The path and text of a new certificate record (checked by ``write``)."""
+    schemes = _schemes(registry)
+    if scheme_key not in schemes:
+        raise UsageError(f"no scheme {scheme_key!r}; the schemes are {', '.join(sorted(schemes))}")
+    scheme = schemes[scheme_key]
+    if valid_until is None:
+        years = scheme.validity.get("years")
+        if not years:  # ZCF-11.2: a factory certificate's end is decided, not computed
+            raise UsageError(f"{scheme_key}: give --valid-until ({scheme.validity['rule']}: the scheme fixes no term)")
+        valid_until = anniversary(valid_from, years) - dt.timedelta(days=1)  # ZWL-7.2
+    data: dict[str, object] = {"number": number, "scheme": scheme_key}
+    if follows:
+        data["follows"] = follows
+    data |= {"valid_from": valid_from, "valid_until": valid_until,
+             "content": typed_values(scheme.content, content, "content.")}
+    path = registry / "certificates" / number / "certificate.yml"
+    return path, dump("# yaml-language-server: $schema=../../schemas/certificate.schema.json\n", data)
+
+
+def decision_record(registry: Path, number: str, action: str, date: dt.date, fields: dict) -> tuple[Path, str]:
+    """The path and text of a new decision record (checked by ``write``)."""
+    if action not in ACTIONS:
+        raise UsageError(f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
+    cert_file = registry / "certificates" / number / "certificate.yml"
+    if not cert_file.is_file():
+        raise UsageError(f"no certificate {number} in {registry} (write it first with `certreg new`)")
+    scheme_key = yaml.safe_load(cert_file.read_text(encoding="utf-8")).get("scheme")
+    scheme = _schemes(registry).get(scheme_key)
+    spec = decision_spec(action, scheme)
+    data = {"certificate": number, "action": action, "date": date, **typed_values(spec, fields)}
+    folder = registry / "certificates" / number / "decisions"
+    path, n = folder / f"{date.isoformat()}-{action}.yml", 1
+    while path.exists():  # a second decision of the same kind the same day
+        n += 1
+        path = folder / f"{date.isoformat()}-{action}-{n}.yml"
+    return path, dump("# yaml-language-server: $schema=../../../schemas/decision.schema.json\n", data)
+
+
+def spec_of_certificate(registry: Path, scheme_key: str) -> Map:
+    schemes = _schemes(registry)
+    if scheme_key not in schemes:
+        raise UsageError(f"no scheme {scheme_key!r}; the schemes are {', '.join(sorted(schemes))}")
+    return schemes[scheme_key].content
+
+
+def spec_of_decision(registry: Path, number: str, action: str) -> Map:
+    cert_file = registry / "certificates" / number / "certificate.yml"
+    scheme_key = yaml.safe_load(cert_file.read_text(encoding="utf-8")).get("scheme") if cert_file.is_file() else None
+    return decision_spec(action, _schemes(registry).get(scheme_key))
+
+
+def awaiting_issue(path: Path):
+    """For a new certificate: its one expected error, that it has no issue decision yet (the next step)."""
+    return lambda p: p.path == path and p.rule == "REG-ORDER" and "no issue decision" in p.message
+
+
+def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, expected=None) -> Written:
+    """Write ``text`` at ``path`` if the registry with it has no error it had not without it; else refuse.
+
+    The check runs on an overlay of the registry (its files linked, the new one added), so that nothing is
+    written before the answer is known. ``as_of``: the date the rules are judged on (default: today in
+    China). ``expected``: a test of the errors the record may bring (``awaiting_issue``).
+    """
+    from .validate import check_registry
+
+    registry = registry.resolve()
+    path = path.resolve()
+    if path.exists():
+        raise UsageError(f"{path} exists already; a published record is never rewritten (REG-APPEND)")
+    day = as_of or today()
+    before = check_registry(registry, day)
+    with tempfile.TemporaryDirectory(prefix="certreg-new-") as tmp:
+        overlay = Path(tmp) / "registry"
+        _overlay(registry, overlay, path.relative_to(registry))
+        target = overlay / path.relative_to(registry)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        after = check_registry(overlay, day)
+        theirs = {_key(p, overlay) for p in before.report.problems}
+        new = [_moved(p, overlay, registry) for p in after.report.problems if _key(p, overlay, registry) not in theirs]
+    errors = [p for p in new if p.level == "error" and not (expected and expected(p))]
+    if errors:
+        raise RecordRefused(errors)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_name(f".{path.name}.tmp")
+    tmp_path.write_text(text, encoding="utf-8")
+    os.replace(tmp_path, path)
+    return Written(path, [p for p in new if p.level == "warning"])
+
+
+def _overlay(registry: Path, overlay: Path, new: Path) -> None:
+    """``overlay``: the registry's entries as links, except the folders on the way to ``new``, which are made."""
+    def mirror(src: Path, dst: Path, rest: tuple[str, ...]):
+        dst.mkdir(parents=True, exist_ok=True)
+        for entry in os.scandir(src):
+            if rest and entry.name == rest[0] and entry.is_dir():
+                mirror(Path(entry.path), dst / entry.name, rest[1:])
+            else:
+                os.symlink(entry.path, dst / entry.name)
+
+    mirror(registry, overlay, new.parts[:-1])
+
+
+def _key(p: Problem, overlay: Path, registry: Path | None = None):
+    path = str(p.path)
+    if registry is not None:
+        path = path.replace(str(overlay), str(registry), 1)
+    return (path, p.level, p.rule, p.message)
+
+
+def _moved(p: Problem, overlay: Path, registry: Path) -> Problem:
+    return Problem(Path(str(p.path).replace(str(overlay), str(registry), 1)), p.level, p.rule, p.message, p.line,
+                   p.column, p.key, p.overdue)
+
+
+def member(text: str) -> dict:
+    """An audit or inspection team member written NAME:ROLE[:QUALIFICATION,...] (role: leader, member, expert)."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0].strip():
+        raise UsageError(f"{text!r}: a team member is written NAME:ROLE[:QUALIFICATION,...]")
+    out: dict = {"name": parts[0].strip(), "role": parts[1].strip()}
+    if len(parts) == 3 and parts[2].strip():
+        out["qualifications"] = [q.strip() for q in parts[2].split(",") if q.strip()]
+    return out

@@ -1,0 +1,184 @@
+"""The staff workflow in a temporary git repository, through the commands: a certificate written and issued,
+suspended and restored; what a pull request changes in public; decisions the rules forbid refused with
+nothing written; and every way of losing or rewriting a published record caught against the published ref
+(REG-APPEND, REG-ID)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from certreg.cli import main
+from certreg.diff import md
+from conftest import ROOT, ZWL_CONTENT
+
+AS_OF = "2025-06-30"
+NUMBER = "CEC-ZWL-2025-0001"
+DATA_COLLECTION = [f"--set=data_collection.{k}.{f}={v}" for k in ("steam_for_heating", "electricity", "steam",
+                                                                    "replaced_tap_water")
+                   for f, v in (("quantity", "100"), ("unit", "t"), ("source", "台账"), ("method", "计量"))]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=CEC staff", "-c", "user.email=staff@example.com",
+                           *args], capture_output=True, text=True, check=True).stdout
+
+
+def run(registry: Path, *args: str, input: str | None = None, code: int = 0):
+    result = CliRunner().invoke(main, [*args[:1], "--registry", str(registry), *args[1:]], input=input)
+    assert result.exit_code == code, (args, result.output, result.exception)
+    return result
+
+
+@pytest.fixture
+def repo(builder, tmp_path):
+    """A registry repository (no certificate yet) with one commit."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "the registry")
+    return tmp_path, builder.root
+
+
+def new_certificate(registry: Path, number: str = NUMBER, *, answers: str = ""):
+    """certreg new, the four first fields answered at the prompts, the rest given as options."""
+    sets = [f"--set={party}.{key}={ZWL_CONTENT[party][key]}" for party in ("client", "manufacturer", "factory")
+            for key in ("name", "address")]
+    sets += ["--set=raw_material_source=蒸汽冷凝水", "--set=waste_reduction_m3=125430.5",
+            "--set=ghg_reduction_tco2e=8123.42", "--set=reporting_period.start=2024-01-01",
+            "--set=reporting_period.end=2024-12-31", "--set=contact.name=王小明", "--set=contact.phone=025-58881234",
+            *DATA_COLLECTION]
+    return run(registry, "new", number, "--scheme", "zero-waste-low-carbon-water", "--valid-from", "2025-03-03",
+               "--as-of", AS_OF, *sets,
+               input=answers or "高温冷凝回用水\n初始温度 ≥ 60 ℃\n冷凝水回收装置\n1 m³ 回用水\n")
+
+
+def issue(registry: Path, number: str = NUMBER):
+    return run(registry, "decide", "issue", number, "--date", "2025-03-03", "--as-of", AS_OF,
+               "--set", "application.received=2025-02-20", "--set", "application.accepted=2025-02-21",
+               "--set", "person_days=2", "--member", "李静:leader:product-inspector",
+               "--set", "technical_reviewer=孙楠")
+
+
+def test_a_certificate_is_written_issued_suspended_and_restored_through_the_commands(repo):
+    top, registry = repo
+    result = new_certificate(registry)
+    assert "product_name" in result.output  # it was asked for
+    cert = registry / "certificates" / NUMBER / "certificate.yml"
+    record = yaml.safe_load(cert.read_text(encoding="utf-8"))
+    assert record["valid_until"].isoformat() == "2028-03-02"  # ZWL-7.2: three years less a day
+    assert record["content"]["product_name"] == "高温冷凝回用水"
+    assert cert.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=../../schemas/")
+    issue(registry)
+    run(registry, "validate", "--as-of", AS_OF)
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", f"issue {NUMBER}")
+    git(top, "tag", "published")
+
+    run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request",
+        "--as-of", AS_OF, "--set", "facts_verified=2025-04-03", input="证书持有人申请暂停\nHolder's request\n")
+    suspended = registry / "certificates" / NUMBER / "decisions" / "2025-04-07-suspend.yml"
+    assert yaml.safe_load(suspended.read_text(encoding="utf-8"))["reason"] == {"zh": "证书持有人申请暂停",
+                                                                               "en": "Holder's request"}
+    diff = run(registry, "diff", "--base", "published", "--as-of", AS_OF, "--format", "markdown",
+               "--site", str(ROOT / "mkdocs.yml")).output
+    assert "### Status changes" in diff and f"{md(NUMBER)}: valid → suspended (暂停) from 2025-04-07" in diff
+    assert "20250407-1 2025-04-07" in diff and "证书持有人申请暂停" in diff
+
+    run(registry, "decide", "restore", NUMBER, "--date", "2025-05-06", "--as-of", AS_OF,
+        "--set", "rectification_verified=2025-05-05", "--reason-zh", "整改完成，恢复证书", "--reason-en", "Restored")
+    run(registry, "validate", "--as-of", AS_OF, "--base", "published")
+    status = run(registry, "status", NUMBER, "--as-of", AS_OF).output
+    assert "status:      valid" in status and "restore" in status and "suspend" in status
+    text = run(registry, "diff", "--base", "published", "--as-of", AS_OF, "--site", str(ROOT / "mkdocs.yml")).output
+    assert "20250407-1" in text and "20250506-1" in text and "Status changes" not in text  # valid again
+
+
+@pytest.mark.parametrize("args, rule", [
+    (["restore", NUMBER, "--date", "2025-05-06", "--set", "rectification_verified=2025-05-05", "--reason-zh", "恢复"],
+     "REG-ORDER"),  # restoring a certificate that is not suspended
+    (["suspend", NUMBER, "--date", "2025-04-07", "--ground", "whim", "--set", "facts_verified=2025-04-03",
+      "--reason-zh", "暂停"], "ZWL-7.4"),  # a ground the rules do not have
+    (["suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--set", "facts_verified=2025-04-03",
+      "--set", "until=2025-12-01", "--reason-zh", "暂停"], "ZWL-7.4"),  # longer than 6 months
+    (["suspend", NUMBER, "--date", "2025-02-01", "--ground", "holder-request", "--set", "facts_verified=2025-01-30",
+      "--reason-zh", "暂停"], "REG-ORDER"),  # before the issue
+    (["suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--set", "facts_verified=2025-04-03",
+      "--reason-zh", "请联系 13912345678"], "REG-PUBLIC"),  # a phone number in a public reason
+])
+def test_a_decision_the_rules_forbid_is_refused_and_nothing_is_written(repo, args, rule):
+    _, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    before = sorted(p.name for p in (registry / "certificates" / NUMBER / "decisions").iterdir())
+    result = run(registry, "decide", *args[:2], "--as-of", AS_OF, *args[2:], code=1)
+    assert f"error {rule} " in result.output and "nothing was written" in result.output
+    assert sorted(p.name for p in (registry / "certificates" / NUMBER / "decisions").iterdir()) == before
+
+
+def test_a_zero_carbon_factory_suspension_longer_than_three_months_is_refused(builder):
+    n = builder.zcf("CEC-ZCF-2025-0001")
+    result = run(builder.root, "decide", "suspend", n, "--date", "2025-06-02", "--ground", "c", "--as-of", "2025-06-30",
+                 "--set", "facts_verified=2025-05-30", "--set", "until=2025-10-01", "--reason-zh", "申请暂停", code=1)
+    assert "error ZCF-12.1.2 " in result.output
+    assert not (builder.root / "certificates" / n / "decisions" / "2025-06-02-suspend.yml").exists()
+    result = run(builder.root, "decide", "suspend", n, "--date", "2025-06-02", "--ground", "d", "--as-of", "2025-06-30",
+                 "--set", "facts_verified=2025-05-30", "--reason-zh", "申请暂停", code=1)
+    assert "error ZCF-12.1.1 " in result.output
+
+
+def test_a_published_record_cannot_be_lost_or_rewritten(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
+        "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "published")
+    git(top, "tag", "published")
+    folder = registry / "certificates" / NUMBER
+    validate = ("validate", "--as-of", AS_OF, "--base", "published")
+
+    decision = folder / "decisions" / "2025-04-07-suspend.yml"
+    kept = decision.read_bytes()
+    decision.unlink()  # a published decision deleted
+    out = run(registry, *validate, code=1).output
+    assert f"{decision.relative_to(top)}:1:1: error REG-APPEND published in published and deleted" in out
+    decision.write_bytes(kept)
+
+    cert = folder / "certificate.yml"
+    text = cert.read_text(encoding="utf-8")
+    cert.write_text(text.replace("高温冷凝回用水", "低温冷凝回用水"), encoding="utf-8")  # a published field edited
+    out = run(registry, *validate, code=1).output
+    assert "certificate.yml:1:1: error REG-APPEND published in published and altered" in out
+    cert.write_text(text, encoding="utf-8")
+    run(registry, *validate)
+
+    git(top, "commit", "-q", "--allow-empty", "-m", "later work")  # history rewritten: the published commit is gone
+    git(top, "reset", "-q", "--hard", "HEAD~2")
+    git(top, "commit", "-q", "--allow-empty", "-m", "rewritten")
+    out = run(registry, *validate, code=1).output
+    assert "error REG-APPEND published is not an ancestor of HEAD" in out
+
+
+def test_a_certificate_number_is_never_reused(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "a certificate")
+    git(top, "rm", "-rq", str(registry / "certificates" / NUMBER))  # (before publication, as history can have it)
+    git(top, "commit", "-qm", "withdrawn")
+    git(top, "tag", "published")
+    new_certificate(registry, answers="另一种回用水\n初始温度 ≥ 70 ℃\n另一装置\n1 m³ 回用水\n")
+    issue(registry)
+    out = run(registry, "validate", "--as-of", AS_OF, "--base", "published", code=1).output
+    assert f"certificate.yml:1:1: error REG-ID the number {NUMBER} was used before" in out
+
+
+def test_markdown_of_record_text_is_inert():
+    assert md("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert\\(1\\)&gt;"
+    assert md("**bold** [link](http://x) | `code`") == "\\*\\*bold\\*\\* \\[link\\]\\(http://x\\) \\| \\`code\\`"

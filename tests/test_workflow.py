@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from certreg.cli import main
 from certreg.diff import md
-from conftest import ROOT, ZWL_CONTENT
+from conftest import ROOT, ZCF_CONTENT, ZWL_CONTENT
 
 AS_OF = "2025-06-30"
 NUMBER = "CEC-ZWL-2025-0001"
@@ -182,3 +182,28 @@ def test_a_certificate_number_is_never_reused(repo):
 def test_markdown_of_record_text_is_inert():
     assert md("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert\\(1\\)&gt;"
     assert md("**bold** [link](http://x) | `code`") == "\\*\\*bold\\*\\* \\[link\\]\\(http://x\\) \\| \\`code\\`"
+
+
+def test_publishable_fails_only_on_what_holds_back_publication(builder):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    late = ("validate", "--as-of", "2025-09-15")  # the suspension outlived its 6 months (ZWL-7.4) on 2025-09-03
+    assert "error ZWL-7.4 " in run(builder.root, *late, code=1).output
+    assert "error ZWL-7.4 " in run(builder.root, *late, "--publishable").output  # listed, but no failure
+    builder.decide(n, "restore", "2025-03-01", rectification_verified="2025-03-01")  # before the suspension
+    assert "error REG-ORDER " in run(builder.root, *late, "--publishable", code=1).output
+
+
+def test_a_factory_issue_asks_for_each_prerequisite(builder):
+    n = "CEC-ZCF-2025-0001"
+    builder.certificate(n, "zero-carbon-factory", "2025-04-15", "2025-12-31", ZCF_CONTENT)
+    args = ("decide", "issue", n, "--date", "2025-04-15", "--as-of", "2025-06-30",
+            "--set", "application.received=2025-01-06", "--set", "application.accepted=2025-01-10",
+            "--set", "person_days=2.5", "--member", "甲:leader:ghg-verifier", "--set", "technical_reviewer=乙")
+    refused = run(builder.root, *args, input="y\nn\ny\ny\n", code=1).output  # one prerequisite not checked
+    assert "ZCF-5.2.1 checked:" in refused and "error ZCF-5.2.1 " in refused
+    run(builder.root, *args, input="y\ny\ny\ny\n")
+    record = yaml.safe_load((builder.root / "certificates" / n / "decisions" / "2025-04-15-issue.yml").read_text(
+        encoding="utf-8"))
+    assert record["prerequisites_checked"] == ["lawfully_established", "no_major_accident_3_years",
+                                               "energy_better_than_limits", "commitment_and_ghg_system"]

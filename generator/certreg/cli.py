@@ -59,7 +59,11 @@ def main():
 @click.option("--base", "base", metavar="REF",
               help="Also check REG-APPEND against this git ref (the published registry, e.g. origin/main): no "
                    "record of it deleted or altered, no history rewritten, no certificate number reused.")
-def validate(registry, as_of, fmt, strict, base):
+@click.option("--publishable", is_flag=True,
+              help="Fail only on errors that hold back publication: overdue actions (a suspension past its limit, "
+                   "a surveillance not recorded in time) are listed but do not fail, as the site build publishes "
+                   "despite them.")
+def validate(registry, as_of, fmt, strict, base, publishable):
     """Check every record against the schema and the certification rules.
 
     Every problem is listed, one per line. Exit code 0: no error; 1: errors (or warnings, with
@@ -79,11 +83,12 @@ def validate(registry, as_of, fmt, strict, base):
     if out:
         click.echo(out)
     n_err, n_warn = report.count("error"), report.count("warning")
+    blocking = sum(1 for p in report.problems if p.level == "error" and not p.overdue)
     if fmt == "text":
         invalid = f" ({len(reg.broken)} more with invalid records)" if reg.broken else ""
         click.echo(f"{checked.count} certificates checked{invalid} as of {as_of}: "
                    f"{n_err} error(s), {n_warn} warning(s)", err=True)
-    sys.exit(1 if n_err or (strict and n_warn) else 0)
+    sys.exit(1 if (blocking if publishable else n_err) or (strict and n_warn) else 0)
 
 
 @main.command()
@@ -326,7 +331,7 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
 
     A decision the rules forbid is refused with the rule and the reason, and nothing is written.
     """
-    from .records import decision_record, member, spec_of_decision
+    from .records import decision_record, member, scheme_prerequisites, spec_of_decision
 
     values = _sets(sets)
     if ground:
@@ -336,6 +341,10 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
             values.setdefault("reason", {})[lang] = text
     if members:
         values["team"] = [member(m) for m in members]
+    items = scheme_prerequisites(registry, number) if action == "issue" else {}
+    if items and "prerequisites_checked" not in values:  # ZCF-5.2.1: each prerequisite checked, one by one
+        values["prerequisites_checked"] = [code for code, label in items.items()
+                                           if click.confirm(f"ZCF-5.2.1 checked: {label['zh']} ({label['en']})?")]
     values |= {"certificate": number, "action": action, "date": date.isoformat()}
     fields = _fill(spec_of_decision(registry, number, action), values)
     for given in ("certificate", "action", "date"):

@@ -196,6 +196,14 @@ def awaiting_issue(path: Path):
     return lambda p: p.path == path and p.rule == "REG-ORDER" and "no issue decision" in p.message
 
 
+def scheme_prerequisites(registry: Path, number: str) -> dict:
+    """The applicant prerequisites an issue decision records as checked (ZCF-5.2.1): code -> {zh, en}."""
+    cert_file = registry / "certificates" / number / "certificate.yml"
+    scheme_key = yaml.safe_load(cert_file.read_text(encoding="utf-8")).get("scheme") if cert_file.is_file() else None
+    scheme = _schemes(registry).get(scheme_key)
+    return scheme.data.get("prerequisites", {}).get("items", {}) if scheme else {}
+
+
 def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, expected=None) -> Written:
     """Write ``text`` at ``path`` if the registry with it has no error it had not without it; else refuse.
 

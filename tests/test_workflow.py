@@ -161,7 +161,7 @@ def test_a_published_record_cannot_be_lost_or_rewritten(repo):
     git(top, "reset", "-q", "--hard", "HEAD~2")
     git(top, "commit", "-q", "--allow-empty", "-m", "rewritten")
     out = run(registry, *validate, code=1).output
-    assert "error REG-APPEND published is not an ancestor of HEAD" in out
+    assert "error REG-APPEND HEAD does not contain published: merge it first" in out and "rewritten" in out
 
 
 def test_a_certificate_number_is_never_reused(repo):
@@ -181,7 +181,27 @@ def test_a_certificate_number_is_never_reused(repo):
 
 def test_markdown_of_record_text_is_inert():
     assert md("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert\\(1\\)&gt;"
-    assert md("**bold** [link](http://x) | `code`") == "\\*\\*bold\\*\\* \\[link\\]\\(http://x\\) \\| \\`code\\`"
+    assert md("**bold** [link](http://x) | `code`") == "\\*\\*bold\\*\\* \\[link\\]\\(http:\u200b//x\\) \\| \\`code\\`"
+    assert md("@cec-example/officers #12 www.example.com") == \
+        "@\u200bcec-example/officers \\#\u200b12 www\u200b.example.com"
+
+
+def test_the_diff_comment_shows_hostile_record_text_as_text(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "published")
+    hostile = "<img src=x onerror=alert(1)> @cec-example/officers [x](https://evil.example) #1 | **b**"
+    run(registry, "decide", "change", NUMBER, "--date", "2025-04-07", "--as-of", AS_OF,
+        "--set", f"changes.product_name={hostile}", "--reason-zh", hostile, "--reason-en", hostile)
+    comment = run(registry, "diff", "--base", "HEAD", "--as-of", AS_OF, "--format", "markdown",
+                  "--site", str(ROOT / "mkdocs.yml")).output
+    assert "### Changed public fields" in comment and "### New announcements" in comment
+    for raw in ("<img", "@cec-example", "[x](", "https://", "#1", "| **b**"):
+        assert raw not in comment, raw
+    assert comment.count(md(hostile)) == 3  # the field's new value, and the reason in both languages
+
 
 
 def test_publishable_fails_only_on_what_holds_back_publication(builder):
@@ -207,3 +227,113 @@ def test_a_factory_issue_asks_for_each_prerequisite(builder):
         encoding="utf-8"))
     assert record["prerequisites_checked"] == ["lawfully_established", "no_major_accident_3_years",
                                                "energy_better_than_limits", "commitment_and_ghg_system"]
+
+
+def test_a_branch_behind_the_published_ref_is_told_to_merge_it_not_that_records_were_deleted(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "issued")
+    git(top, "switch", "-qc", "work")  # a branch, then main moves on
+    git(top, "switch", "-q", "main")
+    run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
+        "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "suspended")
+    git(top, "switch", "-q", "work")
+    out = run(registry, "validate", "--as-of", AS_OF, "--base", "main", code=1).output
+    assert "HEAD does not contain main: merge it first (git merge main)" in out and "deleted" not in out
+    diff = run(registry, "diff", "--base", "main", "--as-of", AS_OF, "--site", str(ROOT / "mkdocs.yml")).output
+    assert "No public change." in diff  # the branch's own changes only (none), not main's suspension undone
+
+
+def test_a_decision_that_would_renumber_a_published_announcement_is_caught(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    other = "CEC-ZWL-2025-0002"
+    new_certificate(registry, other, answers="另一种回用水\n初始温度 ≥ 70 ℃\n另一装置\n1 m³ 回用水\n")
+    issue(registry, other)
+    run(registry, "decide", "suspend", other, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
+        "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "published")
+    git(top, "tag", "published")
+    # recorded late: a change of the first certificate on the same day sorts before the published suspension
+    run(registry, "decide", "change", NUMBER, "--date", "2025-04-07", "--as-of", AS_OF,
+        "--set", "changes.specification=初始温度 ≥ 65 ℃", "--reason-zh", "规格变更")
+    out = run(registry, "validate", "--as-of", AS_OF, "--base", "published", code=1).output
+    assert ("error REG-APPEND announcement 20250407-1 was published for CEC-ZWL-2025-0002 2025-04-07-suspend.yml; "
+            "with this decision it would name CEC-ZWL-2025-0001 2025-04-07-change.yml") in out
+
+
+def test_publishable_excuses_only_the_overdue_actions_published_already(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "published")
+    git(top, "tag", "published")
+    late = ("validate", "--as-of", "2025-12-01", "--publishable", "--base", "published")
+    run(registry, *late)
+    run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request",
+        "--as-of", AS_OF, "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
+    out = run(registry, *late, code=1).output  # this change brings a suspension already past its 6 months
+    assert "error ZWL-7.4 " in out
+
+
+def test_input_is_checked_strictly_and_every_problem_told_at_once(builder):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    out = run(builder.root, "decide", "surveillance", n, "--date", "2025-05-06", "--as-of", AS_OF,
+              "--set", "person_days=2,5", "--set", "outcome=pass", "--set", "target_met=yes",
+              "--set", "quantified_value_decreased=true", "--set", "colour=green", code=2).output
+    assert "person_days: '2,5' is not a number" in out and "target_met: 'yes' is not a bool" in out
+    assert "colour: no such field" in out
+    out = run(builder.root, "decide", "restore", n, "--date", "2025-05-06", "--set", "date=2025-05-07", code=2).output
+    assert "date is given with --date, not --set" in out
+    out = run(builder.root, "decide", "suspend", n, "--date", "2025-05-06", "--ground", "holder-request",
+              "--set", "ground=violation", code=2).output
+    assert "ground is given with --ground, not --set" in out
+    out = run(builder.root, "decide", "suspend", "CEC-ZWL-2099-0001", "--date", "2025-05-06", code=2).output
+    assert "no certificate CEC-ZWL-2099-0001" in out  # before any question is asked
+    out = run(builder.root, "new", "../../../tmp/x", "--scheme", "zero-waste-low-carbon-water",
+              "--valid-from", "2025-05-06", code=2).output
+    assert "is not a certificate number of zero-waste-low-carbon-water (such as CEC-ZWL-2025-0001)" in out
+
+
+def test_a_wrong_answer_is_asked_again(builder):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    result = run(builder.root, "decide", "suspend", n, "--date", "2025-05-06", "--ground", "holder-request",
+                 "--as-of", AS_OF, "--reason-zh", "申请暂停", input="2025-5-1\n2025-05-01\n")
+    assert "is not a date" in result.output and "wrote" in result.output
+    record = yaml.safe_load((builder.root / "certificates" / n / "decisions" / "2025-05-06-suspend.yml")
+                            .read_text(encoding="utf-8"))
+    assert record["facts_verified"].isoformat() == "2025-05-01"
+
+
+def test_written_text_reads_back_exactly(builder):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    tricky = {"specification": "1e3", "certification_unit": "NO", "functional_unit": "0012: # 单位 'x' \"y\""}
+    run(builder.root, "decide", "change", n, "--date", "2025-05-06", "--as-of", AS_OF, "--reason-zh", "变更",
+        *[f"--set=changes.{k}={v}" for k, v in tricky.items()])
+    path = builder.root / "certificates" / n / "decisions" / "2025-05-06-change.yml"
+    assert "specification: '1e3'" in path.read_text(encoding="utf-8")  # a number to a YAML 1.2 editor otherwise
+    assert yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)["changes"] == tricky
+    run(builder.root, "validate", "--as-of", AS_OF)
+    out = run(builder.root, "decide", "change", n, "--date", "2025-05-07", "--as-of", AS_OF, "--reason-zh", "变更",
+              "--set", "changes.specification=a\x85b", code=2).output
+    assert "would not read back as given" in out
+    assert not (builder.root / "certificates" / n / "decisions" / "2025-05-07-change.yml").exists()
+
+
+def test_a_late_entry_is_written_with_what_is_now_due(builder):
+    """A suspension recorded after its limit has passed is history, not a fault of the record: it is written,
+    and the overdue revocation is told (ZWL-7.4)."""
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    result = run(builder.root, "decide", "suspend", n, "--date", "2025-01-06", "--ground", "holder-request",
+                 "--as-of", "2025-09-15", "--set", "facts_verified=2025-01-03", "--reason-zh", "申请暂停")
+    assert "wrote" in result.output and "error ZWL-7.4 " in result.output
+    run(builder.root, "decide", "revoke", n, "--date", "2025-09-15", "--ground", "suspension-expired", "--as-of",
+        "2025-09-15", "--set", "facts_verified=2025-09-10", "--reason-zh", "暂停期满未恢复，撤销证书")
+    run(builder.root, "validate", "--as-of", "2025-09-15")

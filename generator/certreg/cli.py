@@ -62,7 +62,7 @@ def main():
 @click.option("--publishable", is_flag=True,
               help="Fail only on errors that hold back publication: overdue actions (a suspension past its limit, "
                    "a surveillance not recorded in time) are listed but do not fail, as the site build publishes "
-                   "despite them.")
+                   "despite them; with --base, only those the published registry had already.")
 def validate(registry, as_of, fmt, strict, base, publishable):
     """Check every record against the schema and the certification rules.
 
@@ -73,17 +73,27 @@ def validate(registry, as_of, fmt, strict, base, publishable):
 
     checked = check_registry(registry, as_of, keep=False)
     report = checked.report
+    excused: set = set()
     if base:
         from .gitbase import append_only
 
-        report.extend(append_only(registry, base))
+        against = append_only(registry, base, as_of)
+        report.extend(against.problems)
         report.resolve()
+        excused = against.overdue_before
     reg = checked.registry
     out = FORMATTERS[fmt](report.problems)
     if out:
         click.echo(out)
     n_err, n_warn = report.count("error"), report.count("warning")
-    blocking = sum(1 for p in report.problems if p.level == "error" and not p.overdue)
+    root = registry.resolve()
+
+    def holds_back(p) -> bool:  # an error, except an overdue action (one the published registry had, with --base)
+        if not p.overdue:
+            return True
+        return bool(base) and (p.path.resolve().relative_to(root).as_posix(), p.rule) not in excused
+
+    blocking = sum(1 for p in report.problems if p.level == "error" and holds_back(p))
     if fmt == "text":
         invalid = f" ({len(reg.broken)} more with invalid records)" if reg.broken else ""
         click.echo(f"{checked.count} certificates checked{invalid} as of {as_of}: "
@@ -211,20 +221,47 @@ def build(as_of, out, config_file, registry, no_pdfs):
 # --- writing records ---------------------------------------------------------------------------
 
 
-def _sets(pairs) -> dict:
+def _sets(pairs, given: dict | None = None) -> dict:
+    """FIELD=VALUE pairs as nested values; a field given twice, or also by its own option (``given``: field ->
+    how it is given), is an error."""
     from .records import set_dotted
 
+    given = given or {}
     values: dict = {}
+    seen: set = set()
     for pair in pairs:
         name, sep, value = pair.partition("=")
+        name = name.strip()
         if not sep or not name:
             raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--set")
-        set_dotted(values, name.strip(), value)
+        top = name.split(".")[0]
+        if top in given:
+            raise click.BadParameter(f"{top} is given with {given[top]}, not --set", param_hint="--set")
+        if name in seen:
+            raise click.BadParameter(f"{name} is given twice", param_hint="--set")
+        seen.add(name)
+        set_dotted(values, name, value)
     return values
 
 
+def _checked(spec, dotted: str):
+    """A prompt's check: the answer typed by its field, or the question again (nothing is lost)."""
+    from .errors import UsageError
+    from .records import typed
+
+    def proc(text: str):
+        try:
+            typed(spec, text.strip(), dotted)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
+        return text.strip()
+
+    return proc
+
+
 def _ask(dotted: str, spec, what: str):
-    """A prompt for one missing field, typed by its declaration."""
+    """A prompt for one missing field, typed by its declaration; a wrong answer is asked again."""
+    from .errors import UsageError
     from .records import member
     from .schema import Bool, Choice, Date, List, Map
 
@@ -237,14 +274,17 @@ def _ask(dotted: str, spec, what: str):
                 if found:
                     return found
                 continue
-            found.append(member(text))
+            try:
+                found.append(member(text))
+            except UsageError as exc:
+                click.echo(f"Error: {exc}", err=True)
     if isinstance(spec, Choice):
         return click.prompt(f"{dotted} ({what})", type=click.Choice(spec.choices))
     if isinstance(spec, Bool):
         return click.prompt(f"{dotted} ({what})", type=click.Choice(["true", "false"]))
     if isinstance(spec, Date):
-        return click.prompt(f"{dotted} ({what}, YYYY-MM-DD)")
-    return click.prompt(f"{dotted} ({what})")
+        return click.prompt(f"{dotted} ({what}, YYYY-MM-DD)", value_proc=_checked(spec, dotted))
+    return click.prompt(f"{dotted} ({what})", value_proc=_checked(spec, dotted))
 
 
 def _fill(spec, values: dict) -> dict:
@@ -268,7 +308,9 @@ def _write(registry, path, text, as_of, expected=None):
         done = write(registry, path, text, as_of, expected)
     except RecordRefused as exc:
         click.echo(format_text(exc.problems), err=True)
-        click.echo(str(exc), err=True)
+        click.echo(f"{exc}; the lines above are those of the record as it would have been:", err=True)
+        for n, line in enumerate(text.splitlines(), 1):
+            click.echo(f"{n:4} | {line}", err=True)
         sys.exit(1)
     if done.warnings:
         click.echo(format_text(done.warnings), err=True)
@@ -307,7 +349,7 @@ def new(number, registry, scheme, valid_from, valid_until, follows, sets, as_of)
     """
     from .records import awaiting_issue, certificate_record, spec_of_certificate
 
-    content = _fill(spec_of_certificate(registry, scheme), _sets(sets))
+    content = _fill(spec_of_certificate(registry, scheme, number, valid_until), _sets(sets))
     path, text = certificate_record(registry, number, scheme, valid_from, valid_until, content, follows)
     _write(registry, path, text, max(as_of, valid_from), awaiting_issue(path.resolve()))
     click.echo(f"next: certreg decide issue {number} --date {valid_from} ...", err=True)
@@ -333,7 +375,11 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
     """
     from .records import decision_record, member, scheme_prerequisites, spec_of_decision
 
-    values = _sets(sets)
+    given = {"certificate": "the NUMBER argument", "action": "the ACTION argument", "date": "--date"}
+    given |= {name: how for name, how, value in (("ground", "--ground", ground),
+                                                 ("reason", "--reason-zh and --reason-en", reason_zh or reason_en),
+                                                 ("team", "--member", members)) if value}
+    values = _sets(sets, given)
     if ground:
         values["ground"] = ground
     for lang, text in (("zh", reason_zh), ("en", reason_en)):

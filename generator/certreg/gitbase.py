@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import subprocess
 import tarfile
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
@@ -57,20 +59,41 @@ def published_files(repo: Path, commit: str, rel: str) -> dict[str, str]:
     return files
 
 
-def append_only(registry: Path, ref: str) -> list[Problem]:
-    """REG-APPEND (and REG-ID) problems of the working tree against the published ``ref``."""
-    repo, rel = where(registry)
+def base_commit(registry: Path, ref: str) -> tuple[str, str | None]:
+    """The commit to compare with for ``ref``: ``ref`` itself when HEAD contains it, else the commit HEAD's branch
+    started from (their merge base), with the problem of a HEAD that does not contain the published ref."""
+    repo, _ = where(registry)
     commit = _commit(repo, ref)
-    problems = []
+    if _git(repo, "rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        raise UsageError(f"{repo} is a shallow clone: REG-APPEND needs the whole history (git fetch --unshallow)")
     head = _git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).stdout.strip()
-    if head and _git(repo, "merge-base", "--is-ancestor", commit, head, check=False).returncode != 0:
-        problems.append(Problem(registry, "error", RULE, f"{ref} is not an ancestor of HEAD: the history that was "
-                                                         "published has been rewritten (a force-push, a rebase); "
-                                                         "published records are changed only by new records"))
+    if not head or _git(repo, "merge-base", "--is-ancestor", commit, head, check=False).returncode == 0:
+        return commit, None
+    fork = _git(repo, "merge-base", commit, head, check=False).stdout.strip()
+    return (fork or commit), (f"HEAD does not contain {ref}: merge it first (git merge {ref}); if {ref} is the "
+                              "published history, it has been rewritten (a force-push, a rebase), and published "
+                              "records are changed only by new records")
+
+
+@dataclass
+class Against:
+    """The working tree against a published ref: its REG-APPEND and REG-ID problems, and the overdue actions the
+    published registry already had (path inside the registry, rule), which a change is not blamed for."""
+
+    problems: list[Problem] = field(default_factory=list)
+    overdue_before: set = field(default_factory=set)
+
+
+def append_only(registry: Path, ref: str, as_of) -> Against:
+    """REG-APPEND (and REG-ID) problems of the working tree against the published ``ref``: records deleted,
+    altered or made links, published announcements renumbered, history rewritten, numbers reused."""
+    repo, rel = where(registry)
+    commit, behind = base_commit(registry, ref)
+    problems = [Problem(registry, "error", RULE, behind)] if behind else []
     published = published_files(repo, commit, rel)
     paths = sorted(published)
-    # the working tree's blob hashes, all at once
-    existing = [p for p in paths if (repo / p).is_file()]
+    # the working tree's blob hashes, all at once (records are kept byte for byte: .gitattributes, -text)
+    existing = [p for p in paths if (repo / p).is_file() and not (repo / p).is_symlink()]
     now = {}
     if existing:
         result = subprocess.run(["git", "-C", str(repo), "hash-object", "--no-filters", "--stdin-paths"],
@@ -78,23 +101,54 @@ def append_only(registry: Path, ref: str) -> list[Problem]:
         now = dict(zip(existing, result.stdout.split(), strict=True))
     for path in paths:
         file = repo / path
-        if path not in now:
+        if file.is_symlink():
+            problems.append(Problem(file, "error", RULE, "published as a file and now a link: a published record "
+                                                         "stays the file it was", 1, 1))
+        elif path not in now:
             problems.append(Problem(file, "error", RULE, f"published in {ref} and deleted: a published record is "
                                                          "never deleted; a mistake is corrected by a new decision "
                                                          "(a change with corrects: FILE)", 1, 1))
         elif now[path] != published[path]:
             problems.append(Problem(file, "error", RULE, f"published in {ref} and altered: a published record is "
                                                          "never rewritten; restore it (git checkout "
-                                                         f"{ref} -- {path}) and record the correction as a new "
-                                                         "decision (a change with corrects: FILE)", 1, 1))
+                                                         f"{commit[:12]} -- {path}) and record the correction as a "
+                                                         "new decision (a change with corrects: FILE)", 1, 1))
     problems += _reused_numbers(repo, rel, commit, published, registry)
-    return problems
+    against = Against(problems)
+    _compare_published(registry, commit, as_of, against)
+    return against
+
+
+def _compare_published(registry: Path, commit: str, as_of, against: Against) -> None:
+    """REG-APPEND: a published announcement's number keeps naming the same decision (a decision recorded late
+    for a day that has announcements would shift their ranks); and the overdue actions published already."""
+    from .public import announcements
+    from .validate import check_registry
+
+    with tempfile.TemporaryDirectory(prefix="certreg-base-") as tmp:
+        root = registry_at(registry, commit, Path(tmp))
+        checked = check_registry(root, as_of)
+        before = announcements(checked.histories, as_of)
+        against.overdue_before = {(p.path.resolve().relative_to(root.resolve()).as_posix(), p.rule)
+                                  for p in checked.report.problems if p.overdue}
+    now = {a.number: a for a in announcements(check_registry(registry, as_of).histories, as_of)}
+    problems = against.problems
+    for a in before:
+        b = now.get(a.number)
+        if b is not None and (b.certificate, b.record) != (a.certificate, a.record):
+            path = registry / "certificates" / b.certificate / "decisions" / b.record
+            problems.append(Problem(path, "error", RULE, f"announcement {a.number} was published for {a.certificate} "
+                                                         f"{a.record}; with this decision it would name "
+                                                         f"{b.certificate} {b.record}: a decision recorded late for "
+                                                         "a day with published announcements renumbers them", 1, 1))
 
 
 def _reused_numbers(repo: Path, rel: str, commit: str, published: dict, registry: Path) -> list[Problem]:
     """REG-ID: a certificate that is new against ``commit`` may not take a number its history ever had."""
     base = f"{rel}/certificates" if rel else "certificates"
-    ever = _git(repo, "log", "--format=", "--name-only", "--diff-filter=A", commit, "--", base).stdout.split()
+    out = _git(repo, "-c", "core.quotePath=false", "log", "-z", "--no-renames", "--format=", "--name-only",
+               "--diff-filter=A", commit, "--", base).stdout
+    ever = [p.strip() for p in out.split("\0") if p.strip()]
     numbers_ever = {Path(p).parts[-2] for p in ever if p.endswith("/certificate.yml")}
     numbers_now = {Path(p).parts[-2] for p in published if p.endswith("/certificate.yml")}
     problems = []

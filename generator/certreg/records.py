@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,12 @@ from .load import load_schemes
 from .problems import Problem, Report
 from .schema import Bool, Date, List, Map, Number, Spec
 from .specs import ACTIONS, decision_spec
+
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# Text that YAML 1.2 (the schema line's editors) would read as a number, a yes/no or nothing: written quoted.
+YAML12_TYPED = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+                          r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|true|True|TRUE|false|False|FALSE|null|Null|NULL|~|")
 
 
 class RecordRefused(CertregError):
@@ -78,8 +85,12 @@ def typed(spec: Spec, text, where: str):
         return text
     try:
         if isinstance(spec, Date):
+            if not DATE_TEXT.fullmatch(text):
+                raise ValueError("written YYYY-MM-DD")
             return dt.date.fromisoformat(text)
         if isinstance(spec, Number):
+            if not NUMBER_TEXT.fullmatch(text):
+                raise ValueError("digits, with a decimal point if need be")
             return Decimal(text)
         if isinstance(spec, Bool):
             if text not in ("true", "false"):
@@ -92,22 +103,34 @@ def typed(spec: Spec, text, where: str):
 
 def typed_values(spec: Map, values: dict, prefix: str = "") -> dict:
     """Every given value typed by its field; an unknown field is a usage error naming the fields there are."""
-    unknown = [name for name in values if name not in spec.fields]
-    if unknown:
-        raise UsageError(f"{prefix}{unknown[0]}: no such field; the fields are {', '.join(spec.fields)}")
+    problems: list[str] = []
+    out = _typed_values(spec, values, prefix, problems)
+    if problems:
+        raise UsageError("\n".join(problems))
+    return out
+
+
+def _typed_values(spec: Map, values: dict, prefix: str, problems: list[str]) -> dict:
+    for name in values:
+        if name not in spec.fields:
+            problems.append(f"{prefix}{name}: no such field; the fields are {', '.join(spec.fields)}")
     out: dict[str, object] = {}
     for name in [n for n in spec.fields if n in values]:  # in the order the schema declares them
         f, value = spec.fields[name], values[name]
-        if isinstance(f.spec, Map) and isinstance(value, dict):
-            out[name] = typed_values(f.spec, value, f"{prefix}{name}.")
-        elif isinstance(f.spec, List) and isinstance(value, str):
-            out[name] = [typed(f.spec.item, v.strip(), f"{prefix}{name}") for v in value.split(",") if v.strip()]
-        elif isinstance(f.spec, List) and isinstance(value, list):
-            item = f.spec.item
-            out[name] = [typed_values(item, v, f"{prefix}{name}.{i}.") if isinstance(item, Map) and isinstance(v, dict)
-                         else typed(item, v, f"{prefix}{name}.{i}") for i, v in enumerate(value)]
-        else:
-            out[name] = typed(f.spec, value, prefix + name)
+        try:
+            if isinstance(f.spec, Map) and isinstance(value, dict):
+                out[name] = _typed_values(f.spec, value, f"{prefix}{name}.", problems)
+            elif isinstance(f.spec, List) and isinstance(value, str):
+                out[name] = [typed(f.spec.item, v.strip(), f"{prefix}{name}") for v in value.split(",") if v.strip()]
+            elif isinstance(f.spec, List) and isinstance(value, list):
+                item = f.spec.item
+                out[name] = [_typed_values(item, v, f"{prefix}{name}.{i}.", problems)
+                             if isinstance(item, Map) and isinstance(v, dict)
+                             else typed(item, v, f"{prefix}{name}.{i}") for i, v in enumerate(value)]
+            else:
+                out[name] = typed(f.spec, value, prefix + name)
+        except UsageError as exc:
+            problems.append(str(exc))
     return out
 
 
@@ -120,11 +143,64 @@ def _decimal(dumper, value: Decimal):
     return dumper.represent_scalar("tag:yaml.org,2002:" + ("float" if "." in text else "int"), text)
 
 
+def _text(dumper, value: str):
+    style = "'" if YAML12_TYPED.fullmatch(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
 _Dumper.add_representer(Decimal, _decimal)
+_Dumper.add_representer(str, _text)
 
 
-def dump(header: str, data: dict) -> str:
-    return header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+def dump(header: str, data: dict, where: Path) -> str:
+    """The record's YAML; an error if it would not read back as exactly ``data`` (each scalar's text)."""
+    from .yamlfile import YamlProblem, compose
+
+    text = header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    try:
+        compose(text)  # certreg's strict reading
+    except YamlProblem as exc:
+        raise UsageError(f"{where}: the record cannot be written as YAML ({exc.message})") from None
+    back = yaml.load(text, Loader=yaml.BaseLoader)  # every scalar as the text it is, untyped
+    lost = [k for k in data if back.get(k) != _as_text(data[k])]
+    if lost:
+        raise UsageError(f"{where}: {', '.join(lost)} would not read back as given (a control character or a "
+                         "line separator in a value?)")
+    return text
+
+
+def _as_text(value):
+    """A value as the text a YAML reader that types nothing gets back."""
+    if isinstance(value, dict):
+        return {k: _as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_text(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _certificate_scheme(registry: Path, number: str):
+    """The scheme of certificate ``number`` (its record read strictly), or a usage error saying what is wrong."""
+    from .yamlfile import YamlProblem, read
+
+    cert_file = registry / "certificates" / number / "certificate.yml"
+    if not cert_file.is_file():
+        raise UsageError(f"no certificate {number} in {registry} (write it first with `certreg new`)")
+    try:
+        node = read(cert_file)
+    except YamlProblem as exc:
+        raise UsageError(f"{cert_file}:{exc.line}: {exc.message} (certreg validate lists every problem)") from None
+    key = next((v.value for k, v in getattr(node, "value", []) if getattr(k, "value", None) == "scheme"
+                and isinstance(v.value, str)), None)
+    schemes = _schemes(registry)
+    if key not in schemes:
+        raise UsageError(f"{cert_file}: its scheme {key!r} is not one of {', '.join(sorted(schemes))}")
+    return schemes[key]
 
 
 # --- the records -------------------------------------------------------------------------------
@@ -145,6 +221,9 @@ def certificate_record(registry: Path, number: str, scheme_key: str, valid_from:
     if scheme_key not in schemes:
         raise UsageError(f"no scheme {scheme_key!r}; the schemes are {', '.join(sorted(schemes))}")
     scheme = schemes[scheme_key]
+    if not scheme.number_re.fullmatch(number):  # REG-ID (and no path can be made of it)
+        raise UsageError(f"{number!r} is not a certificate number of {scheme_key} "
+                         f"(such as {scheme.data['number']['example']})")
     if valid_until is None:
         years = scheme.validity.get("years")
         if not years:  # ZCF-11.2: a factory certificate's end is decided, not computed
@@ -156,18 +235,17 @@ def certificate_record(registry: Path, number: str, scheme_key: str, valid_from:
     data |= {"valid_from": valid_from, "valid_until": valid_until,
              "content": typed_values(scheme.content, content, "content.")}
     path = registry / "certificates" / number / "certificate.yml"
-    return path, dump("# yaml-language-server: $schema=../../schemas/certificate.schema.json\n", data)
+    return path, dump("# yaml-language-server: $schema=../../schemas/certificate.schema.json\n", data, path)
 
 
 def decision_record(registry: Path, number: str, action: str, date: dt.date, fields: dict) -> tuple[Path, str]:
     """The path and text of a new decision record (checked by ``write``)."""
     if action not in ACTIONS:
         raise UsageError(f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
-    cert_file = registry / "certificates" / number / "certificate.yml"
-    if not cert_file.is_file():
-        raise UsageError(f"no certificate {number} in {registry} (write it first with `certreg new`)")
-    scheme_key = yaml.safe_load(cert_file.read_text(encoding="utf-8")).get("scheme")
-    scheme = _schemes(registry).get(scheme_key)
+    scheme = _certificate_scheme(registry, number)
+    if action not in scheme.actions:
+        raise UsageError(f"{number} is a {scheme.key} certificate, which has no {action} decision "
+                         f"(its actions: {', '.join(scheme.actions)})")
     spec = decision_spec(action, scheme)
     data = {"certificate": number, "action": action, "date": date, **typed_values(spec, fields)}
     folder = registry / "certificates" / number / "decisions"
@@ -175,20 +253,33 @@ def decision_record(registry: Path, number: str, action: str, date: dt.date, fie
     while path.exists():  # a second decision of the same kind the same day
         n += 1
         path = folder / f"{date.isoformat()}-{action}-{n}.yml"
-    return path, dump("# yaml-language-server: $schema=../../../schemas/decision.schema.json\n", data)
+    return path, dump("# yaml-language-server: $schema=../../../schemas/decision.schema.json\n", data, path)
 
 
-def spec_of_certificate(registry: Path, scheme_key: str) -> Map:
+def spec_of_certificate(registry: Path, scheme_key: str, number: str, valid_until: dt.date | None) -> Map:
+    """The content a new certificate ``number`` of ``scheme_key`` declares; an error before any question is asked
+    if the number, the scheme or the validity cannot do."""
     schemes = _schemes(registry)
     if scheme_key not in schemes:
         raise UsageError(f"no scheme {scheme_key!r}; the schemes are {', '.join(sorted(schemes))}")
-    return schemes[scheme_key].content
+    scheme = schemes[scheme_key]
+    if not scheme.number_re.fullmatch(number):  # REG-ID (and no path can be made of it)
+        raise UsageError(f"{number!r} is not a certificate number of {scheme_key} "
+                         f"(such as {scheme.data['number']['example']})")
+    if (registry / "certificates" / number).exists():
+        raise UsageError(f"{number} exists already: a number is never used twice (REG-ID)")
+    if valid_until is None and not scheme.validity.get("years"):  # ZCF-11.2: decided, not computed
+        raise UsageError(f"{scheme_key}: give --valid-until ({scheme.validity['rule']}: the scheme fixes no term)")
+    return scheme.content
 
 
 def spec_of_decision(registry: Path, number: str, action: str) -> Map:
-    cert_file = registry / "certificates" / number / "certificate.yml"
-    scheme_key = yaml.safe_load(cert_file.read_text(encoding="utf-8")).get("scheme") if cert_file.is_file() else None
-    return decision_spec(action, _schemes(registry).get(scheme_key))
+    """The record of an ``action`` decision about ``number`` (an error before any question if there is none)."""
+    scheme = _certificate_scheme(registry, number)
+    if action not in scheme.actions:
+        raise UsageError(f"{number} is a {scheme.key} certificate, which has no {action} decision "
+                         f"(its actions: {', '.join(scheme.actions)})")
+    return decision_spec(action, scheme)
 
 
 def awaiting_issue(path: Path):
@@ -198,10 +289,7 @@ def awaiting_issue(path: Path):
 
 def scheme_prerequisites(registry: Path, number: str) -> dict:
     """The applicant prerequisites an issue decision records as checked (ZCF-5.2.1): code -> {zh, en}."""
-    cert_file = registry / "certificates" / number / "certificate.yml"
-    scheme_key = yaml.safe_load(cert_file.read_text(encoding="utf-8")).get("scheme") if cert_file.is_file() else None
-    scheme = _schemes(registry).get(scheme_key)
-    return scheme.data.get("prerequisites", {}).get("items", {}) if scheme else {}
+    return _certificate_scheme(registry, number).data.get("prerequisites", {}).get("items", {})
 
 
 def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, expected=None) -> Written:
@@ -228,14 +316,15 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
         after = check_registry(overlay, day)
         theirs = {_key(p, overlay) for p in before.report.problems}
         new = [_moved(p, overlay, registry) for p in after.report.problems if _key(p, overlay, registry) not in theirs]
-    errors = [p for p in new if p.level == "error" and not (expected and expected(p))]
+    # an action overdue since (a suspension past its limit, say) is what comes next, not a reason to refuse
+    errors = [p for p in new if p.level == "error" and not p.overdue and not (expected and expected(p))]
     if errors:
         raise RecordRefused(errors)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_name(f".{path.name}.tmp")
     tmp_path.write_text(text, encoding="utf-8")
     os.replace(tmp_path, path)
-    return Written(path, [p for p in new if p.level == "warning"])
+    return Written(path, [p for p in new if p.level == "warning" or p.overdue])
 
 
 def _overlay(registry: Path, overlay: Path, new: Path) -> None:

@@ -71,13 +71,13 @@ def validate(registry, as_of, fmt, strict, base, publishable):
     """
     from .validate import check_registry
 
-    checked = check_registry(registry, as_of, keep=False)
+    checked = check_registry(registry, as_of, keep=bool(base))  # (--base compares the histories too)
     report = checked.report
     excused: set = set()
     if base:
         from .gitbase import append_only
 
-        against = append_only(registry, base, as_of)
+        against = append_only(registry, base, as_of, checked)
         report.extend(against.problems)
         report.resolve()
         excused = against.overdue_before

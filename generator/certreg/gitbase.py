@@ -84,9 +84,10 @@ class Against:
     overdue_before: set = field(default_factory=set)
 
 
-def append_only(registry: Path, ref: str, as_of) -> Against:
+def append_only(registry: Path, ref: str, as_of, checked=None) -> Against:
     """REG-APPEND (and REG-ID) problems of the working tree against the published ``ref``: records deleted,
-    altered or made links, published announcements renumbered, history rewritten, numbers reused."""
+    altered or made links, published announcements renumbered, history rewritten, numbers reused. ``checked``:
+    the working tree's registry already checked as of ``as_of`` (with its histories), if the caller has it."""
     repo, rel = where(registry)
     commit, behind = base_commit(registry, ref)
     problems = [Problem(registry, "error", RULE, behind)] if behind else []
@@ -115,11 +116,11 @@ def append_only(registry: Path, ref: str, as_of) -> Against:
                                                          "new decision (a change with corrects: FILE)", 1, 1))
     problems += _reused_numbers(repo, rel, commit, published, registry)
     against = Against(problems)
-    _compare_published(registry, commit, as_of, against)
+    _compare_published(registry, commit, as_of, against, checked)
     return against
 
 
-def _compare_published(registry: Path, commit: str, as_of, against: Against) -> None:
+def _compare_published(registry: Path, commit: str, as_of, against: Against, checked=None) -> None:
     """REG-APPEND: a published announcement's number keeps naming the same decision (a decision recorded late
     for a day that has announcements would shift their ranks); and the overdue actions published already."""
     from .public import announcements
@@ -127,11 +128,12 @@ def _compare_published(registry: Path, commit: str, as_of, against: Against) -> 
 
     with tempfile.TemporaryDirectory(prefix="certreg-base-") as tmp:
         root = registry_at(registry, commit, Path(tmp))
-        checked = check_registry(root, as_of)
-        before = announcements(checked.histories, as_of)
+        published = check_registry(root, as_of)
+        before = announcements(published.histories, as_of)
         against.overdue_before = {(p.path.resolve().relative_to(root.resolve()).as_posix(), p.rule)
-                                  for p in checked.report.problems if p.overdue}
-    now = {a.number: a for a in announcements(check_registry(registry, as_of).histories, as_of)}
+                                  for p in published.report.problems if p.overdue}
+    histories = (checked or check_registry(registry, as_of)).histories
+    now = {a.number: a for a in announcements(histories, as_of)}
     problems = against.problems
     for a in before:
         b = now.get(a.number)

@@ -217,23 +217,15 @@ def _schemes(registry: Path) -> dict:
 def certificate_record(registry: Path, number: str, scheme_key: str, valid_from: dt.date,
                        valid_until: dt.date | None, content: dict, follows: str | None = None) -> tuple[Path, str]:
     """The path and text of a new certificate record (checked by ``write``)."""
-    schemes = _schemes(registry)
-    if scheme_key not in schemes:
-        raise UsageError(f"no scheme {scheme_key!r}; the schemes are {', '.join(sorted(schemes))}")
-    scheme = schemes[scheme_key]
-    if not scheme.number_re.fullmatch(number):  # REG-ID (and no path can be made of it)
-        raise UsageError(f"{number!r} is not a certificate number of {scheme_key} "
-                         f"(such as {scheme.data['number']['example']})")
-    if valid_until is None:
-        years = scheme.validity.get("years")
-        if not years:  # ZCF-11.2: a factory certificate's end is decided, not computed
-            raise UsageError(f"{scheme_key}: give --valid-until ({scheme.validity['rule']}: the scheme fixes no term)")
-        valid_until = anniversary(valid_from, years) - dt.timedelta(days=1)  # ZWL-7.2
+    spec = spec_of_certificate(registry, scheme_key, number, valid_until)  # (the number, scheme and validity)
+    scheme = _schemes(registry)[scheme_key]
+    if valid_until is None:  # ZWL-7.2: the scheme's term, less a day
+        valid_until = anniversary(valid_from, scheme.validity["years"]) - dt.timedelta(days=1)
     data: dict[str, object] = {"number": number, "scheme": scheme_key}
     if follows:
         data["follows"] = follows
     data |= {"valid_from": valid_from, "valid_until": valid_until,
-             "content": typed_values(scheme.content, content, "content.")}
+             "content": typed_values(spec, content, "content.")}
     path = registry / "certificates" / number / "certificate.yml"
     return path, dump("# yaml-language-server: $schema=../../schemas/certificate.schema.json\n", data, path)
 

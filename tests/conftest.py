@@ -9,24 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from certreg.public import plain
+
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "registry"
 SAMPLE_AS_OF = dt.date(2026, 11, 21)  # the day the sample registry was last brought up to date
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def dump(value) -> str:
     # Dates are written as YYYY-MM-DD (unquoted), as staff would write them.
-    text = yaml.safe_dump(_plain(value), allow_unicode=True, sort_keys=False)
+    text = yaml.safe_dump(plain(value), allow_unicode=True, sort_keys=False)
     return text
 
 

@@ -28,6 +28,14 @@ def git(repo: Path, *args: str) -> str:
                            *args], capture_output=True, text=True, check=True).stdout
 
 
+def commit(repo: Path, message: str, tag: str | None = None) -> None:
+    """Everything in the work tree committed (and tagged: the published ref)."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+    if tag:
+        git(repo, "tag", tag)
+
+
 def run(registry: Path, *args: str, input: str | None = None, code: int = 0):
     result = CliRunner().invoke(main, [*args[:1], "--registry", str(registry), *args[1:]], input=input)
     assert result.exit_code == code, (args, result.output, result.exception)
@@ -74,9 +82,7 @@ def test_a_certificate_is_written_issued_suspended_and_restored_through_the_comm
     assert cert.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=../../schemas/")
     issue(registry)
     run(registry, "validate", "--as-of", AS_OF)
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", f"issue {NUMBER}")
-    git(top, "tag", "published")
+    commit(top, f"issue {NUMBER}", "published")
 
     run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request",
         "--as-of", AS_OF, "--set", "facts_verified=2025-04-03", input="证书持有人申请暂停\nHolder's request\n")
@@ -136,9 +142,7 @@ def test_a_published_record_cannot_be_lost_or_rewritten(repo):
     issue(registry)
     run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
         "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "published")
-    git(top, "tag", "published")
+    commit(top, "published", "published")
     folder = registry / "certificates" / NUMBER
     validate = ("validate", "--as-of", AS_OF, "--base", "published")
 
@@ -168,8 +172,7 @@ def test_a_certificate_number_is_never_reused(repo):
     top, registry = repo
     new_certificate(registry)
     issue(registry)
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "a certificate")
+    commit(top, "a certificate")
     git(top, "rm", "-rq", str(registry / "certificates" / NUMBER))  # (before publication, as history can have it)
     git(top, "commit", "-qm", "withdrawn")
     git(top, "tag", "published")
@@ -190,8 +193,7 @@ def test_the_diff_comment_shows_hostile_record_text_as_text(repo):
     top, registry = repo
     new_certificate(registry)
     issue(registry)
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "published")
+    commit(top, "published")
     hostile = "<img src=x onerror=alert(1)> @cec-example/officers [x](https://evil.example) #1 | **b**"
     run(registry, "decide", "change", NUMBER, "--date", "2025-04-07", "--as-of", AS_OF,
         "--set", f"changes.product_name={hostile}", "--reason-zh", hostile, "--reason-en", hostile)
@@ -233,14 +235,12 @@ def test_a_branch_behind_the_published_ref_is_told_to_merge_it_not_that_records_
     top, registry = repo
     new_certificate(registry)
     issue(registry)
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "issued")
+    commit(top, "issued")
     git(top, "switch", "-qc", "work")  # a branch, then main moves on
     git(top, "switch", "-q", "main")
     run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
         "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "suspended")
+    commit(top, "suspended")
     git(top, "switch", "-q", "work")
     out = run(registry, "validate", "--as-of", AS_OF, "--base", "main", code=1).output
     assert "HEAD does not contain main: merge it first (git merge main)" in out and "deleted" not in out
@@ -257,9 +257,7 @@ def test_a_decision_that_would_renumber_a_published_announcement_is_caught(repo)
     issue(registry, other)
     run(registry, "decide", "suspend", other, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
         "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "published")
-    git(top, "tag", "published")
+    commit(top, "published", "published")
     # recorded late: a change of the first certificate on the same day sorts before the published suspension
     run(registry, "decide", "change", NUMBER, "--date", "2025-04-07", "--as-of", AS_OF,
         "--set", "changes.specification=初始温度 ≥ 65 ℃", "--reason-zh", "规格变更")
@@ -272,9 +270,7 @@ def test_publishable_excuses_only_the_overdue_actions_published_already(repo):
     top, registry = repo
     new_certificate(registry)
     issue(registry)
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "published")
-    git(top, "tag", "published")
+    commit(top, "published", "published")
     late = ("validate", "--as-of", "2025-12-01", "--publishable", "--base", "published")
     run(registry, *late)
     run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request",

@@ -13,15 +13,22 @@ from . import __version__
 from .problems import FORMATTERS, Report
 
 
+def _day(ctx, param, value):
+    """A date option written YYYY-MM-DD, or None."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
 def _as_of(ctx, param, value):
     if value is None:
         from .dates import today
 
         return today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+    return _day(ctx, param, value)
 
 
 registry_option = click.option("--registry", "registry", default="registry", show_default=True,
@@ -315,15 +322,6 @@ def _write(registry, path, text, as_of, expected=None):
     if done.warnings:
         click.echo(format_text(done.warnings), err=True)
     click.echo(f"wrote {done.path}")
-
-
-def _day(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
 
 
 set_option = click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",

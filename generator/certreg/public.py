@@ -16,7 +16,6 @@ from .status import IN_FORCE, ZH, History, summary
 
 # REG-ANNOUNCE: the decisions announced publicly (a failed surveillance too, when it suspends: ZWL-6.3)
 ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
-STATUSES = ("valid", "suspended", "revoked", "cancelled", "expired")
 
 
 def plain(value):

@@ -232,13 +232,7 @@ def certificate_record(registry: Path, number: str, scheme_key: str, valid_from:
 
 def decision_record(registry: Path, number: str, action: str, date: dt.date, fields: dict) -> tuple[Path, str]:
     """The path and text of a new decision record (checked by ``write``)."""
-    if action not in ACTIONS:
-        raise UsageError(f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
-    scheme = _certificate_scheme(registry, number)
-    if action not in scheme.actions:
-        raise UsageError(f"{number} is a {scheme.key} certificate, which has no {action} decision "
-                         f"(its actions: {', '.join(scheme.actions)})")
-    spec = decision_spec(action, scheme)
+    spec = spec_of_decision(registry, number, action)
     data = {"certificate": number, "action": action, "date": date, **typed_values(spec, fields)}
     folder = registry / "certificates" / number / "decisions"
     path, n = folder / f"{date.isoformat()}-{action}.yml", 1
@@ -267,6 +261,8 @@ def spec_of_certificate(registry: Path, scheme_key: str, number: str, valid_unti
 
 def spec_of_decision(registry: Path, number: str, action: str) -> Map:
     """The record of an ``action`` decision about ``number`` (an error before any question if there is none)."""
+    if action not in ACTIONS:
+        raise UsageError(f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
     scheme = _certificate_scheme(registry, number)
     if action not in scheme.actions:
         raise UsageError(f"{number} is a {scheme.key} certificate, which has no {action} decision "

@@ -25,8 +25,9 @@ import yaml
 from markupsafe import Markup, escape
 
 from .errors import CertregError
-from .public import STATUSES, Published, announcement_path, certificate_path
+from .public import Published, announcement_path, certificate_path
 from .render import scheme_has_mark
+from .specs import STATUSES
 
 TEMPLATES = Path(__file__).parent / "templates" / "site"
 LANGS = ("zh", "en")

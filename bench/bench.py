@@ -51,9 +51,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generator"))
 
-from certreg.dates import add_months, add_working_days, anniversary, is_working_day  # noqa: E402
-from certreg.model import texts  # noqa: E402
-from certreg.specs import uscc_check_char  # noqa: E402
+from certreg.records.model import texts  # noqa: E402
+from certreg.records.specs import uscc_check_char  # noqa: E402
+from certreg.rules.dates import add_months, add_working_days, anniversary, is_working_day  # noqa: E402
 
 GENERATOR_VERSION = 3  # bump whenever the generated records change: forces regeneration
 DEFAULT_SEED = 20260630
@@ -1270,8 +1270,8 @@ def profile(out: Path, top: int = 30) -> None:
     import io
     import pstats
 
-    from certreg.schemasync import stale_schemas
-    from certreg.validate import check_registry
+    from certreg.records.schemasync import stale_schemas
+    from certreg.rules.validate import check_registry
 
     prof = cProfile.Profile()
     t0 = time.perf_counter()

@@ -42,7 +42,7 @@ PAGES = {  # name -> path of the page on the site
 
 def build(out: Path, pdfs: Path) -> None:
     sys.path.insert(0, str(ROOT / "generator"))
-    from certreg.build import build_site
+    from certreg.publish.build import build_site
 
     build_site(ROOT / "mkdocs.yml", out, AS_OF, pdf_dir=pdfs)
 

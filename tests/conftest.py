@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from certreg.public import plain
+from certreg.publish.public import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "registry"
@@ -99,7 +99,7 @@ class RegistryBuilder:
         return folder
 
     def zwl(self, number="CEC-ZWL-2024-0001", valid_from="2024-10-08", **content):
-        from certreg.dates import anniversary
+        from certreg.rules.dates import anniversary
 
         valid_until = (anniversary(dt.date.fromisoformat(valid_from), 3) - dt.timedelta(days=1)).isoformat()
         self.certificate(number, "zero-waste-low-carbon-water", valid_from, valid_until,
@@ -132,7 +132,7 @@ def builder(tmp_path):
 
 def site_config(folder: Path, registry: Path, docs: Path | None = None) -> Path:
     """A copy of mkdocs.yml in ``folder`` for another registry (and hand-written pages), for the mkdocs
-    command itself; ``certreg.build.build_site`` takes ``registry=`` without one."""
+    command itself; ``certreg.publish.build.build_site`` takes ``registry=`` without one."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     for key, value in (("docs_dir: site_src", f"docs_dir: {docs or ROOT / 'site_src'}"),
                        ("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}"),

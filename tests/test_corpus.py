@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from certreg.cli import main
-from certreg.validate import check_registry
+from certreg.rules.validate import check_registry
 
 TESTS = Path(__file__).resolve().parent
 REGISTRY = TESTS.parent / "registry"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import certreg.load
-from certreg.validate import check_registry
+import certreg.records.load
+from certreg.rules.validate import check_registry
 from conftest import REGISTRY, SAMPLE_AS_OF
 
 
@@ -20,7 +20,7 @@ def snapshot(checked):
 
 def test_two_workers_equal_one_process(monkeypatch):
     one = check_registry(REGISTRY, SAMPLE_AS_OF, jobs=1)
-    monkeypatch.setattr(certreg.load, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(certreg.records.load, "PARALLEL_FROM", 0)
     two = check_registry(REGISTRY, SAMPLE_AS_OF, jobs=2)
     assert snapshot(one) == snapshot(two)
     # the certificates came back from the workers bound to this process's scheme objects
@@ -32,7 +32,7 @@ def test_problems_found_in_workers_are_reported(monkeypatch, builder):
         n = builder.zwl(f"CEC-ZWL-2024-{i:04d}", raw_material_source=f"来源 {i}")
         builder.decide(n, "restore", "2025-03-03", rectification_verified="2025-03-01")
     (builder.root / "certificates" / "CEC-ZWL-2024-0006" / "certificate.yml").write_text("- not a mapping\n")
-    monkeypatch.setattr(certreg.load, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(certreg.records.load, "PARALLEL_FROM", 0)
     checked = check_registry(builder.root, dt.date(2025, 6, 30), jobs=2)
     rules = sorted(p.rule for p in checked.report.problems if p.level == "error")
     assert rules == ["REG-ORDER"] * 5 + ["REG-SCHEMA"]
@@ -43,7 +43,7 @@ def test_checking_without_keeping_the_records_reports_the_same(monkeypatch, buil
     for i in range(1, 5):
         n = builder.zwl(f"CEC-ZWL-2024-{i:04d}")  # four certificates of one unit: ZWL-4 across them
         builder.decide(n, "restore", "2025-03-03", rectification_verified="2025-03-01")
-    monkeypatch.setattr(certreg.load, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(certreg.records.load, "PARALLEL_FROM", 0)
     for root, day in ((REGISTRY, SAMPLE_AS_OF), (builder.root, dt.date(2025, 6, 30))):
         kept = check_registry(root, day, jobs=2)
         lean = check_registry(root, day, jobs=2, keep=False)

@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from certreg.rules.validate import check_registry
 from certreg.status import IN_FORCE, TERMINAL
-from certreg.validate import check_registry
 from conftest import RegistryBuilder
 
 RULE_ID = re.compile(r"^(REG-[A-Z]+|ZCF-[\w.-]+|ZWL-[\w.-]+)$")

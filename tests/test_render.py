@@ -15,10 +15,10 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from certreg import render as R
-from certreg.model import texts
+from certreg.publish import pdf as R
+from certreg.records.model import texts
+from certreg.rules.validate import check_registry
 from certreg.status import summary
-from certreg.validate import check_registry
 from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
 
 BASE_URL = R.site_url(ROOT / "mkdocs.yml")
@@ -154,7 +154,7 @@ def test_product_pdf_has_mark_guidance(sample):
 def _render_in_fresh_process(number: str, dest: Path):
     code = (
         "import sys, datetime as dt; from pathlib import Path; "
-        "from certreg.validate import check_registry; from certreg import render as R; "
+        "from certreg.rules.validate import check_registry; from certreg.publish import pdf as R; "
         f"c = check_registry(Path({str(REGISTRY)!r}), dt.date.fromisoformat({SAMPLE_AS_OF.isoformat()!r})); "
         f"d = R.render(c, Path({str(dest)!r}), base_url={BASE_URL!r}, numbers=[{number!r}], jobs=1); "
         "sys.exit(1 if d.failed else 0)")

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from certreg.dates import CalendarUnknown, add_months, add_working_days, calendar_years
-from certreg.validate import check_registry
+from certreg.rules.dates import CalendarUnknown, add_months, add_working_days, calendar_years
+from certreg.rules.validate import check_registry
 from conftest import ZWL_CONTENT
 
 D = dt.date.fromisoformat
@@ -142,7 +142,7 @@ def test_renewal_matches_the_version_in_force_when_it_is_issued(builder):
 
 
 def test_a_three_year_term_from_29_february(builder):
-    from certreg.dates import anniversary
+    from certreg.rules.dates import anniversary
 
     assert anniversary(D("2024-02-29"), 3) == D("2027-03-01")
     assert anniversary(D("2024-02-29"), 4) == D("2028-02-29")

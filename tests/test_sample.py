@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from certreg.validate import check_registry
+from certreg.rules.validate import check_registry
 from conftest import REGISTRY, SAMPLE_AS_OF
 
 

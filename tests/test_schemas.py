@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 from yaml.nodes import MappingNode, SequenceNode
 
-from certreg.jsonschemas import build, render
-from certreg.load import load_schemes
-from certreg.yamlfile import read
+from certreg.records.jsonschemas import build, render
+from certreg.records.load import load_schemes
+from certreg.records.yamlfile import read
 from conftest import REGISTRY
 
 SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")

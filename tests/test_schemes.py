@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from certreg.validate import check_registry
+from certreg.rules.validate import check_registry
 
 
 def edit_scheme(builder, name, old, new):

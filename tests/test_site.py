@@ -20,11 +20,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from certreg import site as S
-from certreg.build import BuildError, build_site
-from certreg.model import texts
-from certreg.public import publish
-from certreg.validate import check_registry
+from certreg.publish import site as S
+from certreg.publish.build import BuildError, build_site
+from certreg.publish.public import publish
+from certreg.records.model import texts
+from certreg.rules.validate import check_registry
 from conftest import REGISTRY, ROOT, SAMPLE_AS_OF, site_config
 
 BASE_URL = "https://registry.cec-certification.example/"

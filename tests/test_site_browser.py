@@ -24,10 +24,10 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from browser import CHROMIUM, DESKTOP, LOCAL, PHONE, launch, serve
-from certreg.build import build_site
-from certreg.render import site_url
-from certreg.site import strings
-from certreg.validate import check_registry
+from certreg.publish.build import build_site
+from certreg.publish.pdf import site_url
+from certreg.publish.site import strings
+from certreg.rules.validate import check_registry
 from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
 
 BASE_URL = site_url(ROOT / "mkdocs.yml")  # https://registry.cec-certification.example/, named by the QR codes

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from certreg.rules.validate import check_registry
 from certreg.status import history, summary
-from certreg.validate import check_registry
 
 D = dt.date.fromisoformat
 

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from certreg.cli import main
-from certreg.diff import md
+from certreg.staff.diff import md
 from conftest import ROOT, ZCF_CONTENT, ZWL_CONTENT
 
 AS_OF = "2025-06-30"

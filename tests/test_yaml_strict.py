@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from certreg import yamlfile
 from certreg.problems import Report
-from certreg.schema import INVALID, Bool, Checker, Date, Field, Map, Number, Text
-from certreg.validate import check_registry
-from certreg.yamlfile import YamlProblem, compose, read
+from certreg.records import yamlfile
+from certreg.records.schema import INVALID, Bool, Checker, Date, Field, Map, Number, Text
+from certreg.records.yamlfile import YamlProblem, compose, read
+from certreg.rules.validate import check_registry
 
 SPEC = Map({
     "code": Field(Text()),

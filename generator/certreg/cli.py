@@ -25,7 +25,7 @@ def _day(ctx, param, value):
 
 def _as_of(ctx, param, value):
     if value is None:
-        from .dates import today
+        from .rules.dates import today
 
         return today()
     return _day(ctx, param, value)
@@ -76,13 +76,13 @@ def validate(registry, as_of, fmt, strict, base, publishable):
     Every problem is listed, one per line. Exit code 0: no error; 1: errors (or warnings, with
     --strict); 2: usage error.
     """
-    from .validate import check_registry
+    from .rules.validate import check_registry
 
     checked = check_registry(registry, as_of, keep=bool(base))  # (--base compares the histories too)
     report = checked.report
     excused: set = set()
     if base:
-        from .gitbase import append_only
+        from .staff.gitbase import append_only
 
         against = append_only(registry, base, as_of, checked)
         report.extend(against.problems)
@@ -120,8 +120,8 @@ def status(number, registry, as_of, fmt):
     registry has errors (they are listed on standard error; the statuses shown
     then leave out the certificates whose records are invalid).
     """
-    from .statustable import status_rows, status_text
-    from .validate import check_registry
+    from .publish.statustable import status_rows, status_text
+    from .rules.validate import check_registry
 
     checked = check_registry(registry, as_of)
     rows = status_rows(checked, number)  # raises UsageError for an unknown number
@@ -141,8 +141,8 @@ def status(number, registry, as_of, fmt):
 @click.option("--check", is_flag=True, help="Only check that the published schemas are up to date.")
 def schemas(registry, check):
     """Write the JSON Schemas of the record types into REGISTRY/schemas/ (for editors)."""
-    from .load import load_schemes
-    from .schemasync import stale_schemas, write_schemas
+    from .records.load import load_schemes
+    from .records.schemasync import stale_schemas, write_schemas
 
     problems: list = []
     schemes = load_schemes(registry, problems)
@@ -172,9 +172,9 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
     The registry is validated first and nothing is rendered if it has errors. A PDF whose inputs
     (record, templates, font, program) have not changed is not rendered again.
     """
-    from .render import RenderError, site_url
-    from .render import render as render_pdfs
-    from .validate import check_registry
+    from .publish.pdf import RenderError, site_url
+    from .publish.pdf import render as render_pdfs
+    from .rules.validate import check_registry
 
     checked = check_registry(registry, as_of)
     if not checked.report.ok:
@@ -211,8 +211,8 @@ def build(as_of, out, config_file, registry, no_pdfs):
     The pages made from the records (verification pages, lists, announcements, feeds, open data) are
     added by the certreg plugin of mkdocs.yml, so that `mkdocs build` and `mkdocs serve` make the same site.
     """
-    from .build import BuildError, build_site
     from .problems import FORMATTERS
+    from .publish.build import BuildError, build_site
 
     try:
         notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry)
@@ -231,7 +231,7 @@ def build(as_of, out, config_file, registry, no_pdfs):
 def _sets(pairs, given: dict | None = None) -> dict:
     """FIELD=VALUE pairs as nested values; a field given twice, or also by its own option (``given``: field ->
     how it is given), is an error."""
-    from .records import set_dotted
+    from .staff.write import set_dotted
 
     given = given or {}
     values: dict = {}
@@ -254,7 +254,7 @@ def _sets(pairs, given: dict | None = None) -> dict:
 def _checked(spec, dotted: str):
     """A prompt's check: the answer typed by its field, or the question again (nothing is lost)."""
     from .errors import UsageError
-    from .records import typed
+    from .staff.write import typed
 
     def proc(text: str):
         try:
@@ -269,8 +269,8 @@ def _checked(spec, dotted: str):
 def _ask(dotted: str, spec, what: str):
     """A prompt for one missing field, typed by its declaration; a wrong answer is asked again."""
     from .errors import UsageError
-    from .records import member
-    from .schema import Bool, Choice, Date, List, Map
+    from .records.schema import Bool, Choice, Date, List, Map
+    from .staff.write import member
 
     if isinstance(spec, List) and isinstance(spec.item, Map):
         found: list[dict] = []
@@ -295,7 +295,7 @@ def _ask(dotted: str, spec, what: str):
 
 
 def _fill(spec, values: dict) -> dict:
-    from .records import missing, set_dotted
+    from .staff.write import missing, set_dotted
 
     for dotted, fspec, what in missing(spec, values):
         set_dotted(values, dotted, _ask(dotted, fspec, what))
@@ -309,7 +309,7 @@ def _fill(spec, values: dict) -> dict:
 
 def _write(registry, path, text, as_of, expected=None):
     from .problems import format_text
-    from .records import RecordRefused, write
+    from .staff.write import RecordRefused, write
 
     try:
         done = write(registry, path, text, as_of, expected)
@@ -345,7 +345,7 @@ def new(number, registry, scheme, valid_from, valid_until, follows, sets, as_of)
     It is checked with the whole registry first: if it brings an error, nothing is written. It is issued
     by a decision: `certreg decide issue NUMBER`.
     """
-    from .records import awaiting_issue, certificate_record, spec_of_certificate
+    from .staff.write import awaiting_issue, certificate_record, spec_of_certificate
 
     content = _fill(spec_of_certificate(registry, scheme, number, valid_until), _sets(sets))
     path, text = certificate_record(registry, number, scheme, valid_from, valid_until, content, follows)
@@ -371,7 +371,7 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
 
     A decision the rules forbid is refused with the rule and the reason, and nothing is written.
     """
-    from .records import decision_record, member, scheme_prerequisites, spec_of_decision
+    from .staff.write import decision_record, member, scheme_prerequisites, spec_of_decision
 
     given = {"certificate": "the NUMBER argument", "action": "the ACTION argument", "date": "--date"}
     given |= {name: how for name, how, value in (("ground", "--ground", ground),
@@ -407,8 +407,8 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
 def diff(registry, base, as_of, fmt, mkdocs_yml):
     """What the working tree changes in public against the git ref REF: new certificates, status changes,
     new announcements, changed public fields (Markdown: for a pull-request comment)."""
-    from .diff import lines, public_diff
-    from .render import RenderError, site_url
+    from .publish.pdf import RenderError, site_url
+    from .staff.diff import lines, public_diff
 
     try:
         url = site_url(mkdocs_yml)

@@ -62,7 +62,7 @@ class Report:
 
     def resolve(self):
         """Give every problem a line and column, locating keys in their files; sort them."""
-        from .yamlfile import locate
+        from .records.yamlfile import locate
 
         cache: dict = {}
         done = []

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .dates import DAY, add_months
-from .model import Certificate, Decision
 from .problems import Problem
+from .records.model import Certificate, Decision
+from .rules.dates import DAY, add_months
 
 TERMINAL = ("revoked", "cancelled", "expired")
 IN_FORCE = ("valid", "suspended")

@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
-from .problems import Problem
+from ..errors import UsageError
+from ..problems import Problem
 
 RULE = "REG-APPEND"
 
@@ -123,8 +123,8 @@ def append_only(registry: Path, ref: str, as_of, checked=None) -> Against:
 def _compare_published(registry: Path, commit: str, as_of, against: Against, checked=None) -> None:
     """REG-APPEND: a published announcement's number keeps naming the same decision (a decision recorded late
     for a day that has announcements would shift their ranks); and the overdue actions published already."""
-    from .public import announcements
-    from .validate import check_registry
+    from ..publish.public import announcements
+    from ..rules.validate import check_registry
 
     with tempfile.TemporaryDirectory(prefix="certreg-base-") as tmp:
         root = registry_at(registry, commit, Path(tmp))

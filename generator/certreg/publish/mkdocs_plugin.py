@@ -22,8 +22,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from .errors import CertregError
-from .problems import FORMATTERS
+from ..errors import CertregError
+from ..problems import FORMATTERS
 from .public import certificate_path, publish
 from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, write_pages
 
@@ -59,9 +59,9 @@ class CertregPlugin(BasePlugin[CertregConfig]):
 
     @_plugin_errors
     def on_config(self, config):
-        from .dates import today
-        from .render import render, site_url
-        from .validate import check_registry
+        from ..rules.dates import today
+        from ..rules.validate import check_registry
+        from .pdf import render, site_url
 
         try:
             as_of = dt.date.fromisoformat(self.config.as_of) if self.config.as_of else today()

@@ -13,10 +13,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..publish.public import Published, publish
+from ..publish.site import strings
+from ..rules.validate import check_registry
 from .gitbase import base_commit, registry_at
-from .public import Published, publish
-from .site import strings
-from .validate import check_registry
 
 
 @dataclass

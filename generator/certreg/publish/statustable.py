@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import UsageError
-from .status import summary
+from ..errors import UsageError
+from ..status import summary
 
 
 def status_rows(checked, number: str | None = None) -> list[dict]:

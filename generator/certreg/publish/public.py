@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import __version__
-from .status import IN_FORCE, ZH, History, summary
+from .. import __version__
+from ..status import IN_FORCE, ZH, History, summary
 
 # REG-ANNOUNCE: the decisions announced publicly (a failed surveillance too, when it suspends: ZWL-6.3)
 ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
@@ -173,7 +173,7 @@ def in_renewal_window(view: dict, h: History, as_of: dt.date) -> bool:
     months = h.cert.scheme.validity.get("renewal_window_months")
     if not months or view["status"] not in IN_FORCE:
         return False
-    from .dates import add_months
+    from ..rules.dates import add_months
 
     until = h.cert.valid_until
     return add_months(as_of, months) >= until >= as_of

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import yaml
 
-from .dates import anniversary, today
-from .errors import CertregError, UsageError
-from .load import load_schemes
-from .problems import Problem, Report
-from .schema import Bool, Date, List, Map, Number, Spec
-from .specs import ACTIONS, decision_spec
+from ..errors import CertregError, UsageError
+from ..problems import Problem, Report
+from ..records.load import load_schemes
+from ..records.schema import Bool, Date, List, Map, Number, Spec
+from ..records.specs import ACTIONS, decision_spec
+from ..rules.dates import anniversary, today
 
 DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -154,7 +154,7 @@ _Dumper.add_representer(str, _text)
 
 def dump(header: str, data: dict, where: Path) -> str:
     """The record's YAML; an error if it would not read back as exactly ``data`` (each scalar's text)."""
-    from .yamlfile import YamlProblem, compose
+    from ..records.yamlfile import YamlProblem, compose
 
     text = header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
     try:
@@ -186,7 +186,7 @@ def _as_text(value):
 
 def _certificate_scheme(registry: Path, number: str):
     """The scheme of certificate ``number`` (its record read strictly), or a usage error saying what is wrong."""
-    from .yamlfile import YamlProblem, read
+    from ..records.yamlfile import YamlProblem, read
 
     cert_file = registry / "certificates" / number / "certificate.yml"
     if not cert_file.is_file():
@@ -287,7 +287,7 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
     written before the answer is known. ``as_of``: the date the rules are judged on (default: today in
     China). ``expected``: a test of the errors the record may bring (``awaiting_issue``).
     """
-    from .validate import check_registry
+    from ..rules.validate import check_registry
 
     registry = registry.resolve()
     path = path.resolve()

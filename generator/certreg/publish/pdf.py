@@ -29,12 +29,12 @@ import segno
 import yaml
 from markupsafe import Markup, escape
 
-from . import __version__
-from .errors import CertregError
-from .model import Certificate
-from .status import History, Version
+from .. import __version__
+from ..errors import CertregError
+from ..records.model import Certificate
+from ..status import History, Version
 
-TEMPLATES = Path(__file__).parent / "templates" / "certificate"
+TEMPLATES = Path(__file__).parent.parent / "templates" / "certificate"
 FONT_FAMILY = "Noto Serif CJK SC"
 # The families the pages name: the font cut down to each page's text. The two pages of a PDF are laid out
 # apart (the guidance page once per scheme), and must not share a family name in one PDF. The guidance

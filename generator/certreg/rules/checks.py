@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..problems import Report
+from ..records.model import Certificate, Decision, Scheme, dig, texts
+from ..status import History, Version, history
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary
-from .model import Certificate, Decision, Scheme, dig, texts
-from .problems import Report
-from .status import History, Version, history
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Chinese mobile and landline numbers, written with or without spaces or dashes between the groups

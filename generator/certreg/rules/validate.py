@@ -13,12 +13,12 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
-from .load import load_registry
-from .model import Registry
-from .problems import Report
-from .rules import check_across, check_certificate
-from .schemasync import stale_schemas
-from .status import History
+from ..problems import Report
+from ..records.load import load_registry
+from ..records.model import Registry
+from ..records.schemasync import stale_schemas
+from ..status import History
+from .checks import check_across, check_certificate
 
 
 @dataclass

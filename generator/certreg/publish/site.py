@@ -24,12 +24,12 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from .errors import CertregError
+from ..errors import CertregError
+from ..records.specs import STATUSES
+from .pdf import scheme_has_mark
 from .public import Published, announcement_path, certificate_path
-from .render import scheme_has_mark
-from .specs import STATUSES
 
-TEMPLATES = Path(__file__).parent / "templates" / "site"
+TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
 LANGS = ("zh", "en")
 SHELL = "CERTREG_SHELL"  # the shell page is SHELL/SHELL/, a path replaced by each generated page's path
 SHELL_TITLE = "CERTREG_TITLE"

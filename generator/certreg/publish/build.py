@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import CertregError
+from ..errors import CertregError
 
 
 class BuildError(CertregError):

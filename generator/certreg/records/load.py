@@ -14,8 +14,8 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, ScalarNode
 
+from ..problems import Problem
 from .model import Certificate, Decision, Registry, Scheme
-from .problems import Problem
 from .schema import INVALID, Checker
 from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, Anything, certificate_spec, decision_spec, scheme_consistency
 from .yamlfile import YamlProblem, read

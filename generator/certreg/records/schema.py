@@ -56,7 +56,7 @@ class Checker:
 
     def error(self, node, message, rule=RULE, key=()):
         mark = node.start_mark
-        from .problems import Problem
+        from ..problems import Problem
 
         self.problems.append(Problem(self.path, "error", rule, message, mark.line + 1, mark.column + 1, tuple(key)))
 
@@ -65,7 +65,7 @@ class Checker:
 
         That key's line is found later (``Report.resolve``); a record's top level is reported where it starts.
         """
-        from .problems import Problem
+        from ..problems import Problem
 
         if not key:
             self.error(node, message, rule, key)

@@ -1,0 +1,1 @@
+"""Outputs from the public view: PDF certificates, site pages, open data, feeds, the build."""

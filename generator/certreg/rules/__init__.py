@@ -1,0 +1,1 @@
+"""Judging: one certificate's rules and the registry-wide rules, working days, validation."""

@@ -116,9 +116,13 @@ MAX_DEPTH = 64  # records nest five levels; libyaml's composer recurses, and dee
 
 
 def _check_depth(text: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH, counted on the parser's events (which do not recurse)."""
+    """Refuse nesting deeper than MAX_DEPTH, counted on the parser's events (which do not recurse).
+
+    PyYAML's pure-Python parser counts them, not libyaml's: libyaml has had limits of its own, worded
+    differently from one release to the next, and this message must be ours whatever the version.
+    """
     depth = 0
-    for event in yaml.parse(text, Loader=_EVENTS_LOADER):
+    for event in yaml.parse(text, Loader=yaml.BaseLoader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:

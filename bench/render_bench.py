@@ -10,7 +10,11 @@ It generates (or reuses) a registry of N certificates with bench/bench.py's gene
    ``certreg render`` process, and prints PDFs per second;
 2. adds one decision (a change to one certificate) and renders again, printing the time of that
    incremental render (which must write exactly one PDF);
-3. prints the median, largest and total PDF size.
+3. prints the median, largest and total PDF size;
+4. in one warm process, renders the same certificates as certreg does (glyph check, font cuts, QR code,
+   guidance page, PDF/A) and, as the reference measured in the same run, the certificate page's own HTML
+   with the same installed font through plain WeasyPrint (no glyph check, no QR code, no PDF/A), and
+   prints certreg's CPU time per PDF as a ratio to the reference's.
 """
 
 from __future__ import annotations
@@ -62,6 +66,42 @@ def add_a_change(registry: Path) -> str:
     sys.exit("no certificate to change")
 
 
+def ratio(registry: Path, count: int = 40) -> tuple[float, float]:
+    """(certreg's CPU seconds per PDF, plain WeasyPrint's) on ``count`` certificate versions, warm, one core."""
+    import re
+
+    import weasyprint
+
+    from certreg.publish import pdf as P
+    from certreg.rules.validate import check_registry
+
+    checked = check_registry(registry, AS_OF)
+    jobs = P.jobs_for(checked, None, P.site_url(ROOT / "mkdocs.yml"))[:count]
+    mark = P._mark_path(checked.registry)
+    mark_dir = mark.parent if mark else None
+    plain_css = weasyprint.CSS(filename=str(P.TEMPLATES / "certificate.css"))
+
+    def ours(job):
+        P.check_glyphs(job.number, job.context, P._visible_template_text() + job.extra_text)
+        return P.render_pdf(job.number, job.context, mark_dir=mark_dir, identifier=job.key[:32].encode(),
+                            extra_text=job.extra_text, fixed_text=job.fixed_text)
+
+    def reference(job):  # the certificate page's HTML, the installed font by name, nothing else
+        html = P.render_html(job.context)
+        html = re.sub(r"<style>.*?</style>", f'<style>html {{ font-family: "{P.FONT_FAMILY}"; }}</style>', html,
+                      flags=re.S)
+        return weasyprint.HTML(string=html, base_url=str(P.TEMPLATES) + "/").write_pdf(stylesheets=[plain_css])
+
+    figures = []
+    for make in (ours, reference):
+        make(jobs[0])  # warm: caches, the guidance page, fontconfig
+        start = time.process_time()
+        for job in jobs:
+            make(job)
+        figures.append((time.process_time() - start) / len(jobs))
+    return figures[0], figures[1]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--certificates", "-n", type=int, default=500)
@@ -89,6 +129,10 @@ def main(argv=None) -> int:
     print(f"PDF size: median {statistics.median(sizes) / 1024:.0f} KB, largest {max(sizes) / 1024:.0f} KB, "
           f"total {sum(sizes) / 2**20:.1f} MB for {len(sizes)} PDFs "
           f"(10,000 certificates at this median: {statistics.median(sizes) * 10000 / 2**30:.2f} GiB)")
+
+    ours, reference = ratio(work / "registry")
+    print(f"CPU per PDF, one warm process: certreg {ours * 1000:.0f} ms, plain WeasyPrint on the certificate page's "
+          f"HTML {reference * 1000:.0f} ms: ratio {ours / reference:.2f}x (target at most 1.25x)")
     return 0
 
 

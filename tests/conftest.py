@@ -142,3 +142,14 @@ def site_config(folder: Path, registry: Path, docs: Path | None = None) -> Path:
     path = folder / "mkdocs.yml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The sample site, built once (with its PDFs, rendered into the folder ``pdfs`` beside it) as of the
+    sample's date."""
+    from certreg.publish.build import build_site
+
+    root = tmp_path_factory.mktemp("sample")
+    build_site(ROOT / "mkdocs.yml", root / "site", SAMPLE_AS_OF, pdf_dir=root / "pdfs")
+    return root / "site"

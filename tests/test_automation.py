@@ -101,10 +101,10 @@ def apt_packages(job: dict) -> set[str]:
 
 
 def pip_installs_the_project(job: dict) -> bool:
-    return any(w[:3] in (["pip", "install", "."], ["pip", "install", "-e"])
-               or w[1:4] == ["-m", "pip", "install"] and "." in w
-               for step in job.get("steps", []) for line in step.get("run", "").splitlines()
-               for w in [words(line)])
+    """The job installs the lock with its hashes (requirements.txt), then the project itself."""
+    lines = [words(line) for step in job.get("steps", []) for line in step.get("run", "").splitlines()]
+    locked = any(w[:2] == ["pip", "install"] and "--require-hashes" in w and "requirements.txt" in w for w in lines)
+    return locked and any(w[:2] == ["pip", "install"] and w[-1] == "." and "--no-deps" in w for w in lines)
 
 
 @pytest.fixture(scope="module")

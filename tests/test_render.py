@@ -75,7 +75,7 @@ def test_qr_code_is_printable(sample):
     checked, _, _ = sample
     h = checked.histories["CEC-ZWL-2025-0003"]
     url = R.context(h.cert, h, h.versions[-1], settings=checked.registry.settings, base_url=BASE_URL,
-                    mark=None)["verify"]["url"]
+                    mark=None, seal="data:,")["verify"]["url"]
     qr = R._qr(url)
     # a quiet zone of 4 modules on each side, and modules of at least 0.5 mm on paper
     assert float(qr["mm"]) / qr["modules"] >= 0.5
@@ -101,9 +101,9 @@ def test_the_pdf_shows_every_public_field_and_no_private_one(sample):
                     if len(secret) >= 3 and not secret.replace(".", "").isdigit():
                         assert flat(secret) not in text, (number, name, secret)
         row = summary(h, v.date)
-        assert flat(number) in text and row["valid_until"] in text
+        assert flat(number) in text and R.date_zh(row["valid_until"]) in text
         if v.number > 1:
-            assert v.date.isoformat() in text  # the change date (ZWL-7.3)
+            assert R.date_zh(v.date.isoformat()) in text  # the change date (ZWL-7.3)
         if scheme.key == "zero-carbon-factory":
             assert "本证书仅对上述报告期有效" in text  # ZCF-11.2
 
@@ -251,3 +251,178 @@ def test_a_fetch_outside_the_assets_is_refused():
 def test_site_url_has_one_source():
     assert BASE_URL.startswith("https://") and BASE_URL.endswith("/")
     assert BASE_URL in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+# --- the embedded fonts, the bytes from any folder, the render cache ---------------------------------
+
+
+def cids_shown(pdf, pages=None) -> dict:
+    """{(object number, generation) of a font: the CIDs its text shows} over ``pages`` (default all) of the
+    pikepdf PDF ``pdf`` and the forms they draw. The fonts are Identity-H: two bytes a CID."""
+    import pikepdf
+
+    shown: dict = {}
+    seen: set = set()
+
+    def walk(content, resources):
+        fonts = resources.get("/Font", {}) if resources is not None else {}
+        font = None
+        for operands, operator in pikepdf.parse_content_stream(content):
+            if str(operator) == "Tf":
+                font = fonts[operands[0]].objgen
+            elif str(operator) in ("Tj", "'", '"', "TJ"):
+                for s in operands[0] if str(operator) == "TJ" else operands[-1:]:
+                    if isinstance(s, pikepdf.String):
+                        raw = bytes(s)
+                        shown.setdefault(font, set()).update(
+                            int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+            elif str(operator) == "Do":
+                xobject = resources["/XObject"][operands[0]]
+                if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+                    seen.add(xobject.objgen)
+                    walk(xobject, xobject.get("/Resources", resources))
+
+    for page in pdf.pages if pages is None else pages:
+        walk(page, page.obj.get("/Resources"))
+    return shown
+
+
+def font_program_cff(program: bytes):
+    """The CFF of an embedded font program: a bare CFF (FontFile3 /CIDFontType0C) or an OpenType file's."""
+    import io
+
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.ttLib import TTFont
+
+    if program[:4] == b"OTTO":
+        return TTFont(io.BytesIO(program))["CFF "].cff
+    cff = CFFFontSet()
+    cff.decompile(io.BytesIO(program), None)
+    return cff
+
+
+def test_every_cid_shown_is_that_glyph_of_the_embedded_font(sample):
+    """WeasyPrint writes glyph numbers as CIDs, and readers that follow the CFF's charset (MuPDF, Ghostscript,
+    Acrobat) draw the glyph the charset gives that CID: in every embedded CID-keyed font, each CID shown must
+    be there, and be the glyph of that number."""
+    import pikepdf
+
+    _, out, _ = sample
+    for path in sorted(out.glob("*.pdf")):
+        with pikepdf.open(path) as pdf:
+            shown = cids_shown(pdf)
+            assert shown, path.name
+            for objgen, cids in shown.items():
+                font = pdf.get_object(objgen)
+                assert font.Encoding == "/Identity-H"
+                program = font.DescendantFonts[0].FontDescriptor.FontFile3.read_bytes()
+                top = font_program_cff(program).topDictIndex[0]
+                assert hasattr(top, "ROS"), (path.name, str(font.BaseFont))  # CID-keyed
+                glyph_of = {0 if name == ".notdef" else int(name[3:]): gid for gid, name in enumerate(top.charset)}
+                wrong = sorted(cid for cid in cids if glyph_of.get(cid) != cid)
+                assert wrong == [], (path.name, str(font.BaseFont), f"{len(wrong)} of {len(cids)} CIDs", wrong[:10])
+
+
+def test_both_pages_share_the_font(sample):
+    """The guidance page shows its text in the fonts of the certificate page (the scheme's shared cut): a
+    glyph both pages show is embedded once, and each family and weight is one font."""
+    import pikepdf
+
+    _, out, _ = sample
+    for path in sorted(out.glob("*.pdf")):
+        with pikepdf.open(path) as pdf:
+            first, second = (set(cids_shown(pdf, [page])) for page in pdf.pages)
+            assert second <= first, path.name
+            names = [str(pdf.get_object(objgen).BaseFont).split("+")[-1] for objgen in first | second]
+            assert len(names) == len(set(names)), (path.name, names)
+
+
+def test_pdf_sizes_stay_in_budget(sample):
+    """The sample PDFs: median at most 100,000 bytes, largest at most 110,000 (ten years of certificates are
+    archived, ZCF-11.3)."""
+    import statistics
+
+    _, out, _ = sample
+    sizes = {p.name: p.stat().st_size for p in out.glob("*.pdf")}
+    assert statistics.median(sizes.values()) <= 100_000 and max(sizes.values()) <= 110_000, sizes
+
+
+def _checkout(folder: Path) -> Path:
+    """What a checkout of this working tree in ``folder`` holds for rendering: the code, the registry, mkdocs.yml."""
+    import shutil
+
+    for part in ("generator", "registry"):
+        shutil.copytree(ROOT / part, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
+    return folder
+
+
+def test_two_checkout_folders_give_byte_identical_pdfs(tmp_path):
+    """Nothing of the folder a registry is checked out in (the mark's path was) enters a PDF or its key."""
+    numbers = ["CEC-ZWL-2025-0003", "CEC-ZCF-2026-0004"]  # one with the mark, changed once; a factory's
+    outs = []
+    for name in ("a", "another-checkout"):
+        root = _checkout(tmp_path / name)
+        code = (
+            "import sys, datetime as dt; from pathlib import Path; import certreg; "
+            "from certreg.rules.validate import check_registry; from certreg.publish import pdf as R; "
+            f"assert certreg.__file__.startswith({str(root)!r}), certreg.__file__; "
+            f"c = check_registry(Path({str(root / 'registry')!r}), "
+            f"dt.date.fromisoformat({SAMPLE_AS_OF.isoformat()!r})); "
+            f"d = R.render(c, Path({str(root / 'certs')!r}), base_url=R.site_url(Path({str(root / 'mkdocs.yml')!r})), "
+            f"numbers={numbers!r}, jobs=1); sys.exit(1 if d.failed else 0)")
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=root,
+                       env={"PYTHONPATH": str(root / "generator"), "PYTHONHASHSEED": "random", "PATH": "/usr/bin"})
+        outs.append(root / "certs")
+    names = sorted(p.name for p in outs[0].glob("*.pdf"))
+    assert names == ["CEC-ZCF-2026-0004-v1.pdf", "CEC-ZWL-2025-0003-v1.pdf", "CEC-ZWL-2025-0003-v2.pdf"]
+    for name in names:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    assert (outs[0] / ".manifest.json").read_bytes() == (outs[1] / ".manifest.json").read_bytes()
+
+
+def test_a_changed_or_truncated_pdf_is_rendered_again(builder, tmp_path):
+    """The manifest keeps the sha256 of each PDF written: a file changed or cut short since (a crash, a
+    disk, a hand) is rendered again, never taken as current."""
+    builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    builder.zwl("CEC-ZWL-2024-0003", raw_material_source="第三来源")
+    checked = check_registry(builder.root, dt.date(2025, 6, 30))
+    assert len(R.render(checked, tmp_path, base_url=BASE_URL).written) == 3
+    good = {p.name: p.read_bytes() for p in tmp_path.glob("*.pdf")}
+    cut, changed, kept = sorted(good)
+    (tmp_path / cut).write_bytes(good[cut][: len(good[cut]) // 2])
+    flipped = bytearray(good[changed])
+    flipped[len(flipped) // 2] ^= 0x01
+    (tmp_path / changed).write_bytes(bytes(flipped))
+    again = R.render(checked, tmp_path, base_url=BASE_URL)
+    assert (sorted(again.written), again.current, again.failed) == ([cut, changed], [kept], [])
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.pdf")} == good
+
+
+def test_the_render_key_covers_the_libraries_that_shape_the_pdf(builder, tmp_path, monkeypatch):
+    """A new version of certreg or of a library that shapes the bytes (cuts the font, draws the QR code, writes
+    the PDF) renders every PDF again: the key has their versions (importlib.metadata)."""
+    import importlib.metadata
+
+    builder.zwl("CEC-ZWL-2024-0001")
+    checked = check_registry(builder.root, dt.date(2025, 6, 30))
+    first = R.render(checked, tmp_path, base_url=BASE_URL)
+    assert len(first.written) == 1
+
+    def keys():
+        return [job.key for job in R.jobs_for(checked, None, BASE_URL)]
+
+    before, real = keys(), importlib.metadata.version
+    for library in ("uharfbuzz", "segno", "pydyf", "fonttools", "Pillow", "WeasyPrint"):
+        with monkeypatch.context() as m:
+            m.setattr(importlib.metadata, "version",
+                      lambda name, library=library: "0.0.1" if name.lower() == library.lower() else real(name))
+            assert keys() != before, library
+    with monkeypatch.context() as m:
+        m.setattr(R, "__version__", "0.0.1")
+        assert keys() != before, "certreg"
+    assert keys() == before
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.1" if name == "pydyf" else real(name))
+    again = R.render(checked, tmp_path, base_url=BASE_URL)
+    assert (again.written, again.current) == (first.written, [])

@@ -32,14 +32,6 @@ CONFIG = ROOT / "mkdocs.yml"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The sample site, built once (with its PDFs) as of the sample's date."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    build_site(ROOT / "mkdocs.yml", out, SAMPLE_AS_OF, pdf_dir=tmp_path_factory.mktemp("pdfs"))
-    return out
-
-
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)

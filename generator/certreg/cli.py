@@ -158,6 +158,32 @@ def schemas(registry, check):
         click.echo(f"wrote {path}")
 
 
+def progress(label: str):
+    """How long work tells its progress (a callable taking done and total): a bar on a terminal; in a log
+    (CI), a line at each tenth of the work."""
+    if sys.stderr.isatty():
+        bar = None
+
+        def draw(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.update(done - bar.pos)
+            if done >= total:
+                bar.render_finish()
+
+        return draw
+    told = [-1]
+
+    def log(done: int, total: int) -> None:
+        tenth = 10 * done // total if total else 10
+        if tenth > told[0]:
+            told[0] = tenth
+            click.echo(f"{label}: {done}/{total}", err=True)
+
+    return log
+
+
 @main.command()
 @click.argument("numbers", nargs=-1)
 @registry_option
@@ -185,7 +211,8 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
     if unknown:
         raise click.UsageError("no such certificate: " + ", ".join(unknown))
     try:
-        done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=list(numbers) or None)
+        done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=list(numbers) or None,
+                           progress=progress("rendering PDFs"))
     except RenderError as exc:
         raise click.ClickException(str(exc)) from None
     for message in done.failed:
@@ -215,7 +242,8 @@ def build(as_of, out, config_file, registry, no_pdfs):
     from .publish.build import BuildError, build_site
 
     try:
-        notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry)
+        notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry,
+                             progress=progress("rendering PDFs"))
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if notices:

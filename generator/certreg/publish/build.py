@@ -23,7 +23,7 @@ class BuildError(CertregError):
 
 
 def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = True, pdf_dir: Path | None = None,
-               registry: Path | None = None) -> list:
+               registry: Path | None = None, progress=None) -> list:
     """Build the site of ``config_file`` (mkdocs.yml) into ``out`` as of ``as_of``, strictly.
 
     The registry is the plugin's (``registry:``), or ``registry``. The PDFs are rendered into the plugin's
@@ -49,6 +49,8 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
         plugin.config.as_of = as_of.isoformat()
         if registry is not None:
             plugin.config.registry = str(registry.resolve())
+        plugin.config.published = str(out)
+        plugin.progress = progress  # (done, total) of the PDFs rendered, for a long build
         if not pdfs:
             plugin.config.pdfs = ""
         elif pdf_dir is not None:
@@ -86,6 +88,12 @@ def losses(published: Path, new: Path) -> list[str]:
         if c["number"] not in new_certs:
             lost.append(f"error REG-APPEND certificate {c['number']} is published but would disappear (its records "
                         "were removed, or the site is built as of a date before its issue)")
+    if next(new.glob("certificates/*/issued"), None) is not None:  # (a build without PDFs publishes none)
+        for kept in sorted(published.glob("certificates/*/issued/*.pdf")):
+            again = new / kept.relative_to(published)
+            if not again.is_file() or again.stat().st_size != kept.stat().st_size:
+                lost.append(f"error REG-APPEND the PDF as issued {kept.relative_to(published)} is published and would "
+                            f"{'disappear' if not again.is_file() else 'change'} (ZCF-11.3: it is the record)")
     new_anns = {a["number"]: a for a in _read(new / "data" / "announcements.json", "announcements")}
     for a in _read(published / "data" / "announcements.json", "announcements"):
         b = new_anns.get(a["number"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import os
 import re
 import shutil
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..errors import CertregError
 from ..problems import FORMATTERS
 from .public import certificate_path, publish
 from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, write_pages
+from .stamp import publish_copies
 
 ASSETS = TEMPLATES / "assets"
 MARKER = re.compile(r'<div data-certreg="([^"]*)"></div>')
@@ -36,6 +36,7 @@ class CertregConfig(Config):
     registry = c.Type(str, default="registry")
     pdfs = c.Type(str, default="certs")  # where certreg render writes the PDFs; "" publishes none
     as_of = c.Optional(c.Type(str))  # YYYY-MM-DD; default: today in China
+    published = c.Type(str, default="")  # the published site, whose PDFs as issued are the archive (ZCF-11.3)
 
 
 def _plugin_errors(hook):
@@ -53,6 +54,7 @@ def _plugin_errors(hook):
 
 class CertregPlugin(BasePlugin[CertregConfig]):
     supports_multiple_instances = False
+    progress = None  # told (done, total) as the PDFs are rendered (certreg build sets it)
 
     def _path(self, config, value: str) -> Path:
         return (Path(config.config_file_path).parent / value).resolve()
@@ -85,7 +87,7 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         self.pdf_dir = self._path(config, self.config.pdfs) if self.config.pdfs else None
         pdfs = {}
         if self.pdf_dir is not None:
-            done = render(checked, self.pdf_dir, base_url=base_url)
+            done = render(checked, self.pdf_dir, base_url=base_url, progress=self.progress)
             if done.failed:
                 raise PluginError("certreg: PDFs failed:\n" + "\n".join(done.failed))
         pub = publish(checked, base_url, pdfs=self.pdf_dir is not None)
@@ -136,9 +138,10 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         for cert in self.site.pub.certificates:
             folder = site_dir / certificate_path(cert["number"])
             (folder / "certificate.json").write_bytes(self.site.certificate_json(cert))
-            pdf = self.site.pdfs.get(cert["number"])
-            if pdf and self.pdf_dir is not None:
-                _link_or_copy(self.pdf_dir / pdf, folder / pdf)
+            if self.pdf_dir is not None:  # copies, never links: the site must not change when certs/ does
+                archive = Path(self.config.published) / certificate_path(cert["number"]) if self.config.published \
+                    else None
+                publish_copies(cert, folder, self.pdf_dir, archive)
         # One sitemap per language (Material's language switch reads them), of every page, generated or written.
         written_pages = [p.url for p in self.pages]
         for lang in LANGS:
@@ -150,12 +153,3 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         server.watch(str(self.registry))
         server.watch(str(TEMPLATES))
         return server
-
-
-def _link_or_copy(source: Path, dest: Path) -> None:
-    """A hard link where the file system allows it (PDFs add up), else a copy."""
-    dest.unlink(missing_ok=True)
-    try:
-        os.link(source, dest)
-    except OSError:
-        shutil.copyfile(source, dest)

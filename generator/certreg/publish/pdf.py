@@ -10,6 +10,7 @@ the registry's mark artwork and ``data:`` URLs. The same records give byte-ident
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
 from html.parser import HTMLParser
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -33,13 +35,20 @@ from .. import __version__
 from ..errors import CertregError
 from ..records.model import Certificate
 from ..status import History, Version
+from .public import pdf_name
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "certificate"
 FONT_FAMILY = "Noto Serif CJK SC"
-# The families the pages name: the font cut down to each page's text. The two pages of a PDF are laid out
-# apart (the guidance page once per scheme), and must not share a family name in one PDF. The guidance
-# page's is the one the mark artwork's text may use.
-FONT_ALIAS = {"certificate": "CertSerifPage", "guidance": "CertSerif"}
+# The families the pages name, each a cut of the font. "shared": one cut per scheme (the guidance page, the
+# mark's text, the templates' and the scheme's fixed words, ASCII), named by both pages, so a PDF embeds it
+# once: WeasyPrint merges a PDF's fonts by family and weight (pdf/stream.py add_font), which is right
+# only because both pages serve the very same bytes under that name. "extra": the certificate page's
+# fallback (see _font_faces), cut per certificate to the record's characters that the shared cut lacks. The
+# mark artwork's text names the shared family (CertSerif).
+# "notice": the font of a notice laid over a copy's pages (publish/stamp.py), under a name of its own so that a
+# marked copy never holds two font programs under one name.
+FONT_ALIAS = {"shared": "CertSerif", "extra": "CertSerifExtra", "notice": "CertSerifNotice"}
+PAGE_FONTS = {"certificate": ("shared", "extra"), "guidance": ("shared",), "notice": ("notice",)}
 PDF_VARIANT = "pdf/a-2b"  # archival: ZCF-11.3 keeps electronic records ten years
 QR_MODULE_MM = Decimal("0.6")  # at least 0.5 mm a module on paper
 SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"  # the CJK font has no glyph for them: they are set as <sub> digits
@@ -132,29 +141,42 @@ def font_identity() -> str:
     return json.dumps([(path, index, os.path.getsize(path)) for path, index in font_files().values()])
 
 
-def font_cut(chars: str) -> dict[str, bytes]:
+def font_cut(chars: str, name: str = "shared") -> dict[str, bytes]:
     """The certificate's font cut down to ``chars``, per weight (HarfBuzz, a few milliseconds): file name → bytes.
 
     WeasyPrint keeps a font's glyph numbering when it subsets, which for a CJK font of 65,000 glyphs
     costs 150 KB a weight in every PDF; a font of only the glyphs used costs a tenth of that.
+    CFF_IDENTITY_CHARSET (HarfBuzz 14.3): the cut renumbers the glyphs, and WeasyPrint writes glyph
+    numbers as CIDs (Identity-H), so the CID-keyed CFF's charset must say CID n is glyph n; by default
+    it keeps the whole font's CIDs, and readers that follow it (MuPDF, Ghostscript, Acrobat) drew other
+    glyphs or none. DESUBROUTINIZE and NO_HINTING: WeasyPrint subsets each embedded font again, without
+    subroutines or hints, so the PDF's bytes are the same with or without them in the cut; without, its
+    subsetting has less to do (5 % of a PDF's time).
     """
     import uharfbuzz as hb
 
     files = {}
     for weight in (400, 700):
         wanted = hb.SubsetInput()
-        for ch in sorted(set(chars)):
+        # always the space: Pango sets a space in the font of the text around it, assuming every font has one
+        for ch in sorted(set(chars) | {" "}):
             wanted.unicode_set.add(ord(ch))
-        wanted.flags = hb.SubsetFlags.DESUBROUTINIZE
-        files[f"font-{weight}.otf"] = bytes(hb.subset(_face(weight), wanted).blob.data)
+        wanted.flags = hb.SubsetFlags.CFF_IDENTITY_CHARSET | hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.NO_HINTING
+        files[f"{name}-{weight}.otf"] = bytes(hb.subset(_face(weight), wanted).blob.data)
     return files
 
 
 def _font_faces(part: str) -> str:
-    family = FONT_ALIAS[part]
-    faces = [f'@font-face {{ font-family: "{family}"; font-weight: {w}; src: url(font-{w}.otf); }}'
-             for w in (400, 700)]
-    return "\n".join(faces + [f'html {{ font-family: "{family}"; }}'])
+    """The @font-face rules of the page ``part``: its families (PAGE_FONTS), served as NAME-WEIGHT.otf.
+
+    The text names the first family only: a character it lacks falls back (fontconfig) to the others, the only
+    fonts the page knows. The same fallback through a CSS list of families makes Pango lay a page out 15 %
+    slower (measured).
+    """
+    names = PAGE_FONTS[part]
+    faces = [f'@font-face {{ font-family: "{FONT_ALIAS[name]}"; font-weight: {w}; src: url({name}-{w}.otf); }}'
+             for name in names for w in (400, 700)]
+    return "\n".join(faces + [f'html {{ font-family: "{FONT_ALIAS[names[0]]}"; }}'])
 
 
 # --- the context of one certificate version ------------------------------------------------
@@ -164,7 +186,7 @@ def _lines(value, ftype: str) -> list[str]:
     if ftype == "party":
         return [value["name"], value["address"]]
     if ftype == "period":
-        return [f"{value['start']} 至 {value['end']}"]
+        return [f"{date_zh(value['start'].isoformat())}至{date_zh(value['end'].isoformat())}"]
     if isinstance(value, Decimal):
         return [_figure(value)]
     return str(value).splitlines() or [""]
@@ -176,7 +198,7 @@ def _figure(value: Decimal) -> str:
 
 
 def context(cert: Certificate, h: History, version: Version, *, settings: dict, base_url: str,
-            mark: str | None) -> dict:
+            mark: str | None, seal: str, seal_text: str = "") -> dict:
     """Everything the template shows of one version: public fields only (REG-PUBLIC), plain data."""
     scheme = cert.scheme
     fields, figures = [], []
@@ -196,6 +218,9 @@ def context(cert: Certificate, h: History, version: Version, *, settings: dict, 
         "scheme_key": scheme.key,
         "sample": settings["sample"],
         "issuer": settings["publisher"],
+        "approval_number": settings["approval_number"],
+        "signatory": settings["signatory"],
+        "seal": {"src": seal, "text": seal_text},
         "title": TITLES[scheme.key],
         "statement": STATEMENTS[scheme.key],
         "number": cert.number,
@@ -206,7 +231,7 @@ def context(cert: Certificate, h: History, version: Version, *, settings: dict, 
         "fields": fields,
         "figures": figures,
         "basis": {"zh": scheme.basis["zh"], "en": scheme.basis["en"]},
-        "verify": {"url": url, "domain": urlsplit(url).netloc},
+        "verify": {"url": url, "domain": urlsplit(url).netloc, "site": base_url},
         "guidance": guidance,
     }
 
@@ -240,11 +265,47 @@ def _chem(text) -> Markup:
     return Markup(out)  # noqa: S704 - built from escaped text
 
 
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def date_zh(iso: str) -> str:
+    """A date as Chinese official documents write it: 2025年1月7日."""
+    d = dt.date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def date_en(iso: str) -> str:
+    """A date as English text writes it, with the month in words: 7 January 2025."""
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
+
+
+def _label(text) -> Markup:
+    """A Chinese field label whose closing parenthesis stays on one line: "报告期（报告年度）" wraps before
+    "（报告年度）" if it must, never as "报/告年度"."""
+    head, paren, tail = str(text).rpartition("（")
+    if not paren or not tail.endswith("）"):
+        return Markup(escape(text))  # noqa: S704 - escaped
+    return Markup(f'{escape(head)}<span class="nowrap">（{escape(tail)}</span>')  # noqa: S704 - escaped
+
+
+def _keep_tail(text, chars: int = 4) -> Markup:
+    """``chem`` of a text whose last few characters cannot be broken apart, so that a paragraph never ends
+    on a lone "效。"."""
+    text = str(text)
+    return Markup(f'{_chem(text[:-chars])}<span class="nowrap">{_chem(text[-chars:])}</span>')  # noqa: S704
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["chem"] = _chem
+    env.filters["date_zh"] = date_zh
+    env.filters["date_en"] = date_en
+    env.filters["label"] = _label
+    env.filters["keep_tail"] = _keep_tail
     return env
 
 
@@ -264,7 +325,7 @@ def render_html(ctx: dict, part: str = "certificate") -> str:
     elif part == "guidance":
         page = guidance_context(ctx)
     else:
-        raise ValueError(f"no page {part!r}: the pages are {sorted(FONT_ALIAS)}")
+        raise ValueError(f"no page {part!r}: the pages are {sorted(PAGE_FONTS)}")
     return _environment().get_template(f"{part}.html.j2").render(
         **page, fonts=Markup(_font_faces(part)))  # noqa: S704 - our own CSS
 
@@ -314,6 +375,9 @@ def _shown_texts(ctx: dict):
     for key in ("issuer", "title", "statement", "basis"):
         yield key, ctx[key]["zh"] + ctx[key]["en"]
     yield "verify", ctx["verify"]["url"]
+    yield "approval_number", ctx["approval_number"]
+    yield "signatory", json.dumps(ctx["signatory"], ensure_ascii=False)
+    yield "seal", ctx["seal"]["text"]
     g = ctx["guidance"]
     yield "guidance", json.dumps(g, ensure_ascii=False)
 
@@ -426,13 +490,16 @@ def _stylesheet():
                           url_fetcher=_fetcher([TEMPLATES], {}))
 
 
-def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = ""):
-    """One page laid out by WeasyPrint, with its own cut of the font; anything it logs is an error."""
+def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = "",
+            cuts: dict[str, bytes] | None = None):
+    """One page laid out by WeasyPrint in the font cuts ``cuts`` (file name → bytes; by default the
+    page's text cut as its shared family, and an empty extra one); anything it logs is an error."""
     import weasyprint
 
-    fonts = _font_configuration_class()()  # one per page: each brings its own cut of the font, under one name
-    fetcher = _fetcher([TEMPLATES] + ([mark_dir] if mark_dir else []),
-                       font_cut(visible_text(html) + extra_text + LIST_MARKERS))
+    if cuts is None:
+        cuts = {**font_cut(visible_text(html) + extra_text + LIST_MARKERS), **font_cut("", "extra")}
+    fonts = _font_configuration_class()()  # one per page: the cuts it serves are all the fonts it knows
+    fetcher = _fetcher([TEMPLATES] + ([mark_dir] if mark_dir else []), cuts)
     with _fail_on_logs(number):
         try:
             doc = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher)
@@ -445,26 +512,84 @@ def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = 
     return rendered
 
 
-_GUIDANCE: dict = {}  # the guidance page is the same for every certificate of a scheme: laid out once a process
+# the guidance page is the same for every certificate of a scheme: laid out once a process, with the
+# scheme's shared font cut, which the certificate pages use too: (HTML, texts) → (shared cut, layout)
+_GUIDANCE: dict = {}
+_ASCII = "".join(map(chr, range(0x20, 0x7F)))  # numbers, dates, addresses and English text: in the shared cut
 
 
-def render_pdf(number: str, ctx: dict, *, mark_dir: Path | None, identifier: bytes, extra_text: str = ""
-               ) -> bytes:
-    """The PDF of one certificate version: its certificate page, then its scheme's guidance page."""
-    page = _layout(number, render_html(ctx), mark_dir=mark_dir)
+def shared_chars(guidance_html: str, extra_text: str, fixed_text: str) -> str:
+    """What the shared cut covers: the guidance page's text, the text of its images (the mark), the
+    templates' own words, ``fixed_text`` (the scheme's and registry's words on the certificate page)
+    and ASCII. Whatever else a certificate page shows goes into its extra cut."""
+    text = visible_text(guidance_html) + extra_text + LIST_MARKERS + _visible_template_text() + fixed_text + _ASCII
+    return "".join(sorted(set(text) - set("\n\r\t")))
+
+
+def render_pdf(number: str, ctx: dict, *, mark_dir: Path | None, identifier: bytes, extra_text: str = "",
+               fixed_text: str = "") -> bytes:
+    """The PDF of one certificate version: its certificate page, then its scheme's guidance page.
+
+    Both pages name the scheme's shared cut of the font, the certificate page its own extra cut of the
+    characters the shared one lacks: a glyph both pages show is embedded once.
+    """
     guidance_html = render_html(ctx, "guidance")
-    if guidance_html not in _GUIDANCE:
-        _GUIDANCE[guidance_html] = _layout(number, guidance_html, mark_dir=mark_dir, extra_text=extra_text)
-    both = page.copy(page.pages + _GUIDANCE[guidance_html].pages)
+    key = (guidance_html, extra_text, fixed_text)
+    if key not in _GUIDANCE:
+        chars = shared_chars(guidance_html, extra_text, fixed_text)
+        shared = font_cut(chars)
+        _GUIDANCE[key] = (chars, shared, _layout(number, guidance_html, mark_dir=mark_dir, cuts=shared))
+    chars, shared, guidance = _GUIDANCE[key]
+    html = render_html(ctx)
+    shown = visible_text(html) + ctx["seal"]["text"]  # (the seal artwork's text is drawn in the page's fonts)
+    extra = font_cut("".join(sorted(set(shown) - set(chars) - set("\n\r\t"))), "extra")
+    page = _layout(number, html, mark_dir=mark_dir, cuts={**shared, **extra})
+    both = page.copy(page.pages + guidance.pages)
     with _fail_on_logs(number):
-        return both.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
+        return both.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier, finisher=_bare_cff)
+
+
+def _bare_cff(document, pdf) -> None:
+    """WeasyPrint's finisher: every font it embeds as an OpenType file (FontFile3 /OpenType) is embedded
+    as that file's CFF table alone (FontFile3 /CIDFontType0C, ISO 32000-1 9.9), which is all a reader
+    draws a CID-keyed font from; the other tables (cmap, hmtx, name, OS/2...) cost 1.5 KB a font."""
+    import struct
+
+    for obj in pdf.objects:
+        extra = getattr(obj, "extra", None)
+        if not isinstance(extra, dict) or extra.get("Subtype") != "/OpenType":
+            continue
+        otf = b"".join(obj.stream)
+        count = struct.unpack_from(">H", otf, 4)[0]
+        tables = {otf[12 + 16 * i:16 + 16 * i]: struct.unpack_from(">LL", otf, 20 + 16 * i) for i in range(count)}
+        if otf[:4] != b"OTTO" or b"CFF " not in tables:
+            raise RenderError("WeasyPrint embedded a font that is not CFF-based OpenType: cannot embed its CFF")
+        offset, length = tables[b"CFF "]
+        obj.stream = [otf[offset:offset + length]]
+        extra["Subtype"] = "/CIDFontType0C"
+
+
+_OVERLAYS: dict = {}  # notices laid over copies (publish/stamp.py): each made once a process
+
+
+def render_overlay(number: str, part: str, page: dict) -> bytes:
+    """A one-page PDF of the template ``part`` (a notice to lay over another PDF's pages), in the
+    certificate's font cut to its text; anything missing from the font or logged is a RenderError."""
+    html = _environment().get_template(f"{part}.html.j2").render(
+        **page, fonts=Markup(_font_faces("notice")))  # noqa: S704 - our own CSS
+    if html not in _OVERLAYS:
+        text = visible_text(html)
+        missing = sorted({ch for ch in text if ch not in "\n\r\t" and ord(ch) not in font_codepoints()})
+        if missing:
+            raise RenderError(f"{number}: the font {FONT_FAMILY} has no glyph for "
+                              + " ".join(f"{c} (U+{ord(c):04X})" for c in missing))
+        with _fail_on_logs(number):
+            _OVERLAYS[html] = _layout(number, html, mark_dir=None, cuts=font_cut(text, "notice")).write_pdf(
+                finisher=_bare_cff)
+    return _OVERLAYS[html]
 
 
 # --- many certificates -----------------------------------------------------------------------
-
-
-def pdf_name(number: str, version: int) -> str:
-    return f"{number}-v{version}.pdf"
 
 
 @dataclass
@@ -476,6 +601,7 @@ class Job:
     context: dict
     key: str
     extra_text: str = ""  # text of images (the mark) that the font must also cover
+    fixed_text: str = ""  # the scheme's and registry's words on the certificate page (for the shared cut)
 
 
 @dataclass
@@ -500,6 +626,53 @@ def _mark_path(reg) -> Path | None:
     return (reg.root / mark).resolve() if mark else None
 
 
+def _data_url(path: Path) -> str:
+    """An artwork as a data: URL: its bytes, not the folder the registry sits in, shape the PDF and its key
+    (a file:// URL made the PDFs, their /ID, differ between two checkouts of one registry)."""
+    import base64
+
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _fixed_text(scheme, ctx: dict) -> str:
+    """The words of the certificate page that are the scheme's or the registry's, not the record's (the labels
+    and units of every public field, whichever a record fills; the title, issuer...): for the shared cut."""
+    words = [[f["label"], f.get("unit", "")] for f in scheme.fields.values() if f["public"]]
+    return json.dumps(words + [ctx.get(key) for key in ("issuer", "title", "statement", "basis", "approval_number",
+                                                        "signatory")], ensure_ascii=False)
+
+
+# The distributions whose code shapes a PDF's bytes (the PDF writer, the font cutters, the QR code, the
+# images, the HTML and CSS parsers, the template engine): a new version of any renders every PDF again.
+SHAPING = ("weasyprint", "pydyf", "fonttools", "uharfbuzz", "segno", "pillow", "tinycss2", "cssselect2", "tinyhtml5",
+           "jinja2", "markupsafe")
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of certreg, of the SHAPING distributions (importlib.metadata) and of the C libraries
+    WeasyPrint lays out and subsets with (Debian's HarfBuzz and Pango, which pip does not pin)."""
+    versions = {"certreg": __version__} | {name: metadata.version(name) for name in SHAPING}
+    return versions | _native_versions()
+
+
+@cache
+def _native_versions() -> dict[str, str]:
+    import cffi
+
+    own = cffi.FFI()
+    own.cdef("const char *hb_version_string (void); const char *pango_version_string (void);")
+    return {"libharfbuzz": own.string(own.dlopen("libharfbuzz.so.0").hb_version_string()).decode(),
+            "libpango": own.string(own.dlopen("libpango-1.0.so.0").pango_version_string()).decode()}
+
+
+def seal_artwork(reg) -> tuple[str, str]:
+    """The seal artwork that registry.yml names, as a data: URL (its bytes, not its path, shape the PDF),
+    and the text it shows (for the glyph check)."""
+    path = reg.root / reg.settings["seal"]
+    return _data_url(path), svg_text(path)
+
+
 def jobs_for(checked, numbers: list[str] | None, base_url: str) -> list[Job]:
     """A Job per version of each certificate (all, or ``numbers``), keyed by everything that shapes its PDF.
 
@@ -507,18 +680,21 @@ def jobs_for(checked, numbers: list[str] | None, base_url: str) -> list[Job]:
     """
     reg = checked.registry
     mark_path = _mark_path(reg)
-    mark = mark_path.as_uri() if mark_path else None
+    mark = _data_url(mark_path) if mark_path else None  # in the context, hence the key: its bytes
     mark_text = svg_text(mark_path) if mark_path else ""
-    fixed = json.dumps([__version__, _template_identity(), font_identity(), PDF_VARIANT, _weasyprint_version(),
-                        mark_path.read_bytes().hex() if mark_path else None])
+    fixed = json.dumps([_template_identity(), font_identity(), PDF_VARIANT, library_versions()], sort_keys=True)
+    seal, seal_text = seal_artwork(reg)
     jobs = []
     for number in numbers or sorted(checked.histories):
         h = checked.histories[number]
         for version in h.versions:
-            ctx = context(h.cert, h, version, settings=reg.settings, base_url=base_url, mark=mark)
-            key = hashlib.sha256((fixed + json.dumps(ctx, ensure_ascii=False, sort_keys=True)).encode()).hexdigest()
+            ctx = context(h.cert, h, version, settings=reg.settings, base_url=base_url, mark=mark, seal=seal,
+                          seal_text=seal_text)
+            words = _fixed_text(h.cert.scheme, ctx)  # shapes the shared cut, hence the glyph numbers
+            key = hashlib.sha256((fixed + words + json.dumps(ctx, ensure_ascii=False, sort_keys=True)).encode()
+                                 ).hexdigest()
             extra = mark_text if ctx["guidance"]["mark"] else ""
-            jobs.append(Job(number, pdf_name(number, version.number), ctx, key, extra))
+            jobs.append(Job(number, pdf_name(number, version.number), ctx, key, extra, words))
     return jobs
 
 
@@ -533,36 +709,43 @@ def _visible_template_text() -> str:
     return re.sub(r"<[^>]+>", "", text)
 
 
-@lru_cache(maxsize=1)
-def _weasyprint_version() -> str:
-    import weasyprint
-
-    return weasyprint.__version__
-
-
 _WORK: dict = {}
 
 
-def _render_one(job: Job) -> tuple[str, str | None]:
+def _render_one(job: Job) -> tuple[str, str | None, str]:
+    """(file name, error or None, sha256 of the PDF written)."""
     out, mark_dir = _WORK["out"], _WORK["mark_dir"]
     try:
         check_glyphs(job.number, job.context, _visible_template_text() + job.extra_text)
         pdf = render_pdf(job.number, job.context, mark_dir=mark_dir, identifier=job.key[:32].encode(),
-                         extra_text=job.extra_text)
+                         extra_text=job.extra_text, fixed_text=job.fixed_text)
     except RenderError as exc:
-        return job.name, str(exc)
+        return job.name, str(exc), ""
     tmp = out / f".{job.name}.tmp"
     tmp.write_bytes(pdf)
     os.replace(tmp, out / job.name)
-    return job.name, None
+    return job.name, None, hashlib.sha256(pdf).hexdigest()
+
+
+def _is_current(path: Path, entry, key: str) -> bool:
+    """Whether ``path`` is the PDF that the manifest's ``entry`` says was written from the inputs ``key``:
+    same inputs, and still the very bytes written then (a file changed or cut short since is never trusted)."""
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return False
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == entry.get("sha256")
+    except OSError:
+        return False
 
 
 def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = None,
-           jobs: int | None = None) -> Rendered:
+           jobs: int | None = None, progress=None) -> Rendered:
     """Write the PDF of every version of the certificates (all, or ``numbers``) into ``out``.
 
-    A PDF whose inputs (record, templates, font, program) have not changed since it was written is
-    left alone: the manifest ``out/.manifest.json`` keeps the key of each file's inputs.
+    A PDF whose inputs (record, templates, font, program and the libraries that shape it) have not changed
+    since it was written, and whose bytes have not either, is left alone: the manifest ``out/.manifest.json``
+    keeps the key of each file's inputs and the sha256 of the file written. ``progress``, if given, is
+    told (done, total) as the PDFs to write are made.
     """
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / ".manifest.json"
@@ -574,7 +757,7 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
     result = Rendered()
     pending = []
     for job in todo:
-        if manifest.get(job.name) == job.key and (out / job.name).is_file():
+        if _is_current(out / job.name, manifest.get(job.name), job.key):
             result.current.append(job.name)
         else:
             pending.append(job)
@@ -583,18 +766,26 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
     _WORK.update(out=out, mark_dir=mark_path.parent if mark_path else None)
     jobs = jobs or os.cpu_count() or 1
     keys = {job.name: job.key for job in pending}
+    done = []
+    tell = progress if progress and pending else (lambda done, total: None)
+    tell(0, len(pending))
     if jobs == 1 or len(pending) < 2:
-        done = [_render_one(job) for job in pending]
+        for job in pending:
+            done.append(_render_one(job))
+            tell(len(done), len(pending))
     else:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = pool.map(_render_one, pending, chunksize=1)
-    for name, error in done:
+            for one in pool.imap_unordered(_render_one, pending, chunksize=1):
+                done.append(one)
+                tell(len(done), len(pending))
+    done.sort(key=lambda one: one[0])  # (the order they finished in is the machine's, not the registry's)
+    for name, error, digest in done:
         if error:
             result.failed.append(error)
             manifest.pop(name, None)
         else:
             result.written.append(name)
-            manifest[name] = keys[name]
+            manifest[name] = {"key": keys[name], "sha256": digest}
     tmp = manifest_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, manifest_path)

@@ -104,6 +104,14 @@ def announcements(histories: dict[str, History], as_of: dt.date) -> list[Announc
     return out
 
 
+ISSUED = "issued/"  # beside a certificate's page: every version's PDF as issued, never changed (ZCF-11.3)
+
+
+def pdf_name(number: str, version: int) -> str:
+    """The file name of a certificate version's PDF."""
+    return f"{number}-v{version}.pdf"
+
+
 def public_content(h: History, version_content: dict) -> dict:
     """The public fields of one version's content (REG-PUBLIC), in the scheme's order, as plain data."""
     fields = h.cert.scheme.fields
@@ -154,8 +162,15 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "timeline": [_public_event(e, public) for e in row["timeline"]],
         "announcements": numbers.get(cert.number, []),
         "url": base_url + certificate_path(cert.number),
-        "pdf": f"{base_url}{certificate_path(cert.number)}{cert.number}-v{current.number}.pdf" if pdfs else None,
+        "pdf": f"{base_url}{certificate_path(cert.number)}{pdf_name(cert.number, current.number)}" if pdfs else None,
     }
+    if pdfs:  # every version: the copy offered (marked if not current and valid) and the PDF as issued
+        from .stamp import marking
+
+        for v in view["versions"]:
+            name = pdf_name(cert.number, v["version"])
+            v.update(pdf=view["url"] + name, pdf_issued=view["url"] + ISSUED + name,
+                     marked=marking(view, v["version"]))
     if "suspended_since" in row:
         view["suspended_since"] = row["suspended_since"]
         view["suspension_limit"] = row["suspension_limit"]

@@ -251,9 +251,10 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
     if settings_path.is_file():
         value = _read_checked(settings_path, REGISTRY_SPEC, problems)
         settings = value if value is not INVALID else {}
-        if settings and not (root / settings["mark"]).is_file():
-            problems.append(Problem(settings_path, "error", LAYOUT, f"the mark artwork {settings['mark']} is not in "
-                                                                    "the registry", key=("mark",)))
+        for key in ("mark", "seal") if settings else ():
+            if not (root / settings[key]).is_file():
+                problems.append(Problem(settings_path, "error", LAYOUT, f"the {key} artwork {settings[key]} is not "
+                                                                        "in the registry", key=(key,)))
     else:
         problems.append(Problem(root, "error", LAYOUT, f"the registry has no {SETTINGS_FILE}"))
     for entry in sorted(root.iterdir()):

@@ -146,6 +146,15 @@ REGISTRY_SPEC = Map({
                     doc="true for fictional sample data: every output is then marked SAMPLE"),
     "mark": Field(Text(pattern=r"marks/[A-Za-z0-9._-]+\.svg", pattern_hint="marks/NAME.svg"), required=True,
                   public=True, doc="the certification mark's artwork, shown in the mark-usage guidance (ZWL-8)"),
+    "approval_number": Field(Text(max_length=60), required=True, public=True,
+                             doc="the certification body's approval number (认证机构批准号), printed on every "
+                                 "certificate"),
+    "signatory": Field(Map({
+        "name": Field(_bilingual(max_length=60), required=True, public=True, doc="the signatory's name"),
+        "title": Field(_bilingual(max_length=60), required=True, public=True, doc="the signatory's title"),
+    }), required=True, public=True, doc="who signs the certificates (授权签字人): name and title"),
+    "seal": Field(Text(pattern=r"marks/[A-Za-z0-9._-]+\.svg", pattern_hint="marks/NAME.svg"), required=True,
+                  public=True, doc="the seal's artwork (公章), printed in the certificate's seal area"),
 })
 
 # --- scheme definitions (registry/schemes/*.yml) -------------------------------------------

@@ -13,7 +13,8 @@ It generates (or reuses) a registry of N certificates with bench/bench.py's gene
 3. prints the median, largest and total PDF size;
 4. in one warm process, renders the same certificates as certreg does (glyph check, font cuts, QR code,
    guidance page, PDF/A) and, as the reference measured in the same run, the certificate page's own HTML
-   with the same installed font through plain WeasyPrint (no glyph check, no QR code, no PDF/A), and
+   (its QR code included) with the same installed font through plain WeasyPrint (no glyph check, no font
+   cut, no guidance page, no PDF/A), and
    prints certreg's CPU time per PDF as a ratio to the reference's.
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 
 import yaml
 from pypdf import PdfReader
@@ -56,9 +55,34 @@ def test_the_seal_artwork_must_be_in_the_registry(builder):
 
 def test_the_signatory_and_approval_number_are_required(builder):
     text = (builder.root / "registry.yml").read_text(encoding="utf-8")
-    kept = "\n".join(line for line in text.splitlines() if not line.startswith("approval_number"))
+    kept = "\n".join(line for line in text.splitlines()
+                     if not line.startswith(("approval_number", "signatory", "  name:", "  title:")))
     (builder.root / "registry.yml").write_text(kept + "\n", encoding="utf-8")
-    shutil.rmtree(builder.root / "certificates")
-    (builder.root / "certificates").mkdir()
     c = check_registry(builder.root, dt.date(2025, 6, 30), jobs=1)
-    assert any(p.rule == "REG-SCHEMA" and "approval_number" in p.message for p in c.report.problems)
+    said = [p.message for p in c.report.problems if p.rule == "REG-SCHEMA"]
+    assert any("approval_number" in m for m in said) and any("signatory" in m for m in said), said
+
+
+def test_the_signatory_approval_number_and_seal_come_from_the_registry(builder, tmp_path):
+    """Another registry's settings and seal artwork give another certificate: nothing is the template's."""
+    from certreg.publish.pdf import render
+
+    settings = yaml.safe_load((builder.root / "registry.yml").read_text(encoding="utf-8"))
+    settings.update(approval_number="CNCA-R-2099-123", sample=False,
+                    signatory={"name": {"zh": "李四", "en": "Li Si"},
+                               "title": {"zh": "总经理", "en": "General Manager"}})
+    (builder.root / "registry.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    seal = builder.root / "marks" / "sample-seal.svg"
+    seal.write_text(seal.read_text(encoding="utf-8").replace("#b23a2e", "#0000ff"), encoding="utf-8")
+    builder.zwl("CEC-ZWL-2024-0001")
+    checked = check_registry(builder.root, dt.date(2025, 6, 30), jobs=1)
+    assert checked.report.ok, checked.report.problems
+    done = render(checked, tmp_path, base_url=SITE, jobs=1)
+    assert done.failed == []
+    pdf = tmp_path / "CEC-ZWL-2024-0001-v1.pdf"
+    text = "".join(PdfReader(pdf).pages[0].extract_text().split())
+    for wanted in ("CNCA-R-2099-123", "总经理李四", "GeneralManagerLiSi"):
+        assert wanted in text, wanted
+    assert "样例" not in text and "SAMPLE" not in text  # a real registry's certificate says no SAMPLE
+    content = PdfReader(pdf).pages[0].get_contents().get_data()
+    assert b"0 0 1 rg" in content  # the seal artwork's own colour: the registry's file is drawn

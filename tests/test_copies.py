@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from certreg.publish.build import build_site, losses
-from certreg.publish.stamp import notice
+from certreg.publish.pdf import RenderError
+from certreg.publish.stamp import notice, stamp
 from certreg.rules.validate import check_registry
 from conftest import REGISTRY, ROOT, SAMPLE_AS_OF
 
@@ -73,7 +74,7 @@ def test_every_version_is_published_as_issued_and_as_an_honest_copy(built):
 
 
 def test_the_notice_says_what_the_certificate_is_now():
-    view = {"status": "valid", "status_since": "2025-04-22", "version": 2, "valid_until": "2028-04-21",
+    view = {"number": "X", "status": "valid", "status_since": "2025-04-22", "version": 2, "valid_until": "2028-04-21",
             "url": "https://r.example/certificates/X/",
             "versions": [{"version": 1, "date": "2025-04-22"}, {"version": 2, "date": "2025-10-21"}]}
     assert notice(view, 2) is None
@@ -91,7 +92,7 @@ def test_the_notice_says_what_the_certificate_is_now():
                                                           "本版已被第2版取代（2025年10月21日）"]
     expired = notice(dict(view, status="expired", status_since="2028-04-22"), 2)
     assert expired["lines"][0]["en"] == "Its validity ended on 21 April 2028: it may no longer be used"
-    with pytest.raises(ValueError, match="no notice for the status 'lost'"):
+    with pytest.raises(RenderError, match="X: no notice for the status 'lost'"):
         notice(dict(view, status="lost"), 2)
 
 
@@ -115,8 +116,31 @@ def test_a_pdf_as_issued_that_would_disappear_or_change_is_a_loss(built, tmp_pat
     gone = new / "certificates" / "CEC-ZWL-2024-0001" / "issued" / "CEC-ZWL-2024-0001-v1.pdf"
     gone.unlink()
     changed = new / "certificates" / "CEC-ZCF-2026-0001" / "issued" / "CEC-ZCF-2026-0001-v2.pdf"
-    changed.write_bytes(changed.read_bytes()[:-100])
+    data = bytearray(changed.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit, the same size
+    changed.write_bytes(bytes(data))
     lost = losses(built, new)
     assert len(lost) == 2
     assert "REG-APPEND" in lost[0] and "CEC-ZCF-2026-0001-v2.pdf" in lost[0] and "would change" in lost[0]
     assert "CEC-ZWL-2024-0001-v1.pdf" in lost[1] and "would disappear" in lost[1]
+
+
+def test_a_marked_copy_is_the_same_bytes_each_time(built):
+    """The same PDF and notice give the same copy (pikepdf names an overlay at random unless told a name)."""
+    issued = (built / "certificates" / "CEC-ZCF-2025-0002" / "issued" / "CEC-ZCF-2025-0002-v1.pdf").read_bytes()
+    note = {"headline": {"zh": "已撤销", "en": "REVOKED"}, "lines": [{"zh": "测试", "en": "test"}]}
+    first, second = stamp(issued, note, "CEC-ZCF-2025-0002"), stamp(issued, note, "CEC-ZCF-2025-0002")
+    assert first == second
+    published = built / "certificates" / "CEC-ZCF-2025-0002" / "CEC-ZCF-2025-0002-v1.pdf"
+    view = json.loads((published.parent / "certificate.json").read_text(encoding="utf-8"))
+    assert stamp(issued, notice(view, 1), view["number"]) == published.read_bytes()
+
+
+def test_a_build_without_pdfs_cannot_replace_a_site_that_publishes_them(built, tmp_path):
+    from certreg.publish.build import BuildError
+
+    out = tmp_path / "site"
+    shutil.copytree(built, out)
+    with pytest.raises(BuildError, match="REG-APPEND the PDF as issued certificates/CEC-ZCF-2025-0001/issued/"):
+        build_site(ROOT / "mkdocs.yml", out, SAMPLE_AS_OF, pdfs=False)
+    assert (out / "certificates" / "CEC-ZCF-2025-0001" / "issued" / "CEC-ZCF-2025-0001-v1.pdf").is_file()

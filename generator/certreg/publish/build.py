@@ -8,6 +8,7 @@ certificate is still there, every announcement keeps its number); otherwise what
 from __future__ import annotations
 
 import datetime as dt
+import filecmp
 import json
 import logging
 import os
@@ -88,12 +89,12 @@ def losses(published: Path, new: Path) -> list[str]:
         if c["number"] not in new_certs:
             lost.append(f"error REG-APPEND certificate {c['number']} is published but would disappear (its records "
                         "were removed, or the site is built as of a date before its issue)")
-    if next(new.glob("certificates/*/issued"), None) is not None:  # (a build without PDFs publishes none)
-        for kept in sorted(published.glob("certificates/*/issued/*.pdf")):
-            again = new / kept.relative_to(published)
-            if not again.is_file() or again.stat().st_size != kept.stat().st_size:
-                lost.append(f"error REG-APPEND the PDF as issued {kept.relative_to(published)} is published and would "
-                            f"{'disappear' if not again.is_file() else 'change'} (ZCF-11.3: it is the record)")
+    for kept in sorted(published.glob("certificates/*/issued/*.pdf")):  # the archive (ZCF-11.3), byte for byte
+        again = new / kept.relative_to(published)
+        if not again.is_file() or not filecmp.cmp(kept, again, shallow=False):
+            lost.append(f"error REG-APPEND the PDF as issued {kept.relative_to(published)} is published and would "
+                        f"{'disappear' if not again.is_file() else 'change'} (ZCF-11.3: it is the record; a build "
+                        "without PDFs cannot replace a site that publishes them)")
     new_anns = {a["number"]: a for a in _read(new / "data" / "announcements.json", "announcements")}
     for a in _read(published / "data" / "announcements.json", "announcements"):
         b = new_anns.get(a["number"])

@@ -87,7 +87,10 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         self.pdf_dir = self._path(config, self.config.pdfs) if self.config.pdfs else None
         pdfs = {}
         if self.pdf_dir is not None:
-            done = render(checked, self.pdf_dir, base_url=base_url, progress=self.progress)
+            # the PDFs as issued that the published site has are the archive: published again, never rendered
+            archived = frozenset(p.name for p in Path(self.config.published).glob("certificates/*/issued/*.pdf")) \
+                if self.config.published else frozenset()
+            done = render(checked, self.pdf_dir, base_url=base_url, progress=self.progress, archived=archived)
             if done.failed:
                 raise PluginError("certreg: PDFs failed:\n" + "\n".join(done.failed))
         pub = publish(checked, base_url, pdfs=self.pdf_dir is not None)

@@ -284,7 +284,8 @@ def date_en(iso: str) -> str:
 def _label(text) -> Markup:
     """A Chinese field label whose closing parenthesis stays on one line: "报告期（报告年度）" wraps before
     "（报告年度）" if it must, never as "报/告年度"."""
-    head, paren, tail = str(text).rpartition("（")
+    text = text.unescape() if isinstance(text, Markup) else str(text)  # (escaped once, below)
+    head, paren, tail = text.rpartition("（")
     if not paren or not tail.endswith("）"):
         return Markup(escape(text))  # noqa: S704 - escaped
     return Markup(f'{escape(head)}<span class="nowrap">（{escape(tail)}</span>')  # noqa: S704 - escaped
@@ -293,7 +294,7 @@ def _label(text) -> Markup:
 def _keep_tail(text, chars: int = 4) -> Markup:
     """``chem`` of a text whose last few characters cannot be broken apart, so that a paragraph never ends
     on a lone "效。"."""
-    text = str(text)
+    text = text.unescape() if isinstance(text, Markup) else str(text)  # (escaped once, by _chem)
     return Markup(f'{_chem(text[:-chars])}<span class="nowrap">{_chem(text[-chars:])}</span>')  # noqa: S704
 
 
@@ -739,13 +740,14 @@ def _is_current(path: Path, entry, key: str) -> bool:
 
 
 def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = None,
-           jobs: int | None = None, progress=None) -> Rendered:
+           jobs: int | None = None, progress=None, archived: frozenset[str] = frozenset()) -> Rendered:
     """Write the PDF of every version of the certificates (all, or ``numbers``) into ``out``.
 
     A PDF whose inputs (record, templates, font, program and the libraries that shape it) have not changed
     since it was written, and whose bytes have not either, is left alone: the manifest ``out/.manifest.json``
     keeps the key of each file's inputs and the sha256 of the file written. ``progress``, if given, is
-    told (done, total) as the PDFs to write are made.
+    told (done, total) as the PDFs to write are made. The PDFs named in ``archived`` are published already
+    (the site's archive) and are not rendered at all: they count as current.
     """
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / ".manifest.json"
@@ -757,7 +759,7 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
     result = Rendered()
     pending = []
     for job in todo:
-        if _is_current(out / job.name, manifest.get(job.name), job.key):
+        if job.name in archived or _is_current(out / job.name, manifest.get(job.name), job.key):
             result.current.append(job.name)
         else:
             pending.append(job)

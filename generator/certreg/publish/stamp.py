@@ -31,7 +31,7 @@ def marking(view: dict, version: int) -> str | None:
 def notice(view: dict, version: int) -> dict | None:
     """What the copy of ``version`` of the certificate ``view`` (publish.public.certificate_view) must say
     across its pages, or None for the current version of a valid certificate."""
-    from .pdf import date_en, date_zh
+    from .pdf import RenderError, date_en, date_zh
 
     status, since = view["status"], view["status_since"]
     lines, headline = [], None
@@ -46,7 +46,8 @@ def notice(view: dict, version: int) -> dict | None:
         lines.append({"zh": f"本证书有效期已于{date_zh(view['valid_until'])}届满，不得再使用",
                       "en": f"Its validity ended on {date_en(view['valid_until'])}: it may no longer be used"})
     elif status != "valid":
-        raise ValueError(f"no notice for the status {status!r}: the statuses are valid, {', '.join(HEADLINES)}")
+        raise RenderError(f"{view['number']}: no notice for the status {status!r}: the statuses are valid, "
+                          + ", ".join(HEADLINES))
     if status != "valid":
         headline = HEADLINES[status]
     if version < view["version"]:
@@ -71,8 +72,14 @@ def stamp(original: bytes, note: dict, number: str) -> bytes:
     overlay = render_overlay(number, "stamp", {"notice": note})
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(original)) as pdf, pikepdf.open(io.BytesIO(overlay)) as over:
+        notice_form = pdf.copy_foreign(over.pages[0].as_form_xobject())
         for page in pdf.pages:
-            page.add_overlay(over.pages[0], None)  # (None: the whole page)
+            # pikepdf's add_overlay, with a fixed resource name (it draws a random one: other bytes each time)
+            name = page.add_resource(notice_form, pikepdf.Name.XObject, pikepdf.Name("/CertregNotice"))
+            placed = page.calc_form_xobject_placement(notice_form, name, pikepdf.Rectangle(page.trimbox))
+            page.contents_add(b"q\n", prepend=True)
+            page.contents_add(b"Q\n" + placed, prepend=False)
+            page.contents_coalesce()
         pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 

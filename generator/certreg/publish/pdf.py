@@ -265,8 +265,8 @@ def _chem(text) -> Markup:
     return Markup(out)  # noqa: S704 - built from escaped text
 
 
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
+MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # by number; not the locale's: the same PDF and site on every machine
 
 
 def date_zh(iso: str) -> str:
@@ -278,7 +278,7 @@ def date_zh(iso: str) -> str:
 def date_en(iso: str) -> str:
     """A date as English text writes it, with the month in words: 7 January 2025."""
     d = dt.date.fromisoformat(iso)
-    return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
+    return f"{d.day} {MONTHS[d.month]} {d.year}"
 
 
 def _label(text) -> Markup:

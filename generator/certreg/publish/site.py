@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 from ..errors import CertregError
 from ..records.specs import STATUSES
-from .pdf import scheme_has_mark
+from .pdf import MONTHS, scheme_has_mark
 from .public import Published, announcement_path, certificate_path
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
@@ -36,8 +36,6 @@ SHELL_TITLE = "CERTREG_TITLE"
 SHELL_CONTENT = "CERTREG_CONTENT"
 LIST_PAGE = 200  # certificates per list page
 LATEST = 20  # announcements on the home and announcements pages
-MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")  # (not the locale's: the same site on every machine)
 FEED_ENTRIES = 100  # the newest announcements in each feed (announcements.json has them all)
 LOOKUP_FIELDS = ["number", "status", "holder", "product", "valid_until"]
 CSV_COLUMNS = ["number", "scheme", "status", "as_of", "version", "version_date", "issued", "valid_from",

@@ -85,7 +85,6 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         for p in self.notices:
             log.info("published with: %s", FORMATTERS["text"]([p]))
         self.pdf_dir = self._path(config, self.config.pdfs) if self.config.pdfs else None
-        pdfs = {}
         if self.pdf_dir is not None:
             # the PDFs as issued that the published site has are the archive: published again, never rendered
             archived = frozenset(p.name for p in Path(self.config.published).glob("certificates/*/issued/*.pdf")) \
@@ -94,9 +93,7 @@ class CertregPlugin(BasePlugin[CertregConfig]):
             if done.failed:
                 raise PluginError("certreg: PDFs failed:\n" + "\n".join(done.failed))
         pub = publish(checked, base_url, pdfs=self.pdf_dir is not None)
-        if self.pdf_dir is not None:
-            pdfs = {v["number"]: f"{v['number']}-v{v['version']}.pdf" for v in pub.certificates}
-        self.site = Site(pub, schemes=checked.registry.schemes, pdfs=pdfs)
+        self.site = Site(pub, schemes=checked.registry.schemes)
         self.mark = checked.registry.settings.get("mark")
         self.schemas = self.registry / "schemas"
         config.extra_css.append("assets/certreg.css")

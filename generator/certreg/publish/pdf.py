@@ -388,9 +388,15 @@ def check_glyphs(number: str, ctx: dict, template_text: str) -> None:
 
     ``template_text`` is the text the template and images (the mark) add to the record's.
     """
+    check_texts(number, list(_shown_texts(ctx)) + [("template", template_text)])
+
+
+def check_texts(number: str, texts) -> None:
+    """Every character of the (name, text) pairs ``texts`` has a glyph in the certificate's font, or
+    RenderError naming, by name, each character missing."""
     have = font_codepoints()
     missing: dict[str, set] = {}
-    for name, text in list(_shown_texts(ctx)) + [("template", template_text)]:
+    for name, text in texts:
         for ch in text.translate(SUBSCRIPTS):
             if ch not in "\n\r\t" and ord(ch) not in have:
                 missing.setdefault(name, set()).add(ch)
@@ -580,10 +586,7 @@ def render_overlay(number: str, part: str, page: dict) -> bytes:
         **page, fonts=Markup(_font_faces("notice")))  # noqa: S704 - our own CSS
     if html not in _OVERLAYS:
         text = visible_text(html)
-        missing = sorted({ch for ch in text if ch not in "\n\r\t" and ord(ch) not in font_codepoints()})
-        if missing:
-            raise RenderError(f"{number}: the font {FONT_FAMILY} has no glyph for "
-                              + " ".join(f"{c} (U+{ord(c):04X})" for c in missing))
+        check_texts(number, [(part, text)])
         with _fail_on_logs(number):
             _OVERLAYS[html] = _layout(number, html, mark_dir=None, cuts=font_cut(text, "notice")).write_pdf(
                 finisher=_bare_cff)

@@ -115,11 +115,10 @@ def display_lines(value, ftype: str, unit: str = "") -> list[str]:
 class Site:
     """The generated part of the public site for one ``Published`` registry."""
 
-    def __init__(self, pub: Published, *, schemes: dict, pdfs: dict[str, str] | None = None):
-        """``schemes``: key -> Scheme (field types and units); ``pdfs``: number -> current PDF's file name."""
+    def __init__(self, pub: Published, *, schemes: dict):
+        """``schemes``: key -> Scheme (field types and units). The PDFs of each version are in its view."""
         self.pub = pub
         self.scheme_defs = schemes
-        self.pdfs = pdfs or {}
         self.by_number = {c["number"]: c for c in pub.certificates}
         self.months: list[tuple[str, int]] = sorted(Counter(f"{a.date:%Y-%m}" for a in pub.announcements).items(),
                                                     reverse=True)
@@ -205,7 +204,7 @@ class Site:
                                     "version_unknown", "changed", "colon", "sep", "gap")},
         }
         return self._render("certificate.html.j2", lang, url, c=c, scheme=self.pub.schemes[c["scheme"]],
-                            fields=fields, has_mark=has_mark, note=note, pdf=self.pdfs.get(c["number"]),
+                            fields=fields, has_mark=has_mark, note=note,
                             reason=(why or {}).get("reason"),
                             announced=self.announced.get(c["number"], {}), data=data)
 

@@ -55,7 +55,7 @@ from certreg.records.model import texts  # noqa: E402
 from certreg.records.specs import uscc_check_char  # noqa: E402
 from certreg.rules.dates import add_months, add_working_days, anniversary, is_working_day  # noqa: E402
 
-GENERATOR_VERSION = 3  # bump whenever the generated records change: forces regeneration
+GENERATOR_VERSION = 4  # bump whenever the generated records change: forces regeneration
 DEFAULT_SEED = 20260630
 AS_OF = dt.date(2026, 6, 30)
 META = ".bench-meta.json"  # dot files in the registry root are ignored by the loader
@@ -1156,8 +1156,13 @@ CERT_HEADER = ("# yaml-language-server: $schema=../../schemas/certificate.schema
 DECISION_HEADER = "# yaml-language-server: $schema=../../../schemas/decision.schema.json\n# SAMPLE DATA\n"
 
 
+ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
+
+
 def write_registry(certs: list[Cert], out: Path) -> tuple[int, int]:
     files = decisions = 0
+    # REG-ANNOUNCE: each announced decision's number, YYYYMMDD-N, in the order the decisions are written
+    taken: dict[dt.date, int] = {}
     (out / "certificates").mkdir(parents=True)
     for c in certs:
         folder = out / "certificates" / c.number
@@ -1172,6 +1177,9 @@ def write_registry(certs: list[Cert], out: Path) -> tuple[int, int]:
             d = dict(d, certificate=c.number)
             if c.successor is not None and "reason" in d:
                 d["reason"] = {k: v.replace("{successor}", c.successor.number) for k, v in d["reason"].items()}
+            if d["action"] in ANNOUNCED or (d["action"] == "surveillance" and d.get("outcome") == "fail"):
+                taken[d["date"]] = taken.get(d["date"], 0) + 1
+                d["announcement"] = f"{d['date']:%Y%m%d}-{taken[d['date']]}"
             name = f"{d['date'].isoformat()}-{d['action']}"
             k = 1
             while f"{name}{'' if k == 1 else f'-{k}'}.yml" in names:
@@ -1201,10 +1209,26 @@ def generate(n: int, seed: int, out: Path) -> None:
     shutil.copytree(src / "marks", tmp / "marks")
     certs = Generator(seed).certificates(n)
     _, decisions = write_registry(certs, tmp)
+    late = record_late(tmp)
     (tmp / META).write_text(json.dumps(_meta(n, seed), indent=2) + "\n", encoding="utf-8")
     tmp.rename(out)
-    print(f"generated {len(certs)} certificates and {decisions} decisions into {out} "
+    print(f"generated {len(certs)} certificates and {decisions} decisions ({late} recorded late) into {out} "
           f"in {time.perf_counter() - t0:.1f} s")
+
+
+def record_late(root: Path) -> int:
+    """Decisions the generator placed after a binding deadline are recorded as staff would (certreg decide asks):
+    with late: (the deadlines missed) and late_reason:. Returns how many."""
+    from certreg.rules.validate import check_registry
+
+    checked = check_registry(root, dt.date(2099, 12, 31), keep=False)  # every decision, whatever its date
+    for path, missed in sorted(checked.late.items()):
+        lines = ["late:"] + [f"  {rule}: {day.isoformat()}" for rule, day in sorted(missed.items())]
+        lines += ["late_reason:", "  zh: 因人员调整，决定晚于期限作出。",
+                  "  en: Decided after the deadline while staff changed."]
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+    return len(checked.late)
 
 
 def _copied_files() -> list[Path]:

@@ -113,8 +113,19 @@ class RegistryBuilder:
         return number
 
     def decision(self, number, record, name=None):
+        """Writes a decision record; an announced one gets the next announcement number free on its date, as
+        certreg decide gives it (``announcement=None`` writes none)."""
+        from certreg.records.model import Decision
+        from certreg.staff.write import next_announcement
+        from certreg.status import announced
+
         name = name or f"{record['date']}-{record['action']}.yml"
         path = self.root / "certificates" / number / "decisions" / name
+        if "announcement" not in record and announced(Decision(path, record["action"], record["date"], record)):
+            day = record["date"] if isinstance(record["date"], dt.date) else dt.date.fromisoformat(str(record["date"]))
+            record = {**record, "announcement": next_announcement(self.root, day)}
+        elif record.get("announcement", "") is None:
+            record = {k: v for k, v in record.items() if k != "announcement"}
         path.write_text(dump(record), encoding="utf-8")
         return path
 

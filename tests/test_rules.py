@@ -49,8 +49,11 @@ def test_suspension_deadline_across_national_day(builder):
     builder.decide(n, "restore", "2025-10-20", rectification_verified="2025-10-17")
     builder.decide(n, "suspend", "2025-11-04", ground="a", facts_verified="2025-10-27")
     found = problems(builder, "2025-11-20")
-    assert [(p[1], p[2]) for p in found] == [("ZCF-12.1.1", "2025-11-04-suspend.yml")]
-    assert "by 2025-11-03" in found[0][4]
+    # late: a warning (CEC's timeliness), and an error until the record says so (late:, late_reason:)
+    assert [(p[0], p[1], p[2]) for p in found] == [("error", "ZCF-12.1.1", "2025-11-04-suspend.yml"),
+                                                   ("warning", "ZCF-12.1.1", "2025-11-04-suspend.yml")]
+    assert "late: {ZCF-12.1.1: 2025-11-03}" in found[0][4]
+    assert "by 2025-11-03" in found[1][4] and "1 working day late" in found[1][4]
 
 
 def test_deadline_beyond_the_calendar_is_a_warning(builder):
@@ -192,8 +195,9 @@ def test_an_overdue_suspension_ends_in_revocation(builder):
     found = [p for p in problems(builder, "2025-08-07") if p[0] == "error"]
     assert [p[1] for p in found] == ["ZCF-12.1.2"] and "revoke it (ground c, ZCF-12.2)" in found[0][4]
     builder.decide(n, "cancel", "2025-08-11", ground="holder-request")
-    found = [p for p in problems(builder, "2025-09-01") if p[0] == "error"]
-    assert [(p[1], p[2]) for p in found] == [("ZCF-12.1.2", "2025-08-11-cancel.yml")]
+    # recorded as it happened: a past fault that nothing can mend now (nothing follows a cancellation) warns
+    found = problems(builder, "2025-09-01")
+    assert [(p[0], p[1], p[2]) for p in found] == [("warning", "ZCF-12.1.2", "2025-08-11-cancel.yml")]
     assert "revoked, not cancelled" in found[0][4]
 
 

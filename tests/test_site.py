@@ -233,11 +233,37 @@ def test_published_announcements_keep_their_numbers_and_certificates_stay(builde
     build()
     second = json.loads((out / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
     assert [x["number"] for x in second] == ["20250303-1", "20250506-1"] and second[0] == first[0]
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # recorded later for a day that has a published announcement: the next number of that day, nothing moves
     late = builder.decide(a, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
-    with pytest.raises(BuildError, match=r"REG-APPEND announcement 20250303-1 \(CEC-ZWL-2024-0002 2025-03-03-suspend"
-                                         r"\.yml\) is published and now names CEC-ZWL-2024-0001"):
+    build()
+    third = json.loads((out / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    assert [(x["number"], x["certificate"]) for x in third] == [("20250303-1", b), ("20250303-2", a),
+                                                                ("20250506-1", b)]
+    assert third[0] == first[0] and third[2] == second[1]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # a published record edited: its announcement number, a reason, a product name; or deleted
+    text = late.read_text(encoding="utf-8")
+    for edited, what in ((text.replace("20250303-2", "20250303-3"), "decision"),
+                         (text.replace("决定", "决定（已改）"), "decision")):
+        late.write_text(edited, encoding="utf-8")
+        with pytest.raises(BuildError, match=f"REG-APPEND the {what} {a}/2025-03-03-suspend.yml is published"):
+            build()
+    late.write_text(text, encoding="utf-8")
+    cert_file = builder.root / "certificates" / a / "certificate.yml"
+    record = cert_file.read_text(encoding="utf-8")
+    cert_file.write_text(record.replace("product_name: 高温冷凝回用水", "product_name: 改名回用水"), encoding="utf-8")
+    assert cert_file.read_text(encoding="utf-8") != record
+    with pytest.raises(BuildError, match=f"REG-APPEND the certificate version {a}/v1 is published and its public "
+                                         "fields would change"):
         build()
+    cert_file.write_text(record, encoding="utf-8")
+    restore = builder.root / "certificates" / b / "decisions" / "2025-05-06-restore.yml"
+    kept = restore.read_bytes()
+    restore.unlink()
+    with pytest.raises(BuildError, match=f"REG-APPEND the decision {b}/2025-05-06-restore.yml is published and would "
+                                         "disappear"):
+        build()
+    restore.write_bytes(kept)
     late.unlink()
     folder = builder.root / "certificates" / a
     folder.rename(tmp_path / "gone")

@@ -5,6 +5,7 @@ nothing written; and every way of losing or rewriting a published record caught 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def commit(repo: Path, message: str, tag: str | None = None) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", message)
     if tag:
-        git(repo, "tag", tag)
+        git(repo, "tag", "-f", tag)
 
 
 def run(registry: Path, *args: str, input: str | None = None, code: int = 0):
@@ -248,7 +249,7 @@ def test_a_branch_behind_the_published_ref_is_told_to_merge_it_not_that_records_
     assert "No public change." in diff  # the branch's own changes only (none), not main's suspension undone
 
 
-def test_a_decision_that_would_renumber_a_published_announcement_is_caught(repo):
+def test_a_decision_recorded_late_for_a_day_with_a_published_announcement_takes_the_next_number(repo):
     top, registry = repo
     new_certificate(registry)
     issue(registry)
@@ -258,12 +259,38 @@ def test_a_decision_that_would_renumber_a_published_announcement_is_caught(repo)
     run(registry, "decide", "suspend", other, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
         "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
     commit(top, "published", "published")
-    # recorded late: a change of the first certificate on the same day sorts before the published suspension
+    # recorded in the afternoon: a change of a certificate that sorts before the published suspension's
     run(registry, "decide", "change", NUMBER, "--date", "2025-04-07", "--as-of", AS_OF,
         "--set", "changes.specification=初始温度 ≥ 65 ℃", "--reason-zh", "规格变更")
+    decisions = registry / "certificates"
+    assert "announcement: 20250407-1\n" in (decisions / other / "decisions/2025-04-07-suspend.yml").read_text()
+    assert "announcement: 20250407-2\n" in (decisions / NUMBER / "decisions/2025-04-07-change.yml").read_text()
+    run(registry, "validate", "--as-of", AS_OF, "--base", "published")
+    status = json.loads(run(registry, "status", "--as-of", AS_OF, "--format", "json").stdout)
+    numbers = {row["number"]: [e.get("announcement") for e in row["timeline"]] for row in status}
+    assert numbers == {NUMBER: [None, "20250407-2"], other: [None, "20250407-1"]}
+
+
+def test_two_pull_requests_that_took_the_same_number_the_second_is_told_the_next(repo):
+    top, registry = repo
+    new_certificate(registry)
+    issue(registry)
+    commit(top, "published", "published")
+    run(registry, "decide", "suspend", NUMBER, "--date", "2025-04-07", "--ground", "holder-request", "--as-of", AS_OF,
+        "--set", "facts_verified=2025-04-03", "--reason-zh", "申请暂停")
+    commit(top, "first pull request", "published")
+    other = "CEC-ZWL-2025-0002"  # written on a branch before the first was merged: it took the same number
+    new_certificate(registry, other, answers="另一种回用水\n初始温度 ≥ 70 ℃\n另一装置\n1 m³ 回用水\n")
+    issue(registry, other)
+    path = registry / "certificates" / other / "decisions" / "2025-04-07-suspend.yml"
+    first = (registry / "certificates" / NUMBER / "decisions" / "2025-04-07-suspend.yml").read_text()
+    path.write_text(first.replace(NUMBER, other), encoding="utf-8")
     out = run(registry, "validate", "--as-of", AS_OF, "--base", "published", code=1).output
-    assert ("error REG-APPEND announcement 20250407-1 was published for CEC-ZWL-2025-0002 2025-04-07-suspend.yml; "
-            "with this decision it would name CEC-ZWL-2025-0001 2025-04-07-change.yml") in out
+    assert (f"{path.relative_to(top)}:" in out or f"{path}:" in out) and "error REG-ANNOUNCE announcement " \
+        f"20250407-1 is also the number of {NUMBER} 2025-04-07-suspend.yml" in out
+    assert "takes the next number free on 2025-04-07, 20250407-2" in out
+    assert f"{NUMBER}/decisions/2025-04-07-suspend.yml:" not in out  # the published one keeps its number
+    assert out.count("error REG-ANNOUNCE") == 1
 
 
 def test_publishable_excuses_only_the_overdue_actions_published_already(repo):
@@ -333,3 +360,45 @@ def test_a_late_entry_is_written_with_what_is_now_due(builder):
     run(builder.root, "decide", "revoke", n, "--date", "2025-09-15", "--ground", "suspension-expired", "--as-of",
         "2025-09-15", "--set", "facts_verified=2025-09-10", "--reason-zh", "暂停期满未恢复，撤销证书")
     run(builder.root, "validate", "--as-of", "2025-09-15")
+
+
+def test_records_published_before_numbers_were_recorded_take_the_numbers_they_were_published_under(repo):
+    """A registry published before announcement numbers were written into the records: each announced record
+    may take, once, the number it was published under (the rank of its day by certificate and record) as its
+    last line; any other number, or any other change, is a rewrite (REG-APPEND)."""
+    top, registry = repo
+    b = "CEC-ZWL-2025-0002"
+    new_certificate(registry)
+    issue(registry)
+    new_certificate(registry, b, answers="另一种回用水\n初始温度 ≥ 70 ℃\n另一装置\n1 m³ 回用水\n")
+    issue(registry, b)
+    first = registry / "certificates" / b / "decisions" / "2025-04-07-suspend.yml"
+    second = registry / "certificates" / NUMBER / "decisions" / "2025-04-07-suspend.yml"
+    for path in (first, second):  # as certreg wrote them before: no number in the record
+        path.write_text(f"certificate: {path.parent.parent.name}\naction: suspend\ndate: 2025-04-07\nground: "
+                        "holder-request\nfacts_verified: 2025-04-03\nreason:\n  zh: 申请暂停\n  en: At the holder's "
+                        "request\n", encoding="utf-8")
+    commit(top, "published before numbers", "published")
+    legacy = {NUMBER: "20250407-1", b: "20250407-2"}  # ranked by certificate number that day
+    for path in (first, second):
+        path.write_text(path.read_text(encoding="utf-8") + f"announcement: {legacy[path.parent.parent.name]}\n",
+                        encoding="utf-8")
+    run(registry, "validate", "--as-of", AS_OF, "--base", "published")
+    first.write_text(first.read_text(encoding="utf-8").replace("20250407-2", "20250407-3"), encoding="utf-8")
+    out = run(registry, "validate", "--as-of", AS_OF, "--base", "published", code=1).output
+    assert "error REG-APPEND published in published and altered" in out
+    assert "the one change it may take, once, is its announcement number as it was published, announcement: " \
+           "20250407-2, as its last line" in out
+
+
+def test_decide_will_not_guess_a_number_when_a_record_of_that_day_cannot_be_read(builder):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    other = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    broken = builder.decide(other, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    broken.write_bytes(broken.read_bytes().replace("申请".encode(), b"\xff\xfe") if "申请".encode() in
+                       broken.read_bytes() else broken.read_bytes() + b"# \xff\n")
+    out = run(builder.root, "decide", "suspend", n, "--date", "2025-03-03", "--ground", "holder-request",
+              "--as-of", AS_OF, "--set", "facts_verified=2025-03-01", "--reason-zh", "申请暂停", "--reason-en", "x",
+              code=2).output
+    assert "the announcement numbers of 2025-03-03 cannot all be read" in out and "not UTF-8" in out
+    assert not (builder.root / "certificates" / n / "decisions" / "2025-03-03-suspend.yml").exists()

@@ -1,3 +1,3 @@
 """certreg: CEC's public certificate registry, kept as code."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

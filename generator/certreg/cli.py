@@ -76,15 +76,19 @@ def validate(registry, as_of, fmt, strict, base, publishable):
     Every problem is listed, one per line. Exit code 0: no error; 1: errors (or warnings, with
     --strict); 2: usage error.
     """
+    from .publish.preflight import with_preflight
     from .rules.validate import check_registry
 
-    checked = check_registry(registry, as_of, keep=bool(base))  # (--base compares the histories too)
+    # the records and the rules, then what the build would refuse (publish/preflight.py: a character the
+    # certificate's font lacks, unusable artwork): one gate (the preflight and --base read the histories)
+    checked = with_preflight(check_registry(registry, as_of))
     report = checked.report
     excused: set = set()
     if base:
         from .staff.gitbase import append_only
 
         against = append_only(registry, base, as_of, checked)
+        report.problems = [p for p in report.problems if against.keeps(p)]
         report.extend(against.problems)
         report.resolve()
         excused = against.overdue_before
@@ -116,9 +120,10 @@ def validate(registry, as_of, fmt, strict, base, publishable):
 def status(number, registry, as_of, fmt):
     """Tell the status of certificate NUMBER (or of every certificate) on the as-of date.
 
-    Statuses: valid, suspended, revoked, cancelled, expired. Exit code 1 when the
-    registry has errors (they are listed on standard error; the statuses shown
-    then leave out the certificates whose records are invalid).
+    Statuses: valid, suspended, revoked, cancelled, expired. Actions now due (a surveillance, a
+    suspension past its limit, a nonconformity closure) are listed on standard error as notices: they
+    change no status. Exit code 1 when the registry has other errors (they are listed on standard error;
+    the statuses shown then leave out the certificates whose records are invalid).
     """
     from .publish.statustable import status_rows, status_text
     from .rules.validate import check_registry
@@ -129,11 +134,26 @@ def status(number, registry, as_of, fmt):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         click.echo(status_text(rows, detail=number is not None))
-    if not checked.report.ok:
-        click.echo(FORMATTERS["text"](p for p in checked.report.problems if p.level == "error"), err=True)
-        click.echo(f"the registry has {checked.report.count('error')} error(s); `certreg validate` lists them",
-                   err=True)
+    _tell_overdue(checked, number)
+    blocking = _blocking(checked)
+    if blocking:
+        click.echo(FORMATTERS["text"](blocking), err=True)
+        click.echo(f"the registry has {len(blocking)} error(s); `certreg validate` lists them", err=True)
         sys.exit(1)
+
+
+def _blocking(checked) -> list:
+    """The errors that hold back what a command makes: all but the actions that time alone made due."""
+    return [p for p in checked.report.problems if p.level == "error" and not p.overdue]
+
+
+def _tell_overdue(checked, number=None) -> None:
+    """Actions now due, as notices on standard error (of one certificate's records, with ``number``)."""
+    due = [p for p in checked.report.problems if p.overdue
+           and (number is None or number in p.path.parts)]
+    if due:
+        click.echo("\n".join("notice: " + line for line in FORMATTERS["text"](due).splitlines()), err=True)
+        click.echo(f"{len(due)} action(s) due: record them (certreg decide)", err=True)
 
 
 @main.command()
@@ -195,7 +215,8 @@ def progress(label: str):
 def render(numbers, registry, as_of, out, mkdocs_yml):
     """Render the PDF certificate of every version of the certificates NUMBERS (default: all).
 
-    The registry is validated first and nothing is rendered if it has errors. A PDF whose inputs
+    The registry is validated first and nothing is rendered if it has errors (actions now due are told,
+    and hold nothing back). A PDF whose inputs
     (record, templates, font, program) have not changed is not rendered again.
     """
     from .publish.pdf import RenderError, site_url
@@ -203,10 +224,12 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
     from .rules.validate import check_registry
 
     checked = check_registry(registry, as_of)
-    if not checked.report.ok:
-        click.echo(FORMATTERS["text"](p for p in checked.report.problems if p.level == "error"), err=True)
-        click.echo(f"not rendered: the registry has {checked.report.count('error')} error(s)", err=True)
+    blocking = _blocking(checked)  # (an action due elsewhere changes no certificate: it holds nothing back)
+    if blocking:
+        click.echo(FORMATTERS["text"](blocking), err=True)
+        click.echo(f"not rendered: the registry has {len(blocking)} error(s)", err=True)
         sys.exit(1)
+    _tell_overdue(checked)
     unknown = [n for n in numbers if n not in checked.histories]
     if unknown:
         raise click.UsageError("no such certificate: " + ", ".join(unknown))
@@ -226,24 +249,33 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
 @main.command()
 @as_of_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="site", show_default=True,
-              help="Where the site goes; it replaces the folder only once the build is complete.")
+              help="Where the site goes; it replaces the folder only once the build is complete. Not a mount "
+                   "point (it cannot be renamed): build into a folder inside it, e.g. --out site/www.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default="mkdocs.yml", show_default=True, help="The site's configuration (its registry, its site_url).")
 @click.option("--registry", "registry", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The registry folder, instead of the one mkdocs.yml names.")
 @click.option("--no-pdfs", is_flag=True, help="Publish no PDFs (and do not render them).")
-def build(as_of, out, config_file, registry, no_pdfs):
+@click.option("--wait", type=click.FloatRange(min=0), default=600, show_default=True, metavar="SECONDS",
+              help="How long to wait for another build into the same folder (or rendering the same PDFs) to end; "
+                   "then give up, changing nothing.")
+def build(as_of, out, config_file, registry, no_pdfs, wait):
     """Validate the registry, render the PDFs and build the public site.
 
     The pages made from the records (verification pages, lists, announcements, feeds, open data) are
     added by the certreg plugin of mkdocs.yml, so that `mkdocs build` and `mkdocs serve` make the same site.
+
+    The new site is built beside OUT (.OUT.building) and exchanged with it in one step only once complete
+    and losing nothing published; one build at a time (a lock, .OUT.lock): a second one waits. A site folder
+    that is a mount point is refused: build into a folder inside it (--out site/www) and serve that one.
     """
     from .problems import FORMATTERS
     from .publish.build import BuildError, build_site
 
     try:
         notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry,
-                             progress=progress("rendering PDFs"))
+                             progress=progress("rendering PDFs"), wait=wait,
+                             say=lambda line: click.echo(line, err=True))
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if notices:
@@ -335,12 +367,12 @@ def _fill(spec, values: dict) -> dict:
     return values
 
 
-def _write(registry, path, text, as_of, expected=None):
+def _write(registry, path, text, as_of, expected=None, late=None):
     from .problems import format_text
     from .staff.write import RecordRefused, write
 
     try:
-        done = write(registry, path, text, as_of, expected)
+        done = write(registry, path, text, as_of, expected, late)
     except RecordRefused as exc:
         click.echo(format_text(exc.problems), err=True)
         click.echo(f"{exc}; the lines above are those of the record as it would have been:", err=True)
@@ -383,7 +415,7 @@ def new(number, registry, scheme, valid_from, valid_until, follows, sets, as_of)
 
 @main.command()
 @click.argument("action", type=click.Choice(["issue", "change", "suspend", "restore", "revoke", "cancel",
-                                             "surveillance"]))
+                                             "surveillance", "reissue"]))
 @click.argument("number")
 @registry_option
 @click.option("--date", "date", prompt="date (the day it takes effect, YYYY-MM-DD)", callback=_day)
@@ -392,12 +424,18 @@ def new(number, registry, scheme, valid_from, valid_until, follows, sets, as_of)
 @click.option("--reason-en", help="The public reason, in English.")
 @click.option("--member", "members", multiple=True, metavar="NAME:ROLE[:QUALIFICATION,...]",
               help="A member of the audit or inspection team (issue); repeat it.")
+@click.option("--late-reason-zh", help="Why CEC acted after the deadline, in Chinese (a late decision needs it).")
+@click.option("--late-reason-en", help="The same in English.")
 @set_option
 @as_of_option
-def decide(action, number, registry, date, ground, reason_zh, reason_en, members, sets, as_of):
+def decide(action, number, registry, date, ground, reason_zh, reason_en, members, late_reason_zh, late_reason_en,
+           sets, as_of):
     """Write a decision about certificate NUMBER (decisions/DATE-ACTION.yml).
 
-    A decision the rules forbid is refused with the rule and the reason, and nothing is written.
+    A decision the rules forbid is refused with the rule and the reason, and nothing is written. A
+    decision taken after its deadline is written as it happened, with the deadline it missed (late:) and
+    why (late_reason:, asked for if not given): a warning about CEC's timeliness, never a refusal. An
+    announced decision gets the next announcement number free on its date (announcement: YYYYMMDD-N).
     """
     from .staff.write import decision_record, member, scheme_prerequisites, spec_of_decision
 
@@ -422,7 +460,17 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
     for given in ("certificate", "action", "date"):
         fields.pop(given)
     path, text = decision_record(registry, number, action, date, fields)
-    _write(registry, path, text, max(as_of, date))
+
+    def late(missed: dict):  # recorded as it happened: the deadlines missed, and why
+        for rule, day in missed.items():
+            click.echo(f"{rule}: this decision comes after its deadline, {day}; it is recorded as late", err=True)
+        reason = {"zh": late_reason_zh or click.prompt("late_reason.zh (why CEC acted late, in Chinese)"),
+                  "en": late_reason_en or click.prompt("late_reason.en (the same in English)")}
+        return decision_record(registry, number, action, date,
+                               {**fields, "late": dict(missed),
+                                "late_reason": reason})[1]
+
+    _write(registry, path, text, max(as_of, date), late=late)
 
 
 @main.command()

@@ -26,8 +26,9 @@ class Problem:
     line: int = 0
     column: int = 0
     key: tuple = ()
-    # an action that time has made due (a suspension past its limit, a surveillance not recorded): an error
-    # for staff, but not a reason to hold back the publication of everything else
+    # an action that time has made due (a suspension past its limit, a surveillance not recorded), or a record
+    # that must still say something it cannot be rewritten to say (a late decision without its late record): an
+    # error for staff, but not a reason to hold back the publication of everything else (the truth recorded)
     overdue: bool = False
 
     def sort_key(self):

@@ -19,6 +19,13 @@ from .rules.dates import DAY, add_months
 TERMINAL = ("revoked", "cancelled", "expired")
 IN_FORCE = ("valid", "suspended")
 ZH = {"valid": "有效", "suspended": "暂停", "revoked": "撤销", "cancelled": "注销", "expired": "过期"}
+# REG-ANNOUNCE: the decisions announced publicly (公告), and a failed surveillance, which suspends (ZWL-6.3)
+ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
+
+
+def announced(d: Decision) -> bool:
+    """Whether decision ``d`` is announced, and so carries an announcement number (REG-ANNOUNCE)."""
+    return d.action in ANNOUNCED or (d.action == "surveillance" and d.data.get("outcome") == "fail")
 
 
 @dataclass
@@ -63,7 +70,7 @@ class Event:
                 d["reason"] = reason
             if self.action == "change":
                 d["changed"] = sorted(self.decision.data.get("changes", {}))
-            for key in ("ground", "outcome", "until", "corrects"):
+            for key in ("ground", "outcome", "until", "corrects", "announcement", "versions"):
                 if key in self.decision.data:
                     value = self.decision.data[key]
                     d[key] = value.isoformat() if isinstance(value, dt.date) else value
@@ -80,6 +87,8 @@ class History:
     suspensions: list = field(default_factory=list)
     events: list = field(default_factory=list)
     applied: list = field(default_factory=list)  # decisions that took effect
+    # version -> the dates its PDF was issued anew (reissue decisions, REG-APPEND), in order
+    reissues: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
 
     @property
@@ -205,6 +214,15 @@ def history(cert: Certificate) -> History:
                 continue
             end_suspension(d.date, a)
             move(d.date, "revoked" if a == "revoke" else "cancelled")
+        elif a == "reissue":
+            known = [v for v in d.data.get("versions", []) if 1 <= v <= len(h.versions)]
+            if len(known) != len(d.data.get("versions", [])):
+                h.problems.append(_problem(d, f"reissues a version the certificate does not have on {d.date} (it has "
+                                              f"versions 1 to {len(h.versions)})", rule="REG-APPEND",
+                                           key=("versions",)))
+                continue
+            for v in known:
+                h.reissues.setdefault(v, []).append(d.date)
         elif a == "surveillance" and d.data.get("outcome") == "fail" and status == "valid":
             suspend(d)  # ZWL-6.3: a failed surveillance suspends the certificate (ZWL-7.4 then applies)
         h.applied.append(d)
@@ -213,6 +231,38 @@ def history(cert: Certificate) -> History:
     if status in IN_FORCE:
         expire()
     return h
+
+
+def surveillance_due(h: History, day: dt.date) -> dt.date | None:
+    """ZWL-6.1: the day by which the next surveillance is due, for a certificate in force on ``day`` whose scheme
+    has surveillance: the scheme's interval after the last surveillance recorded by then (or the issue). A
+    surveillance held late restarts the interval from its own date."""
+    sv = h.cert.scheme.data.get("surveillance")
+    if not sv or h.status_on(day) not in IN_FORCE or h.issued is None:
+        return None
+    last = max((d.date for d in h.applied if d.action == "surveillance" and d.date <= day), default=h.issued)
+    return add_months(last, sv["interval_months"])
+
+
+def closures_overdue(h: History, day: dt.date) -> list[tuple[Decision, dt.date]]:
+    """ZWL-6.3: the surveillances that found nonconformities whose closure is overdue on ``day``, with the last
+    day it was due. Closed in time (a later surveillance that passed or failed within the limit), or not closed
+    and so suspended, revoked or cancelled after it, or the certificate ended by the limit: none is due."""
+    sv = h.cert.scheme.data.get("surveillance")
+    span = h.in_force()
+    if not sv or span is None:
+        return []
+    out = []
+    for d in h.applied:
+        if d.action != "surveillance" or d.data.get("outcome") != "nonconformities":
+            continue
+        limit = add_months(d.date, sv["nonconformity_close_months"])
+        handled = any(o.order > d.order and ((o.action == "surveillance" and o.data.get("outcome") in ("pass", "fail")
+                                              and o.date <= limit) or o.action in ("suspend", "revoke", "cancel"))
+                      for o in h.applied)
+        if not handled and span[1] > limit and limit < day:
+            out.append((d, limit))
+    return out
 
 
 def summary(h: History, day: dt.date) -> dict | None:
@@ -235,6 +285,13 @@ def summary(h: History, day: dt.date) -> dict | None:
         "follows": h.cert.follows,
         "timeline": [e.as_dict() for e in h.timeline(day)],
     }
+    closures = closures_overdue(h, day)
+    if closures:  # ZWL-6.3: nonconformities whose closure CEC has not recorded in time
+        out["closures_overdue"] = [{"found": d.date.isoformat(), "due": limit.isoformat()} for d, limit in closures]
+    due = surveillance_due(h, day)
+    if due is not None:
+        out["surveillance_due"] = due.isoformat()
+        out["surveillance_overdue"] = day > due
     s = h.suspension_on(day)
     if s is not None and status == "suspended":
         out["suspended_since"] = s.start.isoformat()

@@ -64,6 +64,7 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         from ..rules.dates import today
         from ..rules.validate import check_registry
         from .pdf import render, site_url
+        from .preflight import with_preflight
 
         try:
             as_of = dt.date.fromisoformat(self.config.as_of) if self.config.as_of else today()
@@ -73,7 +74,9 @@ class CertregPlugin(BasePlugin[CertregConfig]):
         # (Read from the file itself: an INHERIT or !ENV site_url is not followed.)
         base_url = site_url(Path(config.config_file_path))
         self.registry = self._path(config, self.config.registry)
-        checked = check_registry(self.registry, as_of)
+        # what certreg validate refuses, with the same messages: the records, the rules, and the preflight (a
+        # character the font lacks, unusable artwork), before anything is rendered
+        checked = with_preflight(check_registry(self.registry, as_of))
         errors = [p for p in checked.report.problems if p.level == "error"]
         blocking = [p for p in errors if not p.overdue]
         if blocking:
@@ -107,9 +110,11 @@ class CertregPlugin(BasePlugin[CertregConfig]):
 
         for asset in sorted(ASSETS.iterdir()):
             add(f"assets/{asset.name}", abs_src_path=str(asset))
-        if self.mark:
-            mark = (self.registry / self.mark).resolve()
-            add(f"assets/{mark.name}", abs_src_path=str(mark))
+        if self.mark:  # its bytes, read as a regular file inside the registry (never through a link: REG-LAYOUT)
+            from ..records.safefile import MAX_ARTWORK_BYTES, read_regular
+
+            mark = self.registry / self.mark
+            add(f"assets/{mark.name}", content=read_regular(mark, MAX_ARTWORK_BYTES))
         for path, content in self.site.data_files(self.schemas).items():
             add(path, content=content)
         for lang in LANGS:

@@ -22,12 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
 from html.parser import HTMLParser
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import jinja2
-import segno
 import yaml
 from markupsafe import Markup, escape
 
@@ -36,6 +34,12 @@ from ..errors import CertregError
 from ..records.model import Certificate
 from ..status import History, Version
 from .public import pdf_name
+
+if TYPE_CHECKING:
+    import jinja2
+
+# (jinja2, segno and importlib.metadata are imported where they are used: certreg validate imports this module
+# for its glyph check, and they would double the time it takes to start)
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "certificate"
 FONT_FAMILY = "Noto Serif CJK SC"
@@ -108,12 +112,16 @@ def font_files() -> dict[int, tuple[str, int]]:
     An error if fontconfig would substitute another family: that is how tofu or a wrong font would creep in.
     """
     found = {}
-    for weight, style in ((400, ""), (700, ":bold")):
-        try:
-            out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", FONT_FAMILY + style],
-                                 capture_output=True, text=True, check=True).stdout
-        except (OSError, subprocess.CalledProcessError) as exc:
-            raise RenderError(f"fontconfig (fc-match) is not available: {exc}") from None
+    try:  # (both at once: certreg validate waits for them)
+        asked = {weight: subprocess.Popen(["fc-match", "-f", "%{family}\t%{file}\t%{index}", FONT_FAMILY + style],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for weight, style in ((400, ""), (700, ":bold"))}
+    except OSError as exc:
+        raise RenderError(f"fontconfig (fc-match) is not available: {exc}") from None
+    for weight, process in asked.items():
+        out, err = process.communicate()
+        if process.returncode:
+            raise RenderError(f"fontconfig (fc-match) failed: {err.strip()}")
         family, path, index = out.split("\t")
         if FONT_FAMILY not in family.split(","):
             raise RenderError(f"the font {FONT_FAMILY} is not installed (fontconfig offers {family!r} instead); "
@@ -133,7 +141,29 @@ def _face(weight: int):
 @cache
 def font_codepoints() -> frozenset:
     """Every character that both weights of the certificate's font have a glyph for."""
-    return frozenset(set(_face(400).unicodes) & set(_face(700).unicodes))
+    both = _face(400).unicodes  # (a new HarfBuzz set each time: intersected in place, in C)
+    both.intersection_update(_face(700).unicodes)
+    return frozenset(both)
+
+
+@cache
+def _hb_font(weight: int):
+    import uharfbuzz as hb
+
+    return hb.Font(_face(weight))
+
+
+@lru_cache(maxsize=65536)
+def char_width(ch: str) -> float:
+    """How wide ``ch`` is set in the certificate's font, in em (a Chinese character is 1), in the wider of its
+    two weights; 0 for a character the font lacks (the glyph check reports those)."""
+    widths = [0.0]
+    for weight in (400, 700):
+        font = _hb_font(weight)
+        glyph = font.get_nominal_glyph(ord(ch))
+        if glyph is not None:
+            widths.append(font.get_glyph_h_advance(glyph) / _face(weight).upem)
+    return max(widths)
 
 
 def font_identity() -> str:
@@ -248,6 +278,8 @@ def _guidance() -> dict:
 
 def _qr(url: str) -> dict:
     """The QR code as a vector image: error correction M or better, a 4-module quiet zone, 0.6 mm modules."""
+    import segno
+
     code = segno.make(url, error="m", micro=False)
     size = int(code.symbol_size(scale=1, border=4)[0])
     return {"src": code.svg_data_uri(scale=1, border=4), "mm": str(size * QR_MODULE_MM), "modules": size,
@@ -300,6 +332,8 @@ def _keep_tail(text, chars: int = 4) -> Markup:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["chem"] = _chem
@@ -316,13 +350,13 @@ def guidance_context(ctx: dict) -> dict:
             "verify": {"domain": ctx["verify"]["domain"]}}
 
 
-def render_html(ctx: dict, part: str = "certificate") -> str:
+def render_html(ctx: dict, part: str = "certificate", fit: str = "") -> str:
     """The HTML of the certificate page (QR code included) or of its usage-guidance page.
 
-    Its font is served beside it (``font_cut`` of its text).
+    Its font is served beside it (``font_cut`` of its text). ``fit``: the certificate page's step of FIT_STEPS.
     """
     if part == "certificate":
-        page = dict(ctx, qr=_qr(ctx["verify"]["url"]))
+        page = dict(ctx, qr=_qr(ctx["verify"]["url"]), fit=fit)
     elif part == "guidance":
         page = guidance_context(ctx)
     else:
@@ -357,10 +391,15 @@ def visible_text(html: str) -> str:
 
 
 def svg_text(path: Path) -> str:
-    """The text an SVG image shows."""
-    import xml.etree.ElementTree as ET
+    """The text an SVG image (the mark, the seal) shows, once it is found to be a safe, self-contained SVG by the
+    check certreg validate runs (publish/preflight.py: no DTD or entity, no reference outside the file); else
+    RenderError: what the build draws is what validate accepted."""
+    from .preflight import ArtworkError, read_artwork
 
-    return "".join(ET.parse(path).getroot().itertext())
+    try:
+        return read_artwork(path)[1]
+    except ArtworkError as exc:
+        raise RenderError(f"the artwork {path.name} {exc}") from None
 
 
 def _shown_texts(ctx: dict):
@@ -394,16 +433,32 @@ def check_glyphs(number: str, ctx: dict, template_text: str) -> None:
 def check_texts(number: str, texts) -> None:
     """Every character of the (name, text) pairs ``texts`` has a glyph in the certificate's font, or
     RenderError naming, by name, each character missing."""
+    missing = missing_glyphs(texts)
+    if missing:
+        where = "; ".join(f"{name}: {code_points(chars)}" for name, chars in sorted(missing.items()))
+        raise RenderError(f"{number}: the font {FONT_FAMILY} has no glyph for {where}")
+
+
+def missing_glyphs(texts) -> dict:
+    """name → the characters of its text that the certificate's font has no glyph for, of the (name, text)
+    pairs ``texts`` (only names with some). The one glyph check: the render's and the preflight's
+    (publish/preflight.py, which ``certreg validate`` runs)."""
     have = font_codepoints()
-    missing: dict[str, set] = {}
+    missing: dict = {}
     for name, text in texts:
         for ch in text.translate(SUBSCRIPTS):
             if ch not in "\n\r\t" and ord(ch) not in have:
                 missing.setdefault(name, set()).add(ch)
-    if missing:
-        where = "; ".join(f"{name}: {' '.join(f'{c} (U+{ord(c):04X})' for c in sorted(chars))}"
-                          for name, chars in sorted(missing.items()))
-        raise RenderError(f"{number}: the font {FONT_FAMILY} has no glyph for {where}")
+    return missing
+
+
+def code_points(chars) -> str:
+    """Characters as a person can find them again: "😀 (U+1F600) U+2060" (one that cannot be seen, or that would
+    turn the message around, such as U+202E, by its code point alone)."""
+    import unicodedata
+
+    return " ".join(f"{c} (U+{ord(c):04X})" if not unicodedata.category(c).startswith(("C", "Z", "M"))
+                    else f"U+{ord(c):04X}" for c in sorted(chars))
 
 
 # --- PDF -------------------------------------------------------------------------------------
@@ -498,10 +553,12 @@ def _stylesheet():
 
 
 def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = "",
-            cuts: dict[str, bytes] | None = None):
+            cuts: dict[str, bytes] | None = None, one_page: bool = True):
     """One page laid out by WeasyPrint in the font cuts ``cuts`` (file name → bytes; by default the
-    page's text cut as its shared family, and an empty extra one); anything it logs is an error."""
+    page's text cut as its shared family, and an empty extra one); anything it logs is an error, and so is
+    a second page (unless ``one_page`` is false: the caller judges the fit)."""
     import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
 
     if cuts is None:
         cuts = {**font_cut(visible_text(html) + extra_text + LIST_MARKERS), **font_cut("", "extra")}
@@ -511,12 +568,67 @@ def _layout(number: str, html: str, *, mark_dir: Path | None, extra_text: str = 
         try:
             doc = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher)
             rendered = doc.render(font_config=fonts, stylesheets=[_stylesheet()])
-        except Exception as exc:  # WeasyPrint's own errors, e.g. a refused fetch
-            raise RenderError(f"{number}: {exc}") from exc
-    if len(rendered.pages) != 1:
+        except (Exception, FatalURLFetchingError) as exc:  # WeasyPrint's errors; its refused fetch is a
+            raise RenderError(f"{number}: {exc}") from exc  # BaseException, meant to stop the render
+    if one_page and len(rendered.pages) != 1:
         raise RenderError(f"{number}: a page of the certificate takes {len(rendered.pages)} pages: its text does "
                           "not fit (a very long field?)")
     return rendered
+
+
+# The steps by which a certificate page whose text does not fit is set smaller (the page's classes; see
+# certificate.css): the first that fits is used, so a certificate that fits as it is looks as it always did.
+# The last sets the record's text at 7 pt, the smallest size read with ease, and fits every record that
+# certreg validate accepts (the fields' lengths in records/specs.py; tests/test_preflight.py renders the longest).
+FIT_STEPS = ("", "fit-1", "fit-2 compact", "fit-3 compact")
+_MM = 96 / 25.4  # CSS pixels a millimetre
+_SLACK = 0.25 * _MM  # what rounding may give
+_EDGE = 5 * _MM  # the least paper left below the frame (printers leave about 4 mm unprinted)
+
+
+def does_not_fit(rendered) -> str | None:
+    """What does not fit on the laid-out certificate page ``rendered``, in words, or None when all of it fits:
+    one page; the frame on the paper (a frame longer than the page makes no second page: its bottom, with the
+    footer, QR code, signature and seal, runs off the paper); no text running out of its box at the side (a
+    line that cannot break, a figure too wide); and the footer clear of the text above it."""
+    from weasyprint.formatting_structure import boxes
+
+    if len(rendered.pages) != 1:
+        return f"it takes {len(rendered.pages)} pages"
+
+    def walk(box):
+        yield box
+        for child in getattr(box, "children", ()):
+            yield from walk(child)
+
+    frame = footer = None
+    for box in walk(rendered.pages[0]._page_box):
+        if isinstance(box, boxes.BlockContainerBox) and not isinstance(box, boxes.PageBox):
+            left, right = box.content_box_x(), box.content_box_x() + box.width
+            for line in box.children:
+                if not isinstance(line, boxes.LineBox):
+                    continue
+                for leaf in walk(line):
+                    if isinstance(leaf, boxes.TextBox) and (leaf.position_x < left - _SLACK
+                                                            or leaf.position_x + leaf.margin_width() > right + _SLACK):
+                        return f"the text {leaf.text[:40]!r} is wider than its place"
+        element = getattr(box, "element", None)
+        if element is None:
+            continue
+        if footer is None and box.element_tag == "footer":
+            footer = box
+        elif frame is None and "frame" in element.get("class", "").split():
+            frame = box
+    if frame is not None and footer is not None:
+        over = frame.position_y + frame.margin_height() - frame.margin_bottom - (rendered.pages[0].height - _EDGE)
+        if over > _SLACK:
+            return f"the frame runs {over / _MM:.1f} mm too far down the page"
+        text_bottom = max((child.position_y + child.margin_height() - child.margin_bottom
+                           for child in frame.children if child is not footer and not child.is_absolutely_positioned()),
+                          default=0)
+        if text_bottom > footer.position_y + _SLACK:
+            return f"the text runs {(text_bottom - footer.position_y) / _MM:.1f} mm into the footer"
+    return None
 
 
 # the guidance page is the same for every certificate of a scheme: laid out once a process, with the
@@ -550,7 +662,15 @@ def render_pdf(number: str, ctx: dict, *, mark_dir: Path | None, identifier: byt
     html = render_html(ctx)
     shown = visible_text(html) + ctx["seal"]["text"]  # (the seal artwork's text is drawn in the page's fonts)
     extra = font_cut("".join(sorted(set(shown) - set(chars) - set("\n\r\t"))), "extra")
-    page = _layout(number, html, mark_dir=mark_dir, cuts={**shared, **extra})
+    for step in FIT_STEPS:  # (each step's HTML shows the same text: only the page's class differs)
+        page = _layout(number, render_html(ctx, fit=step) if step else html, mark_dir=mark_dir,
+                       cuts={**shared, **extra}, one_page=False)
+        trouble = does_not_fit(page)
+        if trouble is None:
+            break
+    else:
+        raise RenderError(f"{number}: the certificate's text does not fit on its page, even at the smallest size "
+                          f"({trouble}); certreg validate should have refused the record: please report it")
     both = page.copy(page.pages + guidance.pages)
     with _fail_on_logs(number):
         return both.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier, finisher=_bare_cff)
@@ -577,6 +697,44 @@ def _bare_cff(document, pdf) -> None:
 
 
 _OVERLAYS: dict = {}  # notices laid over copies (publish/stamp.py): each made once a process
+
+
+def draw_artwork(data: bytes, text: str) -> None:
+    """Draw the SVG artwork ``data`` (showing ``text``) as a certificate draws it, in a page of its own thrown away:
+    RenderError with what WeasyPrint said if it cannot (its SVG drawer refuses many a malformed value, a
+    transform "rotate(abc)", an opacity "x", a <use> that uses itself, that nothing short of drawing finds)."""
+    import base64
+
+    url = "data:image/svg+xml;base64," + base64.b64encode(data).decode()
+    html = (f'<html><head><style>{_font_faces("guidance")}</style></head><body>'
+            f'<img src="{url}" style="width: 30mm; height: 30mm"></body></html>')
+    why = _Why()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(why)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)  # (the reason comes as a debug line, after the error)
+    try:
+        with _fail_on_logs("the artwork"):
+            _layout("the artwork", html, mark_dir=None, cuts={**font_cut(text + _ASCII), **font_cut("", "extra")}
+                    ).write_pdf()
+    except RenderError as exc:
+        said = str(exc).replace(url, "").removeprefix("the artwork: WeasyPrint reported: ").strip()
+        raise RenderError(f"{said}: {why.reason}" if why.reason else said) from None
+    finally:
+        logger.setLevel(level)
+        logger.removeHandler(why)
+
+
+class _Why(logging.Handler):
+    """The exception behind WeasyPrint's "Failed to render SVG image" (logged with it at debug level)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.reason = ""
+
+    def emit(self, record):
+        if record.exc_info and record.exc_info[1] is not None and not self.reason:
+            self.reason = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
 
 
 def render_overlay(number: str, part: str, page: dict) -> bytes:
@@ -635,8 +793,10 @@ def _data_url(path: Path) -> str:
     (a file:// URL made the PDFs, their /ID, differ between two checkouts of one registry)."""
     import base64
 
+    from ..records.safefile import MAX_ARTWORK_BYTES, read_regular  # (a regular file, no link, no FIFO: REG-LAYOUT)
+
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+    return f"data:{kind};base64," + base64.b64encode(read_regular(path, MAX_ARTWORK_BYTES)).decode()
 
 
 def _fixed_text(scheme, ctx: dict) -> str:
@@ -656,6 +816,8 @@ SHAPING = ("weasyprint", "pydyf", "fonttools", "uharfbuzz", "segno", "pillow", "
 def library_versions() -> dict[str, str]:
     """The versions of certreg, of the SHAPING distributions (importlib.metadata) and of the C libraries
     WeasyPrint lays out and subsets with (Debian's HarfBuzz and Pango, which pip does not pin)."""
+    from importlib import metadata
+
     versions = {"certreg": __version__} | {name: metadata.version(name) for name in SHAPING}
     return versions | _native_versions()
 
@@ -699,6 +861,10 @@ def jobs_for(checked, numbers: list[str] | None, base_url: str) -> list[Job]:
                                  ).hexdigest()
             extra = mark_text if ctx["guidance"]["mark"] else ""
             jobs.append(Job(number, pdf_name(number, version.number), ctx, key, extra, words))
+            # a recorded re-issue (REG-APPEND) issues the version's PDF anew, from today's inputs, under a name
+            # of its own: the PDFs issued before keep theirs
+            for k, _ in enumerate(h.reissues.get(version.number, []), 1):
+                jobs.append(Job(number, pdf_name(number, version.number, k), ctx, key, extra, words))
     return jobs
 
 
@@ -717,18 +883,36 @@ _WORK: dict = {}
 
 
 def _render_one(job: Job) -> tuple[str, str | None, str]:
-    """(file name, error or None, sha256 of the PDF written)."""
+    """(file name, error or None, sha256 of the PDF written).
+
+    Any error is this PDF's failure, told with its certificate's number: WeasyPrint's refused fetch (a
+    BaseException, meant to stop a render), a full disk, a bug. In a worker process, anything that escaped
+    would end the worker with its job never answered. Only in the parent process (one job, or jobs=1) do an
+    interrupt and an exit stop the render, as the user meant them to (workers ignore Ctrl-C: see ``_in_worker``).
+    """
     out, mark_dir = _WORK["out"], _WORK["mark_dir"]
     try:
         check_glyphs(job.number, job.context, _visible_template_text() + job.extra_text)
         pdf = render_pdf(job.number, job.context, mark_dir=mark_dir, identifier=job.key[:32].encode(),
                          extra_text=job.extra_text, fixed_text=job.fixed_text)
+        tmp = out / f".{job.name}.{os.getpid()}.tmp"  # (its own name: another render may write this PDF too)
+        tmp.write_bytes(pdf)
+        os.replace(tmp, out / job.name)
     except RenderError as exc:
         return job.name, str(exc), ""
-    tmp = out / f".{job.name}.tmp"
-    tmp.write_bytes(pdf)
-    os.replace(tmp, out / job.name)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _WORK.get("worker"):
+            raise
+        return job.name, f"{job.number}: {job.name} failed: {type(exc).__name__}: {exc}", ""
     return job.name, None, hashlib.sha256(pdf).hexdigest()
+
+
+def _in_worker() -> None:
+    """A render worker process: Ctrl-C is the parent's to handle (it stops the pool); errors are reported."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORK["worker"] = True
 
 
 def _is_current(path: Path, entry, key: str) -> bool:
@@ -779,10 +963,25 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
             done.append(_render_one(job))
             tell(len(done), len(pending))
     else:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for one in pool.imap_unordered(_render_one, pending, chunksize=1):
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        # (not multiprocessing's Pool: it waits for ever for the job of a worker that died, killed or crashed;
+        # this pool says so, and each job then fails with that message)
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_in_worker)
+        try:
+            futures = {pool.submit(_render_one, job): job for job in pending}
+            for future in as_completed(futures):
+                try:
+                    one = future.result()
+                except BrokenProcessPool as exc:
+                    job = futures[future]
+                    one = (job.name, f"{job.number}: {job.name} failed: the process rendering it ended abruptly "
+                                     f"({exc})", "")
                 done.append(one)
                 tell(len(done), len(pending))
+        finally:  # (interrupted: the PDFs not begun are not rendered)
+            pool.shutdown(wait=True, cancel_futures=True)
     done.sort(key=lambda one: one[0])  # (the order they finished in is the machine's, not the registry's)
     for name, error, digest in done:
         if error:
@@ -791,7 +990,7 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
         else:
             result.written.append(name)
             manifest[name] = {"key": keys[name], "sha256": digest}
-    tmp = manifest_path.with_suffix(".tmp")
+    tmp = manifest_path.with_name(f".manifest.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, manifest_path)
     return result

@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .. import __version__
-from ..status import IN_FORCE, ZH, History, summary
-
-# REG-ANNOUNCE: the decisions announced publicly (a failed surveillance too, when it suspends: ZWL-6.3)
-ANNOUNCED = ("suspend", "restore", "revoke", "cancel", "change")
+from ..status import IN_FORCE, ZH, History, announced, summary
 
 
 def plain(value):
@@ -42,7 +39,7 @@ def _dig(content: dict, dotted: str) -> str:
 class Announcement:
     """A numbered public announcement (公告) of a decision (REG-ANNOUNCE, ZWL-7.4)."""
 
-    number: str  # YYYYMMDD-N: its date, then its rank among that day's announcements
+    number: str  # YYYYMMDD-N, from its record: its date, then the order in which that day's were recorded
     date: dt.date
     certificate: str
     scheme: str
@@ -75,41 +72,44 @@ def certificate_path(number: str) -> str:
 
 
 def announcements(histories: dict[str, History], as_of: dt.date) -> list[Announcement]:
-    """Every announced decision up to ``as_of`` (REG-ANNOUNCE), in the order (date, certificate, record).
+    """Every announced decision up to ``as_of`` (REG-ANNOUNCE), in number order (date, then N).
 
-    An announcement's number is its date and its rank among that day's announcements (20250804-1): the
-    records alone give it, and a decision recorded late for an earlier day cannot renumber the others,
-    except those of its own day (which ``build.losses`` refuses to publish).
+    The number is the decision record's own (``announcement:``, written by certreg decide): a published
+    number never moves, and a decision recorded late gets the next number free on its day.
     """
     found = []
     for number, h in histories.items():
         for e in h.timeline(as_of):
             d = e.decision
-            if d is None:
-                continue
-            suspends = any(s.decision is d for s in h.suspensions)  # a failed surveillance that suspended
-            if e.action not in ANNOUNCED and not suspends:
-                continue
-            found.append((e.date, number, d.name, e, h.cert.scheme))
-    found.sort(key=lambda t: t[:3])
-    out, day, rank = [], None, 0
-    for date, number, record, e, scheme in found:
-        rank = rank + 1 if date == day else 1
-        day = date
+            if d is None or not announced(d) or "announcement" not in d.data:
+                continue  # (a decision without its number is an error of the registry: REG-ANNOUNCE)
+            day, n = d.data["announcement"].split("-")
+            found.append(((day, int(n)), number, e, h.cert.scheme))
+    found.sort(key=lambda t: t[0])
+    out = []
+    for _, number, e, scheme in found:
         d = e.decision
         assert d is not None  # (only decisions were collected above)
         public = [f for f in d.data.get("changes", {}) if scheme.fields.get(f, {}).get("public")]
-        out.append(Announcement(f"{date:%Y%m%d}-{rank}", date, number, scheme.key, e.action, e.status, e.version,
-                                record, d.data.get("reason"), d.data.get("ground"), sorted(public)))
+        out.append(Announcement(d.data["announcement"], e.date, number, scheme.key, e.action, e.status, e.version,
+                                d.name, d.data.get("reason"), d.data.get("ground"), sorted(public)))
     return out
 
 
 ISSUED = "issued/"  # beside a certificate's page: every version's PDF as issued, never changed (ZCF-11.3)
 
 
-def pdf_name(number: str, version: int) -> str:
-    """The file name of a certificate version's PDF."""
-    return f"{number}-v{version}.pdf"
+def pdf_name(number: str, version: int, reissue: int = 0) -> str:
+    """The file name of a certificate version's PDF: as first issued, or as issued anew by its ``reissue``-th
+    recorded re-issue (REG-APPEND: every PDF once published keeps its name and bytes for ever)."""
+    return f"{number}-v{version}.pdf" if not reissue else f"{number}-v{version}-r{reissue}.pdf"
+
+
+def issues_of(h: History, version: int, as_of: dt.date) -> list[tuple[int, dt.date]]:
+    """Every issue of a version's PDF up to ``as_of``: (0, its date) as first issued, then (k, date) for the
+    k-th recorded re-issue. The last one is the copy offered for download."""
+    v = h.versions[version - 1]
+    return [(0, v.date)] + [(k, day) for k, day in enumerate(h.reissues.get(version, []), 1) if day <= as_of]
 
 
 def public_content(h: History, version_content: dict) -> dict:
@@ -159,7 +159,7 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "product": _dig(current.content, cert.scheme.listing["product"]),
         "content": content,
         "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": public(v.changed)} for v in versions],
-        "timeline": [_public_event(e, public) for e in row["timeline"]],
+        "timeline": [_public_event(e, public, h) for e in row["timeline"]],
         "announcements": numbers.get(cert.number, []),
         "url": base_url + certificate_path(cert.number),
         "pdf": f"{base_url}{certificate_path(cert.number)}{pdf_name(cert.number, current.number)}" if pdfs else None,
@@ -171,16 +171,33 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
             name = pdf_name(cert.number, v["version"])
             v.update(pdf=view["url"] + name, pdf_issued=view["url"] + ISSUED + name,
                      marked=marking(view, v["version"]))
+            again = issues_of(h, v["version"], as_of)[1:]
+            if again:  # recorded re-issues: each PDF as issued anew (the copy offered is the newest)
+                v["reissues"] = [{"reissue": k, "date": day.isoformat(),
+                                  "pdf_issued": view["url"] + ISSUED + pdf_name(cert.number, v["version"], k)}
+                                 for k, day in again]
     if "suspended_since" in row:
         view["suspended_since"] = row["suspended_since"]
         view["suspension_limit"] = row["suspension_limit"]
+    if "closures_overdue" in row:  # ZWL-6.3: shown while CEC has not recorded them
+        view["closures_overdue"] = row["closures_overdue"]
+    if "surveillance_due" in row:  # ZWL-6.1: shown, and flagged when CEC has not acted in time
+        view["surveillance_due"] = row["surveillance_due"]
+        view["surveillance_overdue"] = row["surveillance_overdue"]
     return view
 
 
-def _public_event(e: dict, public) -> dict:
+def _public_event(e: dict, public, h: History) -> dict:
     """A line of the timeline (status.Event.as_dict: date, action, status, version, record and the decision's
-    public fields), with only the public fields a change changed (REG-PUBLIC)."""
-    return {**e, "changed": public(e["changed"])} if "changed" in e else e
+    public fields), with only the public fields a change changed (REG-PUBLIC), and, where the scheme publishes
+    it, that the decision came after its deadline and why (late, late_reason)."""
+    out = {**e, "changed": public(e["changed"])} if "changed" in e else dict(e)
+    if "record" in e and h.cert.scheme.data.get("late_reason_public"):
+        d = next((d for d in h.cert.decisions if d.name == e["record"]), None)
+        if d is not None and d.data.get("late"):
+            out["late"] = {rule: day.isoformat() for rule, day in d.data["late"].items()}
+            out["late_reason"] = d.data["late_reason"]
+    return out
 
 
 def in_renewal_window(view: dict, h: History, as_of: dt.date) -> bool:
@@ -194,6 +211,52 @@ def in_renewal_window(view: dict, h: History, as_of: dt.date) -> bool:
     return add_months(as_of, months) >= until >= as_of
 
 
+RECORDS_FORMAT = "certreg-records/1"  # data/records.json: what REG-APPEND compares with the live site
+
+
+def _digest(value) -> str:
+    """The SHA-256 of a value's canonical JSON (RFC 8785): the same public fields give the same hash anywhere."""
+    import hashlib
+
+    import rfc8785
+
+    return hashlib.sha256(rfc8785.dumps(plain(value))).hexdigest()
+
+
+def public_records(histories: dict[str, History], as_of: dt.date) -> dict[str, str]:
+    """REG-APPEND, record by record: each published certificate version, decision and announcement (key) and the
+    hash of its canonical public fields (REG-PUBLIC), never of any rendering. A build that would delete or change
+    one of these is refused (``build.losses``); a change of template, library or page layout changes none."""
+    out: dict[str, str] = {}
+    for number, h in histories.items():
+        cert = h.cert
+        scheme = cert.scheme
+        fields = scheme.fields
+        for v in h.versions:
+            if v.date > as_of:
+                break
+            out[f"certificate/{number}/v{v.number}"] = _digest({
+                "number": number, "scheme": scheme.key, "version": v.number, "date": v.date,
+                "valid_from": cert.valid_from, "valid_until": cert.valid_until, "follows": cert.follows,
+                "content": public_content(h, v.content)})
+        for e in h.timeline(as_of):
+            d = e.decision
+            if d is None:
+                continue
+            spec = scheme.decision_spec(d.action).fields
+            public = {k: v for k, v in d.data.items() if k in spec and spec[k].public and k != "changes"}
+            if "changes" in d.data:  # only the public fields a change sets (REG-PUBLIC)
+                public["changes"] = {k: v for k, v in d.data["changes"].items() if fields.get(k, {}).get("public")}
+            # (late: and late_reason: are left out: they say when CEC acted, not what it decided, and whether they
+            # are shown is a scheme setting, which a hash of published records must not depend on)
+            public = {k: v for k, v in public.items() if k not in ("late", "late_reason")}
+            out[f"decision/{number}/{d.name}"] = _digest(public)
+    for a in announcements(histories, as_of):
+        out[f"announcement/{a.number}"] = _digest({"number": a.number, "date": a.date, "certificate": a.certificate,
+                                                   "record": a.record, "action": a.action})
+    return dict(sorted(out.items()))
+
+
 @dataclass
 class Published:
     """The whole public registry on one date: certificate views, announcements and the renewal window."""
@@ -205,6 +268,7 @@ class Published:
     certificates: list[dict]  # views, ordered by number
     announcements: list[Announcement]  # in number order
     renewal_window: list[str]  # certificate numbers, soonest expiry first
+    records: dict  # key of each published record -> the hash of its public fields (REG-APPEND)
     generator: str = f"certreg {__version__}"
 
 
@@ -235,4 +299,5 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
             successors.setdefault(v["follows"], []).append(v["number"])
     for v in views:
         v["followed_by"] = successors.get(v["number"], [])
-    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in sorted(window)])
+    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in sorted(window)],
+                     public_records(checked.histories, as_of))

@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from ..errors import CertregError
 from ..records.specs import STATUSES
 from .pdf import MONTHS, scheme_has_mark
-from .public import Published, announcement_path, certificate_path
+from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
 LANGS = ("zh", "en")
@@ -124,10 +124,11 @@ class Site:
                                                     reverse=True)
         self.years = [(year, [(m, n) for m, n in self.months if m[:4] == year])
                       for year in dict.fromkeys(m[:4] for m, _ in self.months)]
-        self.newest = sorted(pub.announcements, key=lambda a: (a.date, a.number), reverse=True)
-        self.announced: dict[str, dict[str, str]] = {}
+        # newest first: by date, then by the number's N as a number (20250303-10 after 20250303-9)
+        self.newest = sorted(pub.announcements, key=lambda a: (a.date, int(a.number.split("-")[1])), reverse=True)
+        self.announced: dict[str, set[str]] = {}  # certificate -> the numbers of its published announcements
         for a in pub.announcements:
-            self.announced.setdefault(a.certificate, {})[f"{a.date.isoformat()}|{a.action}|{a.version}"] = a.number
+            self.announced.setdefault(a.certificate, set()).add(a.number)
 
     # --- the context every template gets ---
 
@@ -194,19 +195,21 @@ class Site:
         labels = self.pub.schemes[c["scheme"]]["fields"]
         data = {
             "status": c["status"], "as_of": c["as_of"], "valid_until": c["valid_until"],
-            "suspension_limit": c.get("suspension_limit"), "version": c["version"],
+            "suspension_limit": c.get("suspension_limit"), "surveillance_due": c.get("surveillance_due"),
+            "version": c["version"],
             "versions": [{"version": v["version"], "date": v["date"],
                           "changed": [labels[f][lang] if f in labels else f for f in v["changed"]]}
                          for v in c["versions"]],
             "mark": has_mark,
-            "t": {k: t[k] for k in ("status_long", "expired_by_date", "suspension_overdue", "checked_in_browser",
+            "t": {k: t[k] for k in ("status_long", "expired_by_date", "suspension_overdue", "surveillance_overdue",
+                                    "checked_in_browser",
                                     "use_yes", "use_no", "use_mark", "version_current", "version_superseded",
                                     "version_unknown", "changed", "colon", "sep", "gap")},
         }
         return self._render("certificate.html.j2", lang, url, c=c, scheme=self.pub.schemes[c["scheme"]],
                             fields=fields, has_mark=has_mark, note=note,
                             reason=(why or {}).get("reason"),
-                            announced=self.announced.get(c["number"], {}), data=data)
+                            announced=self.announced.get(c["number"], set()), data=data)
 
     def list_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
         """A list per scheme (or all) and status (or all), LIST_PAGE certificates a page."""
@@ -254,10 +257,15 @@ class Site:
                                        "rows": [[c[k] for k in LOOKUP_FIELDS] for c in pub.certificates]},
                                       compact=True),
             "data/certificates.csv": self.csv(),
+            # REG-APPEND: each published record's hash, which the next build compares with its own (build.losses)
+            "data/records.json": _json({"format": RECORDS_FORMAT, "as_of": pub.as_of.isoformat(),
+                                        "generated_by": pub.generator, "records": pub.records}),
         }
         if schemas_dir is not None:
-            for path in sorted(schemas_dir.glob("*.schema.json")):
-                files[f"data/schemas/{path.name}"] = path.read_bytes()
+            from ..records.safefile import read_regular
+
+            for path in sorted(schemas_dir.glob("*.schema.json")):  # (a regular file of a record's size at most)
+                files[f"data/schemas/{path.name}"] = read_regular(path, 1 << 20)
         files["feeds/announcements.atom"] = self.feed(None)
         for key in pub.schemes:
             files[f"feeds/{key}.atom"] = self.feed(key)

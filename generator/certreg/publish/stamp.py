@@ -95,9 +95,12 @@ def publish_copies(view: dict, folder: Path, rendered: Path, archive: Path | Non
 
     (folder / ISSUED).mkdir(parents=True, exist_ok=True)
     for v in view["versions"]:
-        name = pdf_name(view["number"], v["version"])
-        kept = archive / ISSUED / name if archive is not None else None
-        issued = (kept if kept is not None and kept.is_file() else rendered / name).read_bytes()
-        (folder / ISSUED / name).write_bytes(issued)
-        note = notice(view, v["version"])
-        (folder / name).write_bytes(stamp(issued, note, view["number"]) if note else issued)
+        issued = b""
+        for k in [0] + [r["reissue"] for r in v.get("reissues", [])]:  # as first issued, then each re-issue
+            name = pdf_name(view["number"], v["version"], k)
+            kept = archive / ISSUED / name if archive is not None else None
+            issued = (kept if kept is not None and kept.is_file() else rendered / name).read_bytes()
+            (folder / ISSUED / name).write_bytes(issued)
+        note = notice(view, v["version"])  # the copy offered: the newest issue, marked where it must be
+        (folder / pdf_name(view["number"], v["version"])).write_bytes(
+            stamp(issued, note, view["number"]) if note else issued)

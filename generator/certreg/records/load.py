@@ -15,6 +15,7 @@ from pathlib import Path
 from yaml.nodes import MappingNode, ScalarNode
 
 from ..problems import Problem
+from . import safefile
 from .model import Certificate, Decision, Registry, Scheme
 from .schema import INVALID, Checker
 from .specs import ACTIONS, REGISTRY_SPEC, SCHEME_SPEC, Anything, certificate_spec, decision_spec, scheme_consistency
@@ -23,11 +24,15 @@ from .yamlfile import YamlProblem, read
 LAYOUT = "REG-LAYOUT"
 SETTINGS_FILE = "registry.yml"
 TOP_LEVEL = {SETTINGS_FILE, "README.md", "schemes", "schemas", "certificates", "marks"}
-DECISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z]+)(?:-(\d+))?\.yml$")
+# (ASCII digits only: Python's \d takes any script's; a second decision of a day is -2, -3..., never -1 or -02)
+DECISION_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-([a-z]+)(?:-([2-9]|[1-9][0-9]+))?\.yml")
+# A certificate's decisions over its life are a few dozen; more is a mistake, or an attack (a page per certificate
+# lists them all). A folder with more is refused whole, its files unread.
+MAX_DECISIONS = 500
 # Decisions of one day take effect in this order (an issue before a change, a suspension before a revocation).
 # (a restoration before a new suspension: a suspension cannot end the day it begins)
-ACTION_RANK = {a: i for i, a in enumerate(("issue", "change", "surveillance", "restore", "suspend", "revoke",
-                                           "cancel"))}
+ACTION_RANK = {a: i for i, a in enumerate(("issue", "change", "reissue", "surveillance", "restore", "suspend",
+                                           "revoke", "cancel"))}
 PARALLEL_FROM = 400  # certificate folders; below this, starting processes costs more than it saves
 
 
@@ -35,8 +40,8 @@ def _read_node(path: Path, problems: list):
     """The file's root node, or None with a REG-YAML problem added."""
     try:
         return read(path)
-    except YamlProblem as exc:
-        problems.append(Problem(path, "error", "REG-YAML", exc.message, exc.line, exc.column))
+    except YamlProblem as exc:  # REG-YAML, or REG-LAYOUT for a link, FIFO, socket or device (never read)
+        problems.append(Problem(path, "error", exc.rule, exc.message, exc.line, exc.column))
         return None
 
 
@@ -63,16 +68,55 @@ def _top_text(node, name: str) -> str | None:
     return None
 
 
+def _real_dir(path: Path, problems: list) -> bool:
+    """Whether ``path`` is a real folder; a link, FIFO, socket or device there is a REG-LAYOUT problem."""
+    try:
+        return safefile.is_dir(path)
+    except safefile.NotSafe as exc:
+        if not any(p.path == path for p in problems):  # (the listing of the folder above may have said so)
+            problems.append(Problem(path, "error", LAYOUT, exc.message))
+        return False
+
+
+def _entries(folder: Path, problems: list, limit: int | None = None) -> list | None:
+    """The entries of ``folder`` (hidden ones left out: .gitkeep and the like) as (name, "file" or "dir"), sorted.
+
+    Links, FIFOs, sockets and devices are REG-LAYOUT problems, left out. With ``limit``: None (and nothing
+    listed beyond it) when there are more entries than that.
+    """
+    out = []
+    seen = 0
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            if entry.name.startswith("."):
+                continue
+            seen += 1
+            if limit is not None and seen > limit:
+                return None
+            try:
+                out.append((entry.name, safefile.entry_kind(entry)))
+            except safefile.NotSafe as exc:
+                problems.append(Problem(folder / entry.name, "error", LAYOUT, exc.message))
+    return sorted(out)
+
+
+def _scan(folder: Path, problems: list) -> None:
+    """REG-LAYOUT problems for the links, FIFOs, sockets and devices anywhere in ``folder`` (schemas/, marks/)."""
+    for name, found in _entries(folder, problems) or ():
+        if found == "dir":
+            _scan(folder / name, problems)
+
+
 def load_schemes(root: Path, problems: list) -> dict[str, Scheme]:
     folder = root / "schemes"
     schemes: dict[str, Scheme] = {}
-    if not folder.is_dir():
-        problems.append(Problem(root, "error", LAYOUT, "the registry has no schemes/ folder"))
+    if not _real_dir(folder, problems):
+        if not any(p.path == folder for p in problems):
+            problems.append(Problem(root, "error", LAYOUT, "the registry has no schemes/ folder"))
         return schemes
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if path.suffix != ".yml" or not path.is_file():
+    for name, found in _entries(folder, problems) or ():
+        path = folder / name
+        if path.suffix != ".yml" or found != "file":
             problems.append(Problem(path, "error", LAYOUT, "schemes/ holds only KEY.yml scheme files; "
                                                            "move or rename this"))
             continue
@@ -123,12 +167,14 @@ def load_certificate(folder: Path, schemes: dict, skip=frozenset()) -> tuple[dic
     cert_path = folder / "certificate.yml"
     scheme = None
     cert = None
-    entries = {name for name in os.listdir(folder) if not name.startswith(".")}  # .gitkeep and the like
+    # (links, FIFOs, sockets and devices are reported here, and left out: never read, never listed)
+    entries = {name for name, _found in _entries(folder, problems) or ()}
     for name in sorted(entries - {"certificate.yml", "decisions"}):
         problems.append(Problem(folder / name, "error", LAYOUT, "a certificate folder holds certificate.yml and "
                                                                 "decisions/ only; move or rename this"))
     if "certificate.yml" not in entries:
-        problems.append(Problem(folder, "error", LAYOUT, "the folder has no certificate.yml"))
+        if not any(p.path == cert_path for p in problems):
+            problems.append(Problem(folder, "error", LAYOUT, "the folder has no certificate.yml"))
     else:
         node = _read_node(cert_path, problems)
         # the scheme decides the content's fields, so look it up before the full check
@@ -151,16 +197,26 @@ def load_certificate(folder: Path, schemes: dict, skip=frozenset()) -> tuple[dic
     ok = True
     dfolder = folder / "decisions"
     names: list = []
+    if any(p.path == dfolder for p in problems):
+        ok = False  # a link or the like where the decisions belong: the certificate is not checked further
     if "decisions" in entries:
         try:
             # (a folder where a file belongs is reported when it is read)
-            names = sorted(name for name in os.listdir(dfolder) if not name.startswith("."))
+            listed = _entries(dfolder, problems, limit=MAX_DECISIONS)
         except NotADirectoryError:
             problems.append(Problem(dfolder, "error", LAYOUT, "decisions must be a folder of decision files"))
             ok = False
+        else:
+            if listed is None:
+                problems.append(Problem(dfolder, "error", LAYOUT,
+                                        f"more than {MAX_DECISIONS} decision files: a certificate has a few dozen "
+                                        "decisions over its life; none of these was read"))
+                ok = False
+            names = [name for name, _found in listed or ()]
+            ok = ok and not any(p.path.parent == dfolder for p in problems)  # (a decision that is a link...)
     for name in names:
         path = dfolder / name
-        m = DECISION_NAME.match(name)
+        m = DECISION_NAME.fullmatch(name)
         if not m or m.group(2) not in ACTIONS:
             problems.append(Problem(path, "error", LAYOUT,
                                     "a decision file is named DATE-ACTION.yml (e.g. 2025-03-01-suspend.yml, "
@@ -248,38 +304,53 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
     if not root.is_dir():
         problems.append(Problem(root, "error", LAYOUT, "no registry folder here; give one with --registry"))
         return Registry(root, settings, {}, {}), problems, {}
-    if settings_path.is_file():
+    # Every entry is looked at without following links: a link, FIFO, socket or device is refused by its path.
+    top = dict(_entries(root, problems) or ())
+    for name in sorted(set(top) - TOP_LEVEL):
+        problems.append(Problem(root / name, "error", LAYOUT,
+                                "unexpected here: the registry holds " + ", ".join(sorted(TOP_LEVEL))))
+    for name in ("schemas", "marks"):  # (read later: the schemas when checked, the artwork when published)
+        if top.get(name) == "dir":
+            _scan(root / name, problems)
+    if top.get(SETTINGS_FILE) == "file":
         value = _read_checked(settings_path, REGISTRY_SPEC, problems)
         settings = value if value is not INVALID else {}
         for key in ("mark", "seal") if settings else ():
-            if not (root / settings[key]).is_file():
+            try:
+                safefile.check_regular(safefile.inside(root, settings[key]), safefile.MAX_ARTWORK_BYTES)
+            except safefile.NotSafe as exc:
+                where = os.path.relpath(exc.path, root) if exc.path is not None else settings[key]
+                problems.append(Problem(settings_path, "error", LAYOUT, f"the {key} artwork {settings[key]} must "
+                                                                        "be a regular file inside the registry; "
+                                                                        f"{where} {exc.message}", key=(key,)))
+            except safefile.TooBig as exc:
+                problems.append(Problem(settings_path, "error", LAYOUT, f"the {key} artwork {settings[key]} is "
+                                                                        f"{exc.size:,} bytes; an SVG of at most "
+                                                                        f"{exc.limit:,} is expected", key=(key,)))
+            except OSError:
                 problems.append(Problem(settings_path, "error", LAYOUT, f"the {key} artwork {settings[key]} is not "
                                                                         "in the registry", key=(key,)))
-    else:
+    elif not any(p.path == settings_path for p in problems):
         problems.append(Problem(root, "error", LAYOUT, f"the registry has no {SETTINGS_FILE}"))
-    for entry in sorted(root.iterdir()):
-        if entry.name not in TOP_LEVEL and not entry.name.startswith("."):
-            problems.append(Problem(entry, "error", LAYOUT,
-                                    "unexpected here: the registry holds " + ", ".join(sorted(TOP_LEVEL))))
     schemes = load_schemes(root, problems)
     # schemes whose file has errors: their certificates wait until it is fixed (checking them would only repeat it)
-    failed = {p.stem: p for p in sorted((root / "schemes").glob("[!.]*.yml")) if p.stem not in schemes}
+    failed = {p.stem: p for p in sorted((root / "schemes").glob("[!.]*.yml")) if p.stem not in schemes} \
+        if top.get("schemes") == "dir" else {}
     Scheme.loaded = schemes  # certificates coming back from worker processes refer to these
     registry = Registry(root, settings, schemes, {})
     cert_root = root / "certificates"
-    if not cert_root.is_dir():
-        problems.append(Problem(root, "error", LAYOUT, "the registry has no certificates/ folder"))
+    if top.get("certificates") != "dir":
+        if not any(p.path == cert_root for p in problems):
+            problems.append(Problem(root, "error", LAYOUT, "the registry has no certificates/ folder"))
         return registry, problems, {}
     folders = []
-    for item in sorted(os.scandir(cert_root), key=lambda e: e.name):  # (entries know their type: no stat)
-        if item.name.startswith("."):
-            continue
-        if item.is_dir():
-            folders.append(cert_root / item.name)
+    for name, what in _entries(cert_root, problems) or ():  # (entries know their type: no stat)
+        path = cert_root / name
+        if what == "dir":
+            folders.append(path)
         else:
-            problems.append(Problem(cert_root / item.name, "error", LAYOUT, "certificates/ holds one folder per "
-                                                                         "certificate number; move this file "
-                                                                         "into one"))
+            problems.append(Problem(path, "error", LAYOUT, "certificates/ holds one folder per certificate "
+                                                           "number; move this file into one"))
     results = {}
     waiting = 0
     for folder, loaded, cert, found, result in _load_all(folders, schemes, set(failed), after, keep, jobs):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from .schema import Map
+from .schema import Map, linear_regex
 from .specs import certificate_spec, content_spec, decision_spec
 
 
@@ -21,11 +20,12 @@ class Scheme:
     path: Path
     data: dict
     content: Map = field(init=False)
-    number_re: re.Pattern = field(init=False)
+    # RE2 (linear time whatever CEC writes); checked to compile by specs.scheme_consistency; .fullmatch as re's
+    number_re: Any = field(init=False)
 
     def __post_init__(self):
         self.content = content_spec(self.data["fields"])
-        self.number_re = re.compile(self.data["number"]["pattern"])
+        self.number_re = linear_regex(self.data["number"]["pattern"])
         self._specs: dict = {}  # built once: building a spec costs more than checking a record with it
 
     def certificate_spec(self) -> Map:

@@ -36,15 +36,48 @@ class _Invalid:
 INVALID = _Invalid()
 
 _NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-# Characters that cannot be seen on a certificate (tabs and line breaks are handled separately).
-_INVISIBLE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff"
+# Characters that cannot be seen on a certificate (tabs and line breaks are handled separately): the C0 and C1
+# controls (a carriage return too), and the invisible characters that would let two names look alike and differ
+# (or reorder what is shown): soft hyphen, combining grapheme joiner, Arabic letter mark, Hangul fillers, Khmer
+# inherent vowels, Mongolian vowel separator, zero-width spaces and joiners, direction marks, line and paragraph
+# separators, embeddings, overrides and isolates, word joiner, invisible operators, byte-order mark, interlinear
+# annotation, shorthand and musical format controls, tags. That is Unicode's default-ignorable characters (with
+# the controls), less the variation selectors, which ideographic variation sequences use (see IGNORABLE).
+_INVISIBLE = (r"\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f"
+              r"\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3"
+              r"\U0001d173-\U0001d17a\U000e0000-\U000e007f")
 _CONTROL = re.compile(f"[{_INVISIBLE}]")
+# What identities are compared without (rules/checks.py): the invisible characters and the variation selectors.
+IGNORABLE = re.compile(f"[{_INVISIBLE}\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 # One line, nothing invisible, no space at either end: the common case, checked in one match.
 _CLEAN_LINE = re.compile(f"[^\\s{_INVISIBLE}](?:[^\\n\\r{_INVISIBLE}]*[^\\s{_INVISIBLE}])?")
+# The same for ASCII text (the class above has ranges beyond the BMP, which make it twice as slow on ASCII).
+_CLEAN_ASCII = re.compile(r"[!-~](?:[\t -~]*[!-~])?")
 FIRST_YEAR, LAST_YEAR = 1990, 2199  # dates of records; keeps date arithmetic far from its limits
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
-_INT = re.compile(r"^[+-]?\d+$")
+# (ASCII digits only: Python's \d takes any script's, full-width and Arabic-Indic digits among them; no + sign)
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_INT = re.compile(r"-?[0-9]+")
+
+
+def linear_regex(pattern: str):
+    """``pattern`` compiled with RE2, which matches in time linear in the text whatever the pattern: a scheme's
+    number pattern is CEC's to write, and Python's ``re`` can backtrack for hours on one such as ``(A+)+$``.
+
+    Raises re2.error for a pattern that is not one, or that RE2 cannot run (backreferences, lookaround):
+    ``regex_error`` words it. The result has ``fullmatch``, ``match`` and ``search`` like ``re``'s.
+    """
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # (said once, by the caller, at the pattern's line; not on standard error)
+    return re2.compile(pattern, options)
+
+
+def regex_error(exc: Exception) -> str:
+    """RE2's reason for refusing a pattern, as text."""
+    reason = exc.args[0] if exc.args else exc
+    return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
 
 
 @dataclass
@@ -73,8 +106,18 @@ class Checker:
             self.problems.append(Problem(self.path, "error", rule, message, 0, 0, tuple(key)))
 
 
+_UNSHOWN = re.compile(f"[\\t\\n{_INVISIBLE}]")
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """Record text as a message shows it: cut at ``limit`` characters, the invisible ones and line breaks written
+    as escapes (U+001B, U+202E... would otherwise act on the terminal or the page that shows the message)."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _where(key) -> str:
-    return ".".join(str(k) for k in key) if key else "the record"
+    return ".".join(_shown(str(k)) for k in key) if key else "the record"
 
 
 def _node_kind(node) -> str:
@@ -82,7 +125,7 @@ def _node_kind(node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f'"{node.value}"' if len(node.value) < 40 else "text"
+    return f'"{_shown(node.value)}"' if len(node.value) < 40 else "text"
 
 
 class Spec:
@@ -131,7 +174,7 @@ class Text(_Scalar):
         self._re = re.compile(self.pattern) if self.pattern else None
 
     def scalar(self, text, node, chk, key):
-        if _CLEAN_LINE.fullmatch(text) and len(text) <= self.max_length and (
+        if (_CLEAN_ASCII if text.isascii() else _CLEAN_LINE).fullmatch(text) and len(text) <= self.max_length and (
                 self._re is None or self._re.fullmatch(text)):
             return text  # the common case; anything else goes through the checks below for its message
         if node.style in ("|", ">"):
@@ -144,6 +187,10 @@ class Text(_Scalar):
             chk.error(node, f"{_where(key)} contains the invisible character U+{ord(bad.group()):04X}; "
                             "delete it", RULE, key)
             return INVALID
+        if not text.strip():  # "" written quoted, or only spaces (U+3000 and the other Unicode spaces too)
+            chk.error(node, f"{_where(key)} is {'blank (only spaces)' if text else 'empty'}; write the text, or "
+                            "leave the field out where it is optional", RULE, key)
+            return INVALID
         if text != text.strip():
             chk.error(node, f"{_where(key)} starts or ends with spaces; remove them", RULE, key)
             return INVALID
@@ -153,7 +200,7 @@ class Text(_Scalar):
             return INVALID
         if self._re and not self._re.fullmatch(text):
             hint = self.pattern_hint or f"the pattern {self.pattern}"
-            chk.error(node, f'{_where(key)} "{text}" does not match {hint}', RULE, key)
+            chk.error(node, f'{_where(key)} "{_shown(text)}" does not match {hint}', RULE, key)
             return INVALID
         return text
 
@@ -172,7 +219,9 @@ class Date(_Scalar):
 
     def scalar(self, text, node, chk, key):
         if not _DATE.fullmatch(text):
-            chk.error(node, f'{_where(key)} must be a date written YYYY-MM-DD, not "{text}"', RULE, key)
+            digits = "" if text.isascii() else " with the digits 0-9"
+            chk.error(node, f'{_where(key)} must be a date written YYYY-MM-DD{digits}, not "{_shown(text)}"', RULE,
+                      key)
             return INVALID
         if not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
             chk.error(node, f"{_where(key)}: {text} is outside the years {FIRST_YEAR}–{LAST_YEAR}; check the year",
@@ -185,7 +234,7 @@ class Date(_Scalar):
             return INVALID
 
     def json(self):
-        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        return {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 
 
 @dataclass
@@ -201,22 +250,25 @@ class Number(_Scalar):
         return "a whole number" if self.integer else "a number"
 
     def scalar(self, text, node, chk, key):
-        ok = (_INT if self.integer else _DECIMAL).match(text)
+        ok = (_INT if self.integer else _DECIMAL).fullmatch(text)
         if not ok:
             kind = "a whole number" if self.integer else "a number such as 1234.5"
-            chk.error(node, f'{_where(key)} must be {kind} (digits, no separators or units), not "{text}"',
-                      RULE, key)
+            chk.error(node, f'{_where(key)} must be {kind} (digits, no separators or units; the digits 0-9, no + '
+                            f'sign), not "{_shown(text)}"', RULE, key)
             return INVALID
         try:
             value = int(text) if self.integer else Decimal(text)
         except (InvalidOperation, ValueError):  # pragma: no cover - the pattern rules this out
             chk.error(node, f'{_where(key)} must be a number, not "{text}"', RULE, key)
             return INVALID
+        if value == 0 and text.startswith("-"):  # (Decimal("-0") is not less than 0: no minimum would catch it)
+            chk.error(node, f'{_where(key)} is "{text}", a negative zero; write 0', RULE, key)
+            return INVALID
         if self.minimum is not None and value < self.minimum:
-            chk.error(node, f"{_where(key)} must be at least {self.minimum}, not {text}", RULE, key)
+            chk.error(node, f"{_where(key)} must be at least {self.minimum}, not {_shown(text)}", RULE, key)
             return INVALID
         if value > self.maximum:
-            chk.error(node, f"{_where(key)} must be at most {self.maximum}, not {text}", RULE, key)
+            chk.error(node, f"{_where(key)} must be at most {self.maximum}, not {_shown(text)}", RULE, key)
             return INVALID
         return value
 
@@ -237,7 +289,7 @@ class Bool(_Scalar):
     def scalar(self, text, node, chk, key):
         if node.style in ("", None) and text in ("true", "false"):
             return text == "true"
-        chk.error(node, f'{_where(key)} must be true or false, not "{text}"', RULE, key)
+        chk.error(node, f'{_where(key)} must be true or false, not "{_shown(text)}"', RULE, key)
         return INVALID
 
     def json(self):
@@ -255,9 +307,10 @@ class Choice(_Scalar):
     def scalar(self, text, node, chk, key):
         if text in self.choices:
             return text
-        close = difflib.get_close_matches(text, self.choices, n=1)
+        close = difflib.get_close_matches(text, self.choices, n=1) if len(text) <= 100 else []
         hint = f'; did you mean "{close[0]}"?' if close else ""
-        chk.error(node, f'{_where(key)} "{text}" is not one of: {", ".join(self.choices)}{hint}', self.rule, key)
+        chk.error(node, f'{_where(key)} "{_shown(text)}" is not one of: {", ".join(self.choices)}{hint}', self.rule,
+                  key)
         return INVALID
 
     def json(self):
@@ -360,10 +413,10 @@ class Map(Spec):
             f = fields.get(name)
             if f is None:
                 known = list(fields)
-                close = difflib.get_close_matches(name, known, n=1)
+                close = difflib.get_close_matches(name, known, n=1) if len(name) <= 100 else []
                 hint = f'did you mean "{close[0]}"?' if close else "known fields: " + ", ".join(known)
                 suggested.update(close)
-                chk.error(knode, f'unknown field "{name}" in {_where(key)}; {hint}', RULE, key + (name,))
+                chk.error(knode, f'unknown field "{_shown(name)}" in {_where(key)}; {hint}', RULE, key + (name,))
                 ok = False
                 continue
             # an empty value (nothing, ~ or null, unquoted) counts as absent

@@ -14,17 +14,17 @@ from .schema import INVALID, Bool, Choice, Date, Field, Forbidden, List, Map, Nu
 
 RULE = "REG-SCHEMA"
 
-ACTIONS = ("issue", "change", "suspend", "restore", "revoke", "cancel", "surveillance")
+ACTIONS = ("issue", "change", "suspend", "restore", "revoke", "cancel", "surveillance", "reissue")
 STATUSES = ("valid", "suspended", "revoked", "cancelled", "expired")
 QUALIFICATIONS = ("management-system-auditor", "ghg-verifier", "product-inspector", "green-product-inspector")
 SURVEILLANCE_OUTCOMES = ("pass", "nonconformities", "fail")
 NUMBER_SHAPE = r"^[A-Z][A-Z0-9-]{2,40}$"
 
 
-def _bilingual(required_en=True, multiline=False, max_length=300, doc=""):
+def _bilingual(required_en=True, multiline=False, max_length=300, doc="", max_en=None):
     return Map({
         "zh": Field(Text(multiline=multiline, max_length=max_length), required=True, public=True, doc="中文"),
-        "en": Field(Text(multiline=multiline, max_length=max_length), required=required_en, public=True,
+        "en": Field(Text(multiline=multiline, max_length=max_en or max_length), required=required_en, public=True,
                     doc="English"),
     }, what="a mapping with zh and en texts")
 
@@ -84,8 +84,8 @@ EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 
 def _party(public, rule):
     return Map({
-        "name": Field(Text(max_length=120), required=True, public=public, rule=rule, doc="name"),
-        "address": Field(Text(max_length=200), required=True, public=public, rule=rule, doc="address"),
+        "name": Field(Text(max_length=100), required=True, public=public, rule=rule, doc="name"),
+        "address": Field(Text(max_length=120), required=True, public=public, rule=rule, doc="address"),
     }, what="a mapping with name and address")
 
 
@@ -116,12 +116,47 @@ def _data_collection():
     }, what="the ZWL-A1 data collection table")
 
 
-# type name -> (public, rule) -> Spec; the rule is cited when a part of the field is missing
+@dataclasses.dataclass
+class LongText(Text):
+    """Text of several lines, at most ``max_lines`` of them: each line starts a new line on the certificate, so
+    that the lines take room there as well as the characters."""
+
+    max_lines: int = 6
+
+    def scalar(self, text, node, chk, key):
+        value = super().scalar(text, node, chk, key)
+        if value is not INVALID and value.count("\n") + 1 > self.max_lines:
+            chk.error(node, f"{'.'.join(map(str, key))} has {value.count(chr(10)) + 1} lines; at most "
+                            f"{self.max_lines} fit on the certificate: join some", RULE, key)
+            return INVALID
+        return value
+
+
+@dataclasses.dataclass
+class Figure(Number):
+    """A key figure printed on the certificate, in a box of its own: at most ``places`` decimal places (the
+    largest, 1,000,000,000,000.000000, fills the box)."""
+
+    places: int = 6
+
+    def scalar(self, text, node, chk, key):
+        value = super().scalar(text, node, chk, key)
+        if value is not INVALID and -value.as_tuple().exponent > self.places:
+            chk.error(node, f"{'.'.join(map(str, key))} {text} has more than {self.places} decimal places; round it",
+                      RULE, key)
+            return INVALID
+        return value
+
+
+# type name -> (public, rule) -> Spec; the rule is cited when a part of the field is missing.
+# The lengths are what the certificate page holds (publish/pdf.py FIT_STEPS; tests/test_preflight.py renders a
+# record with every field at its longest, in every kind of character): text 150 (was 200), longtext 500 in at
+# most 6 lines (was 1000), a party's name 100 and address 120 (were 120 and 200).
 FIELD_TYPES = {
-    "text": lambda public, rule: Text(max_length=200),
-    "longtext": lambda public, rule: Text(multiline=True, max_length=1000),
+    "text": lambda public, rule: Text(max_length=150),
+    "longtext": lambda public, rule: LongText(multiline=True, max_length=500, max_lines=6),
     "uscc": lambda public, rule: USCC(),
-    "decimal": lambda public, rule: Number(),
+    "decimal": lambda public, rule: Figure(),
     "date": lambda public, rule: Date(),
     "period": lambda public, rule: Period(rule),
     "party": _party,
@@ -135,23 +170,29 @@ def _count(maximum: int, minimum: int = 1) -> Number:
 
 
 RULE_ID = r"(REG|ZCF|ZWL)-[A-Za-z0-9.-]+"
+# YYYYMMDD-N: the decision's date, then the order in which that day's announcements were recorded (REG-ANNOUNCE)
+ANNOUNCEMENT_NUMBER = r"[0-9]{8}-[1-9][0-9]{0,4}"
+ANNOUNCEMENT_HINT = ("an announcement number YYYYMMDD-N: the decision's date, then the next number free that day "
+                     "(certreg decide writes it)")
 _rule = Text(pattern=RULE_ID, pattern_hint="a rule ID of rules.md such as ZWL-7.4")
 
 # --- the registry settings file (registry/registry.yml) ------------------------------------
 
 REGISTRY_SPEC = Map({
     "name": Field(_bilingual(), required=True, public=True, doc="the registry's name"),
-    "publisher": Field(_bilingual(), required=True, public=True, doc="who publishes it"),
+    # (printed on every certificate: the lengths are what its header and signature block hold)
+    "publisher": Field(_bilingual(max_length=30, max_en=100), required=True, public=True, doc="who publishes it"),
     "sample": Field(Bool(), required=True, public=True,
                     doc="true for fictional sample data: every output is then marked SAMPLE"),
     "mark": Field(Text(pattern=r"marks/[A-Za-z0-9._-]+\.svg", pattern_hint="marks/NAME.svg"), required=True,
                   public=True, doc="the certification mark's artwork, shown in the mark-usage guidance (ZWL-8)"),
-    "approval_number": Field(Text(max_length=60), required=True, public=True,
+    "approval_number": Field(Text(max_length=30), required=True, public=True,
                              doc="the certification body's approval number (认证机构批准号), printed on every "
                                  "certificate"),
     "signatory": Field(Map({
-        "name": Field(_bilingual(max_length=60), required=True, public=True, doc="the signatory's name"),
-        "title": Field(_bilingual(max_length=60), required=True, public=True, doc="the signatory's title"),
+        "name": Field(_bilingual(max_length=10, max_en=30), required=True, public=True, doc="the signatory's name"),
+        "title": Field(_bilingual(max_length=10, max_en=30), required=True, public=True,
+                       doc="the signatory's title"),
     }), required=True, public=True, doc="who signs the certificates (授权签字人): name and title"),
     "seal": Field(Text(pattern=r"marks/[A-Za-z0-9._-]+\.svg", pattern_hint="marks/NAME.svg"), required=True,
                   public=True, doc="the seal's artwork (公章), printed in the certificate's seal area"),
@@ -170,23 +211,26 @@ _ground_text = Map({
 class Names(Spec):
     """A mapping whose keys are free words and whose values share one type."""
 
-    def __init__(self, value: Spec, key_pattern=r"[a-z][a-z0-9_-]*", what="a mapping"):
+    def __init__(self, value: Spec, key_pattern=r"[a-z][a-z0-9_-]*", what="a mapping",
+                 key_hint="lower-case letters, digits, - and _", rule=RULE):
         self.value = value
         self.key_re = re.compile(key_pattern)
         self.what = what
+        self.key_hint = key_hint
+        self.rule = rule
 
     def convert(self, node, chk, key):
         from yaml.nodes import MappingNode, ScalarNode
 
         if not isinstance(node, MappingNode):
-            chk.error(node, f"{'.'.join(map(str, key))} must be {self.what}", RULE, key)
+            chk.error(node, f"{'.'.join(map(str, key))} must be {self.what}", self.rule, key)
             return INVALID
         out, ok = {}, True
         for knode, vnode in node.value:
             name = knode.value if isinstance(knode, ScalarNode) else None
             if name is None or not self.key_re.fullmatch(name):
                 chk.error(knode, f"{'.'.join(map(str, key))}: {name!r} is not a valid name "
-                                 f"(lower-case letters, digits, - and _)", RULE, key)
+                                 f"({self.key_hint})", self.rule, key)
                 ok = False
                 continue
             if name in out:
@@ -276,6 +320,9 @@ SCHEME_SPEC = Map({
     }), doc="the offsets must cover the emissions"),
     "prerequisites": Field(_ruled({"items": Field(Names(_label), required=True)})),
     "deadlines": Field(List(_deadline), required=True),
+    "late_reason_public": Field(Bool(), required=True, public=True,
+                                doc="whether the reason a decision came after its deadline (late_reason) is published "
+                                    "with it; the lateness itself is always a warning for CEC's own records"),
     "grounds": Field(Names(_ruled({"choices": Field(Names(_ground_text), required=True)})), required=True,
                      public=True),
     "fields": Field(Names(_field_def), required=True, public=True),
@@ -367,6 +414,15 @@ def decision_spec(action: str, scheme=None) -> Map:
         "action": Field(Choice(choices=ACTIONS), required=True, public=True),
         "date": Field(Date(), required=True, public=True, doc="the day the decision takes effect"),
         "note": Field(Text(multiline=True, max_length=2000), doc="internal note"),
+        # REG-ANNOUNCE: the number of the announcement (公告) of an announced decision, kept in its record for ever
+        "announcement": Field(Text(pattern=ANNOUNCEMENT_NUMBER, pattern_hint=ANNOUNCEMENT_HINT), public=True,
+                              rule="REG-ANNOUNCE", doc=ANNOUNCEMENT_HINT),
+        # a decision taken after its deadline is recorded as it happened, with the deadline it missed and why
+        "late": Field(Names(Date(), key_pattern=RULE_ID, what="a mapping of rule IDs to the deadlines missed",
+                            key_hint="a rule ID such as ZCF-12.1.1"),
+                      doc="the deadlines this decision missed: rule ID -> the last day it was due"),
+        "late_reason": Field(_bilingual(multiline=True, max_length=1000),
+                             doc="why the decision came after its deadline (zh and en)"),
     }
     reason_required = dataclasses.replace(_reason, required=True)
     grounds = scheme.grounds.get(action) if scheme else None
@@ -415,6 +471,11 @@ def decision_spec(action: str, scheme=None) -> Map:
             "requested": Field(Date(), doc="day the holder asked"),
             "reason": reason_required,
         },
+        "reissue": {  # REG-APPEND: the one way a published PDF is issued anew: recorded, with why
+            "versions": Field(List(_count(10000), min_items=1), required=True, public=True, rule="REG-APPEND",
+                              doc="the versions whose PDF certificate is issued anew"),
+            "reason": reason_required,
+        },
         "surveillance": {
             "outcome": Field(Choice(choices=SURVEILLANCE_OUTCOMES), required=True, public=True),
             "person_days": Field(Number(), required=True),
@@ -445,13 +506,19 @@ def scheme_consistency(data: dict) -> list[tuple[str, tuple]]:
 
     A scheme is CEC's to edit; a mistake in it must be an error naming the line, not a crash later.
     """
+    import re2
+
+    from .schema import linear_regex, regex_error
+
     out: list[tuple[str, tuple]] = []
-    try:
-        number = re.compile(data["number"]["pattern"])
+    try:  # RE2: matched in time linear in the number, whatever the pattern (Python's re can backtrack for hours)
+        number = linear_regex(data["number"]["pattern"])
         if not number.fullmatch(data["number"]["example"]):
             out.append((f'the example {data["number"]["example"]} does not match the pattern', ("number", "example")))
-    except re.error as exc:
-        out.append((f"the pattern is not a regular expression: {exc}", ("number", "pattern")))
+    except re2.error as exc:
+        out.append((f"the pattern is not a regular expression that certreg can run ({regex_error(exc)}): it is "
+                    "matched with RE2, in linear time, which has no backreferences (\\1) and no lookaround "
+                    "((?=...), (?!...), (?<=...), (?<!...))", ("number", "pattern")))
     v = data["validity"]
     needs = {"fixed-term": ("years", "renewal_window_months"),
              "reporting-period": ("max_period_months", "max_months_after_period")}[v["kind"]]

@@ -11,7 +11,6 @@ on its own lines.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.scanner import Scanner
+
+from . import safefile
 
 RULE = "REG-YAML"
 
@@ -70,13 +71,17 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 
 class YamlProblem(Exception):
-    """Raised by ``compose`` when a file cannot be read as strict YAML; carries line and column."""
+    """Raised by ``compose`` when a file cannot be read as strict YAML; carries line and column.
 
-    def __init__(self, message, line=1, column=1):
+    ``rule`` is REG-YAML, or REG-LAYOUT when the path is not a regular file (a link, a FIFO...: never read).
+    """
+
+    def __init__(self, message, line=1, column=1, rule=RULE):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.rule = rule
 
 
 def _line_of_offset(data: bytes, offset: int) -> tuple[int, int]:
@@ -163,28 +168,23 @@ def compose(text: str):
     return node
 
 
-def _read_bytes(path) -> bytes:
-    # os.open/os.read: half the cost of open().read() for a small file, and there are tens of thousands
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def read(path: Path):
-    """Compose the file at ``path``; YamlProblem for unreadable, non-UTF-8, empty or invalid files."""
+    """Compose the file at ``path``; YamlProblem for unreadable, non-UTF-8, empty or invalid files.
+
+    Only a regular file is read (safefile.read_regular, os.open/os.read: half the cost of open().read() for
+    a small file, and there are tens of thousands); a link, FIFO, socket or device is a REG-LAYOUT problem.
+    """
     try:
-        data = _read_bytes(path)
+        data = safefile.read_regular(path, MAX_BYTES)
+    except safefile.NotSafe as exc:
+        raise YamlProblem(exc.message, rule=safefile.RULE) from None
+    except safefile.TooBig as exc:
+        raise YamlProblem(f"the file is {exc.size:,} bytes; a record is a few kilobytes (at most {MAX_BYTES:,})"
+                          ) from None
     except OSError as exc:
         raise YamlProblem(f"cannot read the file: {exc.strerror}") from None
     if not data.strip():
         raise YamlProblem("the file is empty: a record is a YAML mapping of fields")
-    if len(data) > MAX_BYTES:
-        raise YamlProblem(f"the file is {len(data):,} bytes; a record is a few kilobytes (at most {MAX_BYTES:,})")
     return compose(decode(data))
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import Report
 from ..records.model import Certificate, Decision, Scheme, dig, texts
-from ..status import History, Version, history
-from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary
+from ..status import History, Version, announced, closures_overdue, history
+from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary, working_days_after
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Chinese mobile and landline numbers, written with or without spaces or dashes between the groups
@@ -31,6 +31,10 @@ class Checks:
     def __init__(self, as_of: dt.date, report: Report):
         self.as_of = as_of
         self.report = report
+        # decision path -> {rule: (the last day it was due, binding, the key of the late field)}: the deadlines
+        # each decision missed
+        self.missed: dict[Path, dict[str, tuple[dt.date, bool, tuple]]] = {}
+        self.unknown: dict[Path, set[str]] = {}  # deadlines the holiday calendar cannot tell (REG-CALENDAR)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -43,6 +47,50 @@ class Checks:
 
     def warning(self, path, rule, message, key=()):
         self.report.warning(path, rule, message, key=key)
+
+    def late(self, d: Decision, rule: str, deadline: dt.date, message: str, *, binding=True, key=("date",)):
+        """A decision taken after its deadline: recorded as it happened, and a warning for CEC's own records
+        (its timeliness), never an error that holds the decision back. A binding deadline's lateness is
+        recorded in the decision itself (late: and late_reason:, see ``late_records``)."""
+        recorded = " (recorded late: late_reason)" if d.data.get("late_reason") else ""
+        self.warning(d.path, rule, message + recorded, key)
+        self.missed.setdefault(d.path, {})[rule] = (deadline, binding, key)
+
+    def incomplete(self, path, rule, message, key=()):
+        """A published record that does not yet say all it should (a late decision without its late record):
+        an error for staff, which holds no publication back (see Problem.overdue), since a published record is
+        never rewritten and a calendar update can make a decision of the past late."""
+        self.report.error(path, rule, message, key=key, overdue=True)
+
+    def late_records(self, cert: Certificate):
+        """A late decision says so (late: RULE: DEADLINE, and late_reason: zh and en); a timely one does not.
+        A deadline the holiday calendar cannot tell (REG-CALENDAR) accepts what the record says."""
+        for d in cert.decisions:
+            missed = self.missed.get(d.path, {})
+            unknown = self.unknown.get(d.path, set())
+            given = d.data.get("late") or {}
+            binding = {rule: (deadline, key) for rule, (deadline, must, key) in missed.items() if must}
+            for rule, (deadline, key) in binding.items():
+                if rule not in given:
+                    why = "" if d.data.get("late_reason") else " and late_reason: (zh and en, why CEC acted late)"
+                    self.incomplete(d.path, rule, f"the decision came after its deadline ({deadline}); record it as "
+                                                  f"it happened, with late: {{{rule}: {deadline}}}{why}; certreg "
+                                                  "decide asks for them", ("late",) if given else key)
+            for rule, day in given.items():
+                if rule in unknown:
+                    continue
+                if rule not in missed:
+                    self.incomplete(d.path, "REG-SCHEMA", f"late: {rule}: the decision did not miss a deadline of "
+                                                          f"{rule}; remove it", ("late", rule))
+                elif day != missed[rule][0]:
+                    self.incomplete(d.path, rule, f"late: {rule}: the deadline was {missed[rule][0]}, not {day}",
+                                    ("late", rule))
+            if binding and set(binding) <= set(given) and not d.data.get("late_reason"):
+                self.incomplete(d.path, next(iter(binding)), "a decision taken after its deadline needs "
+                                                             "late_reason: (zh and en), why CEC acted late", ("late",))
+            if d.data.get("late_reason") and not missed and not unknown:
+                self.incomplete(d.path, "REG-SCHEMA", "late_reason is given but the decision met its deadlines; "
+                                                      "remove it (and late:)", ("late_reason",))
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -66,10 +114,12 @@ class Checks:
                            f"(its decisions are: {', '.join(scheme.actions)})", ("action",))
                 continue
             self.deadlines(cert, d)
+            self.announcement(d)
             getattr(self, f"on_{d.action}")(cert, h, d)
         self.suspension_limits(cert, h)
         if scheme.data.get("surveillance"):
             self.surveillance(cert, h)
+        self.late_records(cert)
         self.public_text(cert)
 
     # --- the certificate record --------------------------------------------------------------
@@ -144,6 +194,7 @@ class Checks:
                 try:
                     limit = add_working_days(start, n)
                 except CalendarUnknown as exc:
+                    self.unknown.setdefault(d.path, set()).add(rule["rule"])
                     self.warning(d.path, "REG-CALENDAR", f"cannot check {rule['rule']} ({n} working days for "
                                                          f"{rule['what']}): {exc}", tuple(rule["to"].split(".")))
                     continue
@@ -152,9 +203,28 @@ class Checks:
                 extra = d.get(rule["excluding"]) if "excluding" in rule else None
                 limit = start + dt.timedelta(days=n + (extra or 0))
             if end > limit:
-                self.report.add(d.path, rule.get("level", "error"), rule["rule"],
-                                f"{rule['what']} is due within {n} {unit} of {rule['from']} ({start}), by {limit}, "
-                                f"but {rule['to']} is {end}", key=tuple(rule["to"].split(".")))
+                over = working_days_after(limit, end) if "working_days" in rule else (end - limit).days
+                late_unit = unit if over != 1 else unit[:-1]
+                # a binding deadline (CEC "shall"), or one that holds only "normally" (level: warning)
+                self.late(d, rule["rule"], limit, f"{rule['what']} is due within {n} {unit} of {rule['from']} "
+                                                  f"({start}), by {limit}, but {rule['to']} is {end}: {over} "
+                                                  f"{late_unit} late", binding=rule.get("level", "error") == "error",
+                          key=tuple(rule["to"].split(".")))
+
+    def announcement(self, d: Decision):
+        """REG-ANNOUNCE: an announced decision's number starts with its date; other decisions have none.
+        (A missing or taken number is reported across the registry: ``Across.announcement_numbers``.)"""
+        number = d.data.get("announcement")
+        if number is None:
+            return
+        if not announced(d):
+            self.error(d.path, "REG-ANNOUNCE", f"a {d.action} decision is not announced"
+                                               + (" (only a failed surveillance is)" if d.action == "surveillance"
+                                                  else "") + "; remove announcement:", ("announcement",))
+        elif number.split("-")[0] != f"{d.date:%Y%m%d}":
+            self.error(d.path, "REG-ANNOUNCE", f"announcement {number} does not start with the decision's date "
+                                               f"({d.date:%Y%m%d}): an announcement number is YYYYMMDD-N",
+                       ("announcement",))
 
     def on_issue(self, cert: Certificate, h: History, d: Decision):
         scheme = cert.scheme
@@ -263,11 +333,11 @@ class Checks:
             self.error(d.path, cert.scheme.max_suspension["restore_rule"],
                        f"rectification verified {rv}, which is not within the suspension ({s.start} – {d.date})",
                        ("rectification_verified",))
-        if d.date > s.limit:
+        if d.date > s.limit:  # recorded as it happened: CEC restored it after the limit
             rule = cert.scheme.max_suspension["rule"]
-            self.error(d.path, rule, f"restored {d.date}, after the suspension's limit ({s.limit}, "
-                                     f"{cert.scheme.max_suspension['months']} months from {s.start}); "
-                                     "a certificate not restored in time is revoked", ("date",))
+            self.late(d, rule, s.limit, f"restored {d.date}, after the suspension's limit ({s.limit}, "
+                                        f"{cert.scheme.max_suspension['months']} months from {s.start}); a "
+                                        "certificate not restored in time is revoked")
 
     def on_revoke(self, cert: Certificate, h: History, d: Decision):
         self.facts_before(d)
@@ -288,6 +358,14 @@ class Checks:
         if requested is not None and requested > d.date:
             self.error(d.path, "REG-ORDER", f"requested {requested}, after the cancellation {d.date}",
                        ("requested",))
+
+    def on_reissue(self, cert: Certificate, h: History, d: Decision):
+        """REG-APPEND: a published PDF changes only by a recorded re-issue, which names each version once."""
+        versions = d.data["versions"]
+        twice = sorted({v for v in versions if versions.count(v) > 1})
+        if twice:
+            self.error(d.path, "REG-APPEND", "versions lists " + ", ".join(map(str, twice)) + " more than once",
+                       ("versions",))
 
     def on_surveillance(self, cert: Certificate, h: History, d: Decision):
         outcome = d.data["outcome"]
@@ -331,11 +409,11 @@ class Checks:
                            f"suspended since {s.start}; the {months}-month limit ended {s.limit} and the "
                            f"certificate is still suspended on {self.as_of}: {fix}", ("date",))
             elif s.end is not None and s.end > s.limit and s.end <= self.as_of:
-                if s.ended_by == "cancel":
+                if s.ended_by == "cancel":  # past: nothing can follow a cancellation to mend it
                     end = next(d for d in h.applied if d.action == "cancel" and d.date == s.end)
-                    self.error(end.path, rule, f"the suspension of {s.start} outlived its limit ({s.limit}); a "
-                                               f"certificate not restored in time is revoked, not cancelled: {fix}",
-                               ("action",))
+                    self.warning(end.path, rule, f"the suspension of {s.start} outlived its limit ({s.limit}) "
+                                                 "and the certificate was then cancelled; a certificate not "
+                                                 "restored in time is revoked, not cancelled", ("action",))
                 elif s.ended_by == "expire":  # past: nothing can be appended after expiry to mend it
                     self.warning(s.decision.path, rule, f"the suspension of {s.start} outlived its limit "
                                                         f"({s.limit}) until the certificate expired on {s.end}; "
@@ -355,33 +433,26 @@ class Checks:
         visits = [d for d in h.applied if d.action == "surveillance"]
         for d in visits:
             due = add_months(previous, months)
-            if d.date > due and due <= last_day:
-                self.error(d.path, rule, f"surveillance on {d.date}, more than {months} months after "
-                                         f"{previous}; it was due by {due}", ("date",))
+            if d.date > due:  # late: recorded, and the next is due 12 months after it (whatever the as-of date)
+                self.late(d, rule, due, f"surveillance on {d.date}, more than {months} months after {previous}: it "
+                                        f"was due by {due}")
             previous, previous_path, previous_key = d.date, d.path, ("date",)
         due = add_months(previous, months)
-        if due < last_day:  # an overdue action while the certificate is still in force, a past fault after
-            report = self.overdue if end > self.as_of else self.error
-            report(previous_path, rule, f"no surveillance since {previous}: one was due by {due} "
-                                            f"(every {months} months while the certificate is in force); "
-                                            "record it", previous_key)
+        if due < last_day:
+            if end > self.as_of:  # an action due now, while the certificate is in force: CEC must act
+                self.overdue(previous_path, rule, f"no surveillance since {previous}: one was due by {due} "
+                                                  f"(every {months} months while the certificate is in force); "
+                                                  "record it", previous_key)
+            else:  # a past fault: nothing can be recorded after the certificate ended to mend it
+                self.warning(previous_path, rule, f"no surveillance since {previous}: one was due by {due}, "
+                                                  f"before the certificate ended on {end - DAY}", previous_key)
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
         close = sv["nonconformity_close_months"]
-        for d in visits:
-            if d.data["outcome"] != "nonconformities":
-                continue
-            limit = add_months(d.date, close)
-            # closed in time (a later surveillance within the limit), or not closed and so suspended
-            # (or ended) after it: both are what ZWL-6.3 asks for
-            handled = [o for o in h.applied if o.order > d.order
-                       and ((o.action == "surveillance" and o.data["outcome"] in ("pass", "fail") and o.date <= limit)
-                            or o.action in ("suspend", "revoke", "cancel"))]
-            ended = end <= limit
-            if not handled and not ended and limit < self.as_of:
-                self.overdue(d.path, sv["nonconformity_rule"],
-                           f"nonconformities found {d.date} had to be verified closed within {close} months, by "
-                           f"{limit}; record the verification (surveillance pass) or the failure (fail, which "
-                           "suspends the certificate)", ("outcome",))
+        for d, limit in closures_overdue(h, self.as_of):
+            self.overdue(d.path, sv["nonconformity_rule"],
+                         f"nonconformities found {d.date} had to be verified closed within {close} months, by "
+                         f"{limit}; record the verification (surveillance pass) or the failure (fail, which "
+                         "suspends the certificate)", ("outcome",))
 
     # --- public text ---------------------------------------------------------------------------
 
@@ -445,6 +516,10 @@ class Facts:
     versions: list
     applied: dt.date | None  # the issue decision's application.received
     issue_path: Path | None
+    # REG-ANNOUNCE: (record, its date, its announcement number or None) of every decision announced
+    announced: list = field(default_factory=list)
+    # decision path -> {rule: deadline}: the binding deadlines each decision missed (certreg decide records them)
+    late: dict = field(default_factory=dict)
 
     def version_on(self, day: dt.date) -> VersionFacts:
         found = self.versions[0]
@@ -454,7 +529,7 @@ class Facts:
         return found
 
 
-def facts(cert: Certificate, h: History) -> Facts:
+def facts(cert: Certificate, h: History, missed: dict | None = None) -> Facts:
     """The Facts of ``cert``: the fields its scheme compares across certificates, in every version."""
     scheme = cert.scheme
     wanted = list(scheme.data.get("unit_identity", {}).get("fields", [])) + list(scheme.succession["same"])
@@ -468,7 +543,10 @@ def facts(cert: Certificate, h: History) -> Facts:
         versions=[VersionFacts(v.date, v.number, v.decision.path if v.number > 1 and v.decision else None,
                                {f: dig(v.content, f) for f in wanted}) for v in versions],
         applied=issue.data["application"]["received"] if issue else None,
-        issue_path=issue.path if issue else None)
+        issue_path=issue.path if issue else None,
+        announced=[(d.path, d.date, d.data.get("announcement")) for d in cert.decisions if announced(d)],
+        late={path: {rule: day for rule, (day, binding, _) in rules.items() if binding}
+              for path, rules in (missed or {}).items() if any(b for _, b, _ in rules.values())})
 
 
 class Across:
@@ -485,6 +563,43 @@ class Across:
     def run(self):
         self.links()
         self.unit_identity()
+        self.announcement_numbers()
+
+    def announcement_numbers(self):
+        """REG-ANNOUNCE: every announced decision carries its own number, YYYYMMDD-N (its date, then the next N
+        free that day), unique in the registry; a number is given once and never moves (REG-APPEND)."""
+        holders = defaultdict(list)
+        taken = defaultdict(set)  # date -> the N taken that day
+        missing = []
+        for cert in self.facts.values():
+            for path, date, number in cert.announced:
+                if number is None:
+                    missing.append((date, str(path), path))
+                    continue
+                holders[number].append((cert.number, path))
+                day, n = number.split("-")
+                if day == f"{date:%Y%m%d}":
+                    taken[date].add(int(n))
+
+        def next_free(date):
+            n = max(taken[date], default=0) + 1
+            taken[date].add(n)
+            return f"{date:%Y%m%d}-{n}"
+
+        for number, found in sorted(holders.items()):
+            if len(found) < 2:
+                continue
+            day = dt.date(int(number[:4]), int(number[4:6]), int(number[6:8]))
+            free = next_free(day)  # (the same for each: the one that is not published takes it)
+            for _, path in found:
+                others = ", ".join(f"{c} {p.name}" for c, p in found if p != path)
+                self.error(path, "REG-ANNOUNCE", f"announcement {number} is also the number of {others}: a number "
+                                                 "names one announcement; if that one is published, this record "
+                                                 f"takes the next number free on {day}, {free}", ("announcement",))
+        for date, _, path in sorted(missing):
+            self.error(path, "REG-ANNOUNCE", "an announced decision carries the number of its announcement (公告): "
+                                             f"add announcement: {next_free(date)} (the next number free on {date})",
+                       ("action",))
 
     def links(self):
         certs = self.facts
@@ -587,8 +702,16 @@ class Across:
 
 
 def _norm(value):
-    """Text compared without its spaces (二期 装置 and 二期装置 name the same unit)."""
-    return "".join(value.split()) if isinstance(value, str) else value
+    """Text compared as it reads: without its spaces (二期 装置 and 二期装置 name the same unit), in its NFKC form
+    (full-width Ａ and ６ are A and 6, a compatibility ideograph is its unified one) and without invisible
+    characters or variation selectors (records refuse the invisible ones; this holds for what came before)."""
+    if not isinstance(value, str):
+        return value
+    import unicodedata
+
+    from ..records.schema import IGNORABLE
+
+    return IGNORABLE.sub("", "".join(unicodedata.normalize("NFKC", value).split()))
 
 
 def check_certificate(cert: Certificate, as_of: dt.date) -> tuple[History, list, Facts]:
@@ -596,8 +719,9 @@ def check_certificate(cert: Certificate, as_of: dt.date) -> tuple[History, list,
     report = Report()
     h = history(cert)
     report.extend(h.problems)
-    Checks(as_of, report).certificate(cert, h)
-    return h, report.problems, facts(cert, h)
+    checks = Checks(as_of, report)
+    checks.certificate(cert, h)
+    return h, report.problems, facts(cert, h, checks.missed)
 
 
 def check_across(all_facts: dict[str, Facts], broken: set[str], report: Report):

@@ -76,3 +76,14 @@ def add_working_days(start: dt.date, n: int) -> dt.date:
         if is_working_day(d):
             left -= 1
     return d
+
+
+def working_days_after(start: dt.date, end: dt.date) -> int:
+    """How many working days lie after ``start`` up to ``end`` included (0 when ``end`` is not after ``start``):
+    how late a decision taken on ``end`` is, for a deadline that ended on ``start``."""
+    n = 0
+    d = start
+    while d < end:
+        d += DAY
+        n += is_working_day(d)
+    return n

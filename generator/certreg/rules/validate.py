@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import functools
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import Report
@@ -30,6 +30,7 @@ class Checked:
     report: Report
     as_of: dt.date
     count: int  # certificates checked (those whose records passed their schema)
+    late: dict = field(default_factory=dict)  # decision path -> {rule: deadline}: binding deadlines missed
 
 
 def _check_one(cert, as_of: dt.date, keep: bool):
@@ -52,17 +53,19 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
         report.extend(problems)
         histories = {}
         all_facts = {}
+        late: dict = {}
         for number, (h, found, facts) in results.items():
             if h is not None:
                 histories[number] = h
             report.extend(found)
             all_facts[number] = facts
+            late.update(facts.late)
         check_across(all_facts, registry.broken, report)
         if not registry.broken_schemes:  # (from broken schemes, the generated schemas would be wrong too)
             for path, message in stale_schemas(registry.root, registry.schemes):
                 report.error(path, "REG-SCHEMA", message, line=1, column=1)
         report.resolve()
-    return Checked(registry, histories, report, as_of, len(all_facts))
+    return Checked(registry, histories, report, as_of, len(all_facts), late)
 
 
 @contextlib.contextmanager

@@ -82,6 +82,13 @@ class Against:
 
     problems: list[Problem] = field(default_factory=list)
     overdue_before: set = field(default_factory=set)
+    published: set = field(default_factory=set)  # records published as they are now (resolved paths)
+
+    def keeps(self, p: Problem) -> bool:
+        """Whether ``p`` still stands against the published ref: a published record is never told to give up
+        its announcement number to a new record that took the same one."""
+        return not (p.rule == "REG-ANNOUNCE" and p.path.resolve() in self.published
+                    and "is also the number of" in p.message)
 
 
 def append_only(registry: Path, ref: str, as_of, checked=None) -> Against:
@@ -100,8 +107,11 @@ def append_only(registry: Path, ref: str, as_of, checked=None) -> Against:
         result = subprocess.run(["git", "-C", str(repo), "hash-object", "--no-filters", "--stdin-paths"],
                                 input="\n".join(existing) + "\n", capture_output=True, text=True, check=True)
         now = dict(zip(existing, result.stdout.split(), strict=True))
+    base = _published_registry(registry, commit, as_of)
     for path in paths:
         file = repo / path
+        if path in now and now[path] != published[path] and _numbered(repo, commit, path, base.legacy.get(path)):
+            continue  # a record published before numbers were recorded, given the number it was published under
         if file.is_symlink():
             problems.append(Problem(file, "error", RULE, "published as a file and now a link: a published record "
                                                          "stays the file it was", 1, 1))
@@ -110,39 +120,108 @@ def append_only(registry: Path, ref: str, as_of, checked=None) -> Against:
                                                          "never deleted; a mistake is corrected by a new decision "
                                                          "(a change with corrects: FILE)", 1, 1))
         elif now[path] != published[path]:
+            once = (f"; the one change it may take, once, is its announcement number as it was published, "
+                    f"announcement: {base.legacy[path]}, as its last line") if path in base.legacy else ""
             problems.append(Problem(file, "error", RULE, f"published in {ref} and altered: a published record is "
                                                          "never rewritten; restore it (git checkout "
                                                          f"{commit[:12]} -- {path}) and record the correction as a "
-                                                         "new decision (a change with corrects: FILE)", 1, 1))
+                                                         f"new decision (a change with corrects: FILE){once}", 1, 1))
     problems += _reused_numbers(repo, rel, commit, published, registry)
     against = Against(problems)
-    _compare_published(registry, commit, as_of, against, checked)
+    # a number two records share: the published one keeps it, only the new one is told to take the next
+    against.published = {(repo / p).resolve() for p in paths if now.get(p) == published[p]}
+    against.overdue_before = base.overdue
+    _compare_published(registry, as_of, base, against, checked)
     return against
 
 
-def _compare_published(registry: Path, commit: str, as_of, against: Against, checked=None) -> None:
-    """REG-APPEND: a published announcement's number keeps naming the same decision (a decision recorded late
-    for a day that has announcements would shift their ranks); and the overdue actions published already."""
+@dataclass
+class _Base:
+    """What the published registry says: its announcements (numbered as they were published), the numbers of
+    those published before numbers were recorded (path in the repository -> number), and its overdue actions."""
+
+    announcements: list
+    legacy: dict
+    overdue: set
+
+
+def _published_registry(registry: Path, commit: str, as_of) -> _Base:
     from ..publish.public import announcements
     from ..rules.validate import check_registry
 
+    repo, rel = where(registry)
     with tempfile.TemporaryDirectory(prefix="certreg-base-") as tmp:
         root = registry_at(registry, commit, Path(tmp))
         published = check_registry(root, as_of)
-        before = announcements(published.histories, as_of)
-        against.overdue_before = {(p.path.resolve().relative_to(root.resolve()).as_posix(), p.rule)
-                                  for p in published.report.problems if p.overdue}
+        overdue = {(p.path.resolve().relative_to(root.resolve()).as_posix(), p.rule)
+                   for p in published.report.problems if p.overdue}
+    before = announcements(published.histories, as_of)
+    legacy = {}
+    if not before:  # a registry published before announcement numbers were recorded: the numbers it published
+        folder = f"{rel}/certificates" if rel else "certificates"
+        for a in legacy_announcements(published.histories, as_of):
+            before.append(a)
+            legacy[f"{folder}/{a.certificate}/decisions/{a.record}"] = a.number
+    return _Base(before, legacy, overdue)
+
+
+def legacy_announcements(histories: dict, as_of) -> list:
+    """The announcements of a registry whose records carry no numbers, numbered as certreg published them then:
+    YYYYMMDD-N, N the rank among that day's announced decisions by (certificate, record)."""
+    from ..publish.public import Announcement
+    from ..status import ANNOUNCED
+
+    found = []
+    for number, h in histories.items():
+        for e in h.timeline(as_of):
+            d = e.decision
+            if d is None or "announcement" in d.data:
+                continue
+            if e.action in ANNOUNCED or any(s.decision is d for s in h.suspensions):
+                found.append((e.date, number, d.name, e, h.cert.scheme))
+    found.sort(key=lambda t: t[:3])
+    out, day, rank = [], None, 0
+    for date, number, record, e, scheme in found:
+        rank = rank + 1 if date == day else 1
+        day = date
+        out.append(Announcement(f"{date:%Y%m%d}-{rank}", date, number, scheme.key, e.action, e.status, e.version,
+                                record, None, None, []))
+    return out
+
+
+def _numbered(repo: Path, commit: str, path: str, number: str | None) -> bool:
+    """Whether the working tree's ``path`` is the published record with only its announcement number added:
+    ``announcement: NUMBER`` as its last line, NUMBER the one it was published under (the one change a record
+    published before numbers were recorded may take, once)."""
+    if number is None:
+        return False
+    old = _git(repo, "cat-file", "blob", f"{commit}:{path}", text=False).stdout
+    if not old.endswith(b"\n"):
+        old += b"\n"
+    try:
+        new = (repo / path).read_bytes()
+    except OSError:
+        return False
+    return new == old + f"announcement: {number}\n".encode()
+
+
+def _compare_published(registry: Path, as_of, base: _Base, against: Against, checked=None) -> None:
+    """REG-APPEND: a published announcement's number keeps naming the same decision."""
+    from ..publish.public import announcements
+    from ..rules.validate import check_registry
+
     histories = (checked or check_registry(registry, as_of)).histories
     now = {a.number: a for a in announcements(histories, as_of)}
     problems = against.problems
-    for a in before:
+    for a in base.announcements:
         b = now.get(a.number)
         if b is not None and (b.certificate, b.record) != (a.certificate, a.record):
             path = registry / "certificates" / b.certificate / "decisions" / b.record
             problems.append(Problem(path, "error", RULE, f"announcement {a.number} was published for {a.certificate} "
                                                          f"{a.record}; with this decision it would name "
-                                                         f"{b.certificate} {b.record}: a decision recorded late for "
-                                                         "a day with published announcements renumbers them", 1, 1))
+                                                         f"{b.certificate} {b.record}: a published number names one "
+                                                         "decision for ever; take the next number free that day", 1,
+                                    1))
 
 
 def _reused_numbers(repo: Path, rel: str, commit: str, published: dict, registry: Path) -> list[Problem]:
@@ -169,6 +248,9 @@ def registry_at(registry: Path, ref: str, dest: Path) -> Path:
     repo, rel = where(registry)
     commit = _commit(repo, ref)
     archive = _git(repo, "archive", "--format=tar", commit, "--", rel or ".", text=False).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(dest, filter="data")  # (no link may point out of the folder, no device is made)
+    except tarfile.TarError as exc:  # a published registry holding what the registry refuses (REG-LAYOUT)
+        raise UsageError(f"{ref} cannot be read as a registry: {exc}") from None
     return dest / rel if rel else dest

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,7 @@ import yaml
 from ..errors import CertregError, UsageError
 from ..problems import Problem, Report
 from ..records.load import load_schemes
+from ..records.model import Decision
 from ..records.schema import Bool, Date, List, Map, Number, Spec
 from ..records.specs import ACTIONS, decision_spec
 from ..rules.dates import anniversary, today
@@ -230,10 +232,56 @@ def certificate_record(registry: Path, number: str, scheme_key: str, valid_from:
     return path, dump("# yaml-language-server: $schema=../../schemas/certificate.schema.json\n", data, path)
 
 
+_ANNOUNCEMENT_NUMBER = re.compile(r"([0-9]{8})-([1-9][0-9]{0,4})")
+
+
+def next_announcement(registry: Path, date: dt.date) -> str:
+    """REG-ANNOUNCE: the next announcement number free on ``date`` (YYYYMMDD-N), from the numbers the registry's
+    records of that day hold, each read strictly; a record of that day that cannot be read stops it (its number
+    is unknown: taking one could take its). Two pull requests may still take the same one: validation tells the
+    second to take the next."""
+    from ..records.safefile import read_regular
+    from ..records.yamlfile import MAX_BYTES, YamlProblem, compose, decode
+
+    day = f"{date:%Y%m%d}"
+    taken = [0]
+    certificates = registry / "certificates"
+    folders = []
+    if certificates.is_dir() and not certificates.is_symlink():
+        with os.scandir(certificates) as found:
+            folders = [Path(e.path) / "decisions" for e in found if e.is_dir(follow_symlinks=False)]
+    for decisions in sorted(folders):
+        if not decisions.is_dir() or decisions.is_symlink():
+            continue  # (the registry's check reports anything else)
+        with os.scandir(decisions) as found:
+            entries = sorted(found, key=lambda e: e.name)
+        for entry in entries:
+            if not entry.name.startswith(f"{date.isoformat()}-"):
+                continue
+            path = Path(entry.path)
+            try:
+                node = compose(decode(read_regular(path, MAX_BYTES)))
+            except (OSError, CertregError, YamlProblem) as exc:
+                raise UsageError(f"{path}: {getattr(exc, 'message', exc)}; the announcement numbers of {date} cannot "
+                                 "all be read, so the next one is unknown: mend this record first (certreg validate "
+                                 "lists its problems)") from None
+            for key, value in getattr(node, "value", []):
+                if getattr(key, "value", None) == "announcement" and isinstance(value.value, str):
+                    match = _ANNOUNCEMENT_NUMBER.fullmatch(value.value)
+                    if match and match.group(1) == day:
+                        taken.append(int(match.group(2)))
+    return f"{day}-{max(taken) + 1}"
+
+
 def decision_record(registry: Path, number: str, action: str, date: dt.date, fields: dict) -> tuple[Path, str]:
-    """The path and text of a new decision record (checked by ``write``)."""
+    """The path and text of a new decision record (checked by ``write``); an announced decision gets the next
+    announcement number free on its date (REG-ANNOUNCE)."""
+    from ..status import announced
+
     spec = spec_of_decision(registry, number, action)
     data = {"certificate": number, "action": action, "date": date, **typed_values(spec, fields)}
+    if "announcement" not in data and announced(Decision(Path(), action, date, data)):
+        data["announcement"] = next_announcement(registry, date)
     folder = registry / "certificates" / number / "decisions"
     path, n = folder / f"{date.isoformat()}-{action}.yml", 1
     while path.exists():  # a second decision of the same kind the same day
@@ -280,28 +328,54 @@ def scheme_prerequisites(registry: Path, number: str) -> dict:
     return _certificate_scheme(registry, number).data.get("prerequisites", {}).get("items", {})
 
 
-def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, expected=None) -> Written:
+def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, expected=None,
+          late=None) -> Written:
     """Write ``text`` at ``path`` if the registry with it has no error it had not without it; else refuse.
 
     The check runs on an overlay of the registry (its files linked, the new one added), so that nothing is
     written before the answer is known. ``as_of``: the date the rules are judged on (default: today in
-    China). ``expected``: a test of the errors the record may bring (``awaiting_issue``).
+    China). ``expected``: a test of the errors the record may bring (``awaiting_issue``). ``late``: for a
+    decision taken after a binding deadline and not yet saying so, called with the deadlines it missed
+    ({rule: last day}); it returns the record's text with late: and late_reason: (the decision is recorded
+    as it happened), or None to leave it as it is.
     """
+    from ..records import safefile
     from ..rules.validate import check_registry
 
+    try:  # never written through a link (or into a FIFO...) of the registry: it could lead anywhere
+        safefile.inside(registry, path.relative_to(registry))
+    except safefile.NotSafe as exc:
+        raise UsageError(f"{registry}/{exc.message}: certreg validate lists the problem (REG-LAYOUT)") from None
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        pass  # folders yet to be made (they are made as folders); a file where one belongs is reported below
     registry = registry.resolve()
     path = path.resolve()
     if path.exists():
         raise UsageError(f"{path} exists already; a published record is never rewritten (REG-APPEND)")
     day = as_of or today()
     before = check_registry(registry, day)
-    with tempfile.TemporaryDirectory(prefix="certreg-new-") as tmp:
+    # beside the registry, so that its files can be hard links (same file system); elsewhere, copies
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=registry.parent)
+    except OSError:  # (a folder it cannot write in)
+        scratch = tempfile.TemporaryDirectory(prefix="certreg-new-")
+    with scratch as tmp:
         overlay = Path(tmp) / "registry"
-        _overlay(registry, overlay, path.relative_to(registry))
+        _overlay(registry, overlay)
         target = overlay / path.relative_to(registry)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         after = check_registry(overlay, day)
+        missed = after.late.get(target)
+        if late is not None and missed and not _records_late(text):
+            amended = late(missed)
+            if amended is not None:
+                text = amended
+                target.write_text(text, encoding="utf-8")
+                after = check_registry(overlay, day)
+        from ..publish.preflight import with_preflight  # what the build would refuse (a character the font lacks)
+
+        before, after = with_preflight(before), with_preflight(after)
         theirs = {_key(p, overlay) for p in before.report.problems}
         new = [_moved(p, overlay, registry) for p in after.report.problems if _key(p, overlay, registry) not in theirs]
     # an action overdue since (a suspension past its limit, say) is what comes next, not a reason to refuse
@@ -309,23 +383,38 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
     if errors:
         raise RecordRefused(errors)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(f".{path.name}.tmp")
-    tmp_path.write_text(text, encoding="utf-8")
-    os.replace(tmp_path, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # a new file, never a link
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
     return Written(path, [p for p in new if p.level == "warning" or p.overdue])
 
 
-def _overlay(registry: Path, overlay: Path, new: Path) -> None:
-    """``overlay``: the registry's entries as links, except the folders on the way to ``new``, which are made."""
-    def mirror(src: Path, dst: Path, rest: tuple[str, ...]):
+def _records_late(text: str) -> bool:
+    return bool(re.search(r"^late(_reason)?:", text, re.MULTILINE))
+
+
+def _overlay(registry: Path, overlay: Path) -> None:
+    """``overlay``: a copy of the registry made of hard links to its files (never symbolic links, which the
+    registry refuses: REG-LAYOUT), to which the new record is added. A file that cannot be linked (another
+    file system) is copied; an entry that is neither a file nor a folder is linked as it is, for the check
+    to report."""
+    def mirror(src: Path, dst: Path):
         dst.mkdir(parents=True, exist_ok=True)
         for entry in os.scandir(src):
-            if rest and entry.name == rest[0] and entry.is_dir():
-                mirror(Path(entry.path), dst / entry.name, rest[1:])
-            else:
-                os.symlink(entry.path, dst / entry.name)
+            target = dst / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                mirror(Path(entry.path), target)
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    os.link(entry.path, target)
+                except OSError:
+                    shutil.copy2(entry.path, target)
+            elif entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+            # (FIFOs, sockets and devices are not mirrored: the registry itself reports them)
 
-    mirror(registry, overlay, new.parts[:-1])
+    mirror(registry, overlay)
 
 
 def _key(p: Problem, overlay: Path, registry: Path | None = None):

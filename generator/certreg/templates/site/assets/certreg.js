@@ -25,6 +25,11 @@
       } else if (status === "suspended" && d.suspension_limit && now > d.suspension_limit) {
         note = fill(t.suspension_overdue, {date: d.suspension_limit});
       }
+      var sv = byId("cr-surveillance");  // ZWL-6.1: a surveillance that has fallen due since the build
+      if (sv && d.surveillance_due && now > d.surveillance_due && (status === "valid" || status === "suspended")) {
+        sv.textContent = fill(t.surveillance_overdue, {date: d.surveillance_due});
+        sv.className = "cr-overdue";
+      }
       if (status !== d.status) {  // what the build said of the old status no longer applies
         ["cr-status-since", "cr-status-reason"].forEach(function (id) { if (byId(id)) { byId(id).hidden = true; } });
       }

@@ -392,3 +392,64 @@ def test_an_overdue_closure_of_nonconformities_is_loud_and_shown_on_the_page(bui
     assert cert.get("closures_overdue") == ([{"found": "2025-09-01", "due": "2025-11-01"}] if overdue else None)
     page = (tmp_path / "site" / "certificates" / n / "index.html").read_text(encoding="utf-8")
     assert ("2025-09-01 监督检查发现的不符合项应于 2025-11-01 前验证关闭，至今尚无记录（逾期）" in page) == overdue
+
+
+@pytest.mark.parametrize("verified, ok", [("2025-08-04", False), ("2025-08-05", True), ("2025-09-15", True),
+                                          ("2025-09-16", False)])
+def test_a_rectification_is_verified_within_the_suspension(builder, verified, ok):
+    """ZWL-7.4: suspended 2025-08-05 and restored 2025-09-15: the rectification is verified from the first day
+    of the suspension to the day of the restoration, both included."""
+    n = builder.zwl()
+    builder.decide(n, "surveillance", "2025-08-01", outcome="pass", person_days="2", quantified_value_decreased=True,
+                   target_met=True)
+    builder.decide(n, "suspend", "2025-08-05", ground="holder-request", facts_verified="2025-08-04")
+    path = builder.decide(n, "restore", "2025-09-15", rectification_verified=verified)
+    c = check_registry(builder.root, D("2025-12-01"), jobs=1)
+    got = [(p.level, p.rule, p.path.name, p.line) for p in c.report.problems]
+    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith("rectification_verified:"))
+    assert got == ([] if ok else [("error", "ZWL-7.4", path.name, line)])
+    if not ok:
+        assert c.report.problems[0].message == (f"rectification verified {verified}, which is not within the "
+                                                "suspension (2025-08-05 – 2025-09-15)")
+
+
+def test_each_restore_is_judged_against_the_suspension_it_ends(builder):
+    """Two suspensions: the second restore's rectification is judged against the second suspension only."""
+    n = builder.zwl()
+    builder.decide(n, "surveillance", "2025-08-01", outcome="pass", person_days="2", quantified_value_decreased=True,
+                   target_met=True)
+    builder.decide(n, "suspend", "2025-08-05", ground="holder-request", facts_verified="2025-08-04")
+    builder.decide(n, "restore", "2025-08-20", rectification_verified="2025-08-19")
+    builder.decide(n, "suspend", "2025-09-01", ground="holder-request", facts_verified="2025-08-29")
+    builder.decide(n, "restore", "2025-09-20", rectification_verified="2025-08-25")  # before the 2nd suspension
+    assert found(builder, "2025-12-01") == [("error", "ZWL-7.4", "2025-09-20-restore.yml")]
+
+
+def test_the_next_surveillance_is_counted_from_the_last_surveillance_only(builder):
+    from certreg.status import surveillance_due
+
+    n = builder.zwl()  # issued 2024-10-08
+    builder.decide(n, "surveillance", "2025-06-02", outcome="pass", person_days="2", quantified_value_decreased=True,
+                   target_met=True)
+    builder.decide(n, "change", "2025-07-01", changes={"specification": "初始温度 ≥ 65 ℃"})  # not a surveillance
+    h = check_registry(builder.root, D("2025-08-01"), jobs=1).histories[n]
+    assert surveillance_due(h, D("2025-08-01")) == D("2026-06-02")
+    assert surveillance_due(h, D("2025-06-01")) == D("2025-10-08")  # (the surveillance of 06-02 not yet held)
+
+
+def test_a_warning_says_recorded_late_only_when_it_is(builder):
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-10-15", ground="a", facts_verified="2025-09-30")
+    c = check_registry(builder.root, D("2025-10-20"), jobs=1)
+    warning = next(p for p in c.report.problems if p.level == "warning")
+    assert warning.message.endswith(": 1 working day late")
+
+
+def test_a_successor_issued_before_its_predecessor_is_compared_with_its_first_version(builder):
+    from certreg.rules.checks import facts
+
+    a = builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    c = check_registry(builder.root, D("2025-07-01"), jobs=1)
+    f = facts(c.registry.certificates[a], c.histories[a])
+    assert f.version_on(D("2024-10-07")).number == 1  # (before its issue: its first version, never nothing)

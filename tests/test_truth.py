@@ -290,9 +290,11 @@ def test_a_revocation_for_an_unrestored_suspension_comes_after_its_limit(builder
     the suspension; ground c can be used from the next day (Mon 2025-11-17 here)."""
     n = builder.zcf()
     builder.decide(n, "suspend", "2025-08-15", ground="a", facts_verified="2025-08-14")
-    builder.decide(n, "revoke", day, ground="c", facts_verified=day)
-    errors = [p for p in found(builder, "2025-12-01") if p[0] == "error"]
-    assert errors == ([] if allowed else [("error", "ZCF-12.2", f"{day}-revoke.yml")])
+    path = builder.decide(n, "revoke", day, ground="c", facts_verified=day)
+    c = check_registry(builder.root, D("2025-12-01"), jobs=1)
+    errors = [(p.rule, p.path.name, p.line) for p in c.report.problems if p.level == "error"]
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("ground:"))
+    assert errors == ([] if allowed else [("ZCF-12.2", f"{day}-revoke.yml", line)])
     assert status_on(builder, n, day) == "revoked"
 
 
@@ -436,6 +438,7 @@ def test_the_next_surveillance_is_counted_from_the_last_surveillance_only(builde
     h = check_registry(builder.root, D("2025-08-01"), jobs=1).histories[n]
     assert surveillance_due(h, D("2025-08-01")) == D("2026-06-02")
     assert surveillance_due(h, D("2025-06-01")) == D("2025-10-08")  # (the surveillance of 06-02 not yet held)
+    assert surveillance_due(h, D("2025-06-02")) == D("2026-06-02")  # (held that day)
 
 
 def test_a_warning_says_recorded_late_only_when_it_is(builder):
@@ -453,3 +456,82 @@ def test_a_successor_issued_before_its_predecessor_is_compared_with_its_first_ve
     c = check_registry(builder.root, D("2025-07-01"), jobs=1)
     f = facts(c.registry.certificates[a], c.histories[a])
     assert f.version_on(D("2024-10-07")).number == 1  # (before its issue: its first version, never nothing)
+
+
+def _nonconformities(builder, n, day):
+    builder.decide(n, "surveillance", day, outcome="nonconformities", nonconformities=1, person_days="2",
+                   quantified_value_decreased=True, target_met=True)
+
+
+@pytest.mark.parametrize("closed, overdue", [("2025-10-31", False), ("2025-11-01", False), ("2025-11-02", True)])
+def test_nonconformities_verified_closed_on_the_limit_day_are_in_time(builder, closed, overdue):
+    """ZWL-6.3: found 2025-09-01, verified closed by a surveillance that passes within 2 months (by 2025-11-01)."""
+    n = builder.zwl()
+    _nonconformities(builder, n, "2025-09-01")
+    builder.decide(n, "surveillance", closed, outcome="pass", person_days="1", quantified_value_decreased=True,
+                   target_met=True)
+    assert found(builder, "2025-12-01") == ([("error", "ZWL-6.3", "2025-09-01-surveillance.yml")] if overdue else [])
+
+
+@pytest.mark.parametrize("action, fields", [("revoke", {"ground": "nonconforming", "facts_verified": "2025-11-10"}),
+                                            ("cancel", {"ground": "holder-request"}),
+                                            ("suspend", {"ground": "surveillance-failed",
+                                                         "facts_verified": "2025-11-10"})])
+def test_nonconformities_not_closed_are_handled_by_a_later_suspension_revocation_or_cancellation(builder, action,
+                                                                                                 fields):
+    n = builder.zwl()
+    _nonconformities(builder, n, "2025-09-01")
+    assert found(builder, "2025-11-05") == [("error", "ZWL-6.3", "2025-09-01-surveillance.yml")]
+    builder.decide(n, action, "2025-11-11", **fields)
+    assert [p for p in found(builder, "2025-11-20") if p[1] == "ZWL-6.3"] == []
+
+
+@pytest.mark.parametrize("found_on, overdue", [("2027-08-07", True), ("2027-08-08", False)])
+def test_nonconformities_are_not_due_from_a_certificate_that_ended_by_their_limit(builder, found_on, overdue):
+    """Issued 2024-10-08, last day 2027-10-07: nonconformities found 2027-08-08 were due closed by 2027-10-08,
+    after the certificate ended; found a day earlier, they were due on its last day."""
+    n = builder.zwl()
+    for day in ("2025-10-08", "2026-10-08"):
+        builder.decide(n, "surveillance", day, outcome="pass", person_days="1", quantified_value_decreased=True,
+                       target_met=True)
+    _nonconformities(builder, n, found_on)
+    # a past fault of an ended certificate: a warning (nothing can be recorded after its end to mend it)
+    assert [p for p in found(builder, "2027-10-20") if p[1] == "ZWL-6.3"] == (
+        [("warning", "ZWL-6.3", f"{found_on}-surveillance.yml")] if overdue else [])
+
+
+@pytest.mark.parametrize("last, warned", [("2026-10-06", True), ("2026-10-07", False)])
+def test_an_ended_certificate_whose_last_surveillance_was_due_on_its_last_day_missed_none(builder, last, warned):
+    """Issued 2024-10-08, last day 2027-10-07. A surveillance on 2026-10-07 made the next due on 2027-10-07, the
+    last day: not missed. One on 2026-10-06 made it due on 2027-10-06, the day before: missed (a warning, since
+    nothing can be recorded after the certificate ended)."""
+    n = builder.zwl()
+    for day in ("2025-10-07", last):
+        builder.decide(n, "surveillance", day, outcome="pass", person_days="1", quantified_value_decreased=True,
+                       target_met=True)
+    assert found(builder, "2027-11-01") == ([("warning", "ZWL-6.1", f"{last}-surveillance.yml")] if warned else [])
+
+
+def test_every_deadline_of_a_decision_is_judged_even_when_one_has_its_dates_out_of_order(builder):
+    from conftest import ZWL_CONTENT, zwl_issue
+
+    n = "CEC-ZWL-2024-0001"
+    builder.certificate(n, "zero-waste-low-carbon-water", "2024-11-15", "2027-11-14", ZWL_CONTENT)
+    # accepted before it was received (REG-ORDER; ZWL-5.1.2 cannot be judged), and issued 45 days after the
+    # nonconformities were closed (ZWL-5.5.2: normally 30)
+    builder.decision(n, zwl_issue(n, "2024-11-15", application={"received": "2024-09-04", "accepted": "2024-09-02"},
+                                  nonconformities_closed="2024-10-01"))
+    assert sorted(found(builder, "2024-12-01")) == [("error", "REG-ORDER", "2024-11-15-issue.yml"),
+                                                    ("warning", "ZWL-5.5.2", "2024-11-15-issue.yml")]
+
+
+def test_a_deadline_beyond_the_calendar_is_reported_at_the_field_it_judges(builder):
+    from certreg.rules.dates import calendar_years
+
+    last = calendar_years()[1]
+    n = builder.zcf(valid_from=f"{last + 1}-01-05", valid_until=f"{last + 1}-06-30",
+                    reporting_period={"start": f"{last}-01-01", "end": f"{last}-12-31"})
+    path = builder.decide(n, "suspend", f"{last + 1}-01-20", ground="c", facts_verified=f"{last + 1}-01-05")
+    c = check_registry(builder.root, D(f"{last + 1}-01-25"), jobs=1)
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("date:"))
+    assert [(p.rule, p.line) for p in c.report.problems] == [("REG-CALENDAR", line)]

@@ -285,7 +285,7 @@ def summary(h: History, day: dt.date) -> dict | None:
         "follows": h.cert.follows,
         "timeline": [e.as_dict() for e in h.timeline(day)],
     }
-    closures = closures_overdue(h, day)
+    closures = closures_overdue(h, day) if status in IN_FORCE else []
     if closures:  # ZWL-6.3: nonconformities whose closure CEC has not recorded in time
         out["closures_overdue"] = [{"found": d.date.isoformat(), "due": limit.isoformat()} for d, limit in closures]
     due = surveillance_due(h, day)

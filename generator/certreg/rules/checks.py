@@ -449,10 +449,15 @@ class Checks:
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
         close = sv["nonconformity_close_months"]
         for d, limit in closures_overdue(h, self.as_of):
-            self.overdue(d.path, sv["nonconformity_rule"],
-                         f"nonconformities found {d.date} had to be verified closed within {close} months, by "
-                         f"{limit}; record the verification (surveillance pass) or the failure (fail, which "
-                         "suspends the certificate)", ("outcome",))
+            if end > self.as_of:  # due now, while the certificate is in force: CEC must act
+                self.overdue(d.path, sv["nonconformity_rule"],
+                             f"nonconformities found {d.date} had to be verified closed within {close} months, by "
+                             f"{limit}; record the verification (surveillance pass) or the failure (fail, which "
+                             "suspends the certificate)", ("outcome",))
+            else:  # a past fault: nothing can be recorded after the certificate ended to mend it
+                self.warning(d.path, sv["nonconformity_rule"],
+                             f"nonconformities found {d.date} were not verified closed by {limit}, before the "
+                             f"certificate ended on {end - DAY}", ("outcome",))
 
     # --- public text ---------------------------------------------------------------------------
 

@@ -160,12 +160,18 @@ def test_status_ignores_decisions_after_the_as_of_date(builder):
 
 
 def test_status_is_a_pure_function(builder):
+    """The same records give the same history whatever the as-of date it is judged on (and however often)."""
     n = builder.zwl()
     builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
-    a = checked(builder)
-    b = checked(builder)
+    builder.decide(n, "restore", "2025-04-01", rectification_verified="2025-03-28")
+    a = checked(builder, "2025-03-02")  # before any of the decisions took effect
+    b = checked(builder, "2031-01-01")  # long after the certificate expired
     cert = a.registry.certificates[n]
-    assert history(cert).segments == history(cert).segments == b.histories[n].segments
+    want = [(D("2024-10-08"), "valid"), (D("2025-03-03"), "suspended"), (D("2025-04-01"), "valid"),
+            (D("2027-10-08"), "expired")]
+    assert history(cert).segments == a.histories[n].segments == b.histories[n].segments == want
+    assert [e.action for e in a.histories[n].events] == [e.action for e in b.histories[n].events] == [
+        "issue", "suspend", "restore", "expire"]
 
 
 def test_overdue_suspension_stays_suspended_and_is_flagged(builder):

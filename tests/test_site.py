@@ -149,7 +149,9 @@ def test_open_data_agrees_with_the_records(built):
         assert (built / "data" / "schemas" / f"{key}.schema.json").read_bytes() == \
             (REGISTRY / "schemas" / f"{key}.schema.json").read_bytes()
     lookup = json.loads((built / "data" / "lookup.json").read_text(encoding="utf-8"))
-    assert len(lookup["rows"]) == len(data["certificates"])
+    # each row is its certificate's fields, by content (not a count of rows)
+    assert lookup["rows"] == [[c[k] for k in lookup["fields"]] for c in data["certificates"]]
+    assert {"number", "holder", "product", "status"} <= set(lookup["fields"])
     documented = (ROOT / "site_src" / "data.md").read_text(encoding="utf-8")
     for key in {k for c in data["certificates"] for k in c}:
         assert f"`{key}`" in documented, f"the field {key} of certificates.json is not documented on data.md"
@@ -286,7 +288,11 @@ def test_feeds_are_atom_with_every_announcement(built):
     assert dates == sorted(dates, reverse=True)  # newest first
     for scheme in ("zero-carbon-factory", "zero-waste-low-carbon-water"):
         feed = ET.parse(built / "feeds" / f"{scheme}.atom").getroot()
-        assert len(feed.findall(f"{ATOM}entry")) == sum(a["scheme"] == scheme for a in anns)
+        entries = {e.find(f"{ATOM}id").text: e.find(f"{ATOM}title").text for e in feed.findall(f"{ATOM}entry")}
+        mine = [a for a in anns if a["scheme"] == scheme]
+        assert mine and sorted(entries) == sorted(a["url"] for a in mine)  # its scheme's announcements, by address
+        for a in mine:  # each entry names its announcement and certificate
+            assert a["number"] in entries[a["url"]] and a["certificate"] in entries[a["url"]]
 
 
 def test_json_in_a_page_cannot_end_its_script():

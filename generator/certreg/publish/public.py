@@ -159,7 +159,8 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "product": _dig(current.content, cert.scheme.listing["product"]),
         "content": content,
         "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": public(v.changed)} for v in versions],
-        "timeline": [_public_event(e, public, h) for e in row["timeline"]],
+        "timeline": [_public_event(e, event.decision, public, cert.scheme)
+                     for e, event in zip(row["timeline"], h.timeline(as_of), strict=True)],
         "announcements": numbers.get(cert.number, []),
         "url": base_url + certificate_path(cert.number),
         "pdf": f"{base_url}{certificate_path(cert.number)}{pdf_name(cert.number, current.number)}" if pdfs else None,
@@ -187,16 +188,14 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
     return view
 
 
-def _public_event(e: dict, public, h: History) -> dict:
-    """A line of the timeline (status.Event.as_dict: date, action, status, version, record and the decision's
-    public fields), with only the public fields a change changed (REG-PUBLIC), and, where the scheme publishes
-    it, that the decision came after its deadline and why (late, late_reason)."""
+def _public_event(e: dict, d, public, scheme) -> dict:
+    """A line of the timeline (status.Event.as_dict of the event of decision ``d``, None for expiry), with only
+    the public fields a change changed (REG-PUBLIC), and, where the scheme publishes it, that the decision came
+    after its deadline and why (late, late_reason)."""
     out = {**e, "changed": public(e["changed"])} if "changed" in e else dict(e)
-    if "record" in e and h.cert.scheme.data.get("late_reason_public"):
-        d = next((d for d in h.cert.decisions if d.name == e["record"]), None)
-        if d is not None and d.data.get("late"):
-            out["late"] = {rule: day.isoformat() for rule, day in d.data["late"].items()}
-            out["late_reason"] = d.data["late_reason"]
+    if d is not None and d.data.get("late") and scheme.data.get("late_reason_public"):
+        out["late"] = {rule: day.isoformat() for rule, day in d.data["late"].items()}
+        out["late_reason"] = d.data["late_reason"]
     return out
 
 

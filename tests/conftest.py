@@ -136,6 +136,19 @@ class RegistryBuilder:
         return self.decision(number, record)
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--refresh-goldens", action="store_true", default=False,
+        help="rewrite the reviewed reference outputs (the corpus's messages, reference screenshots, reference PDF "
+             "hashes) from what the code gives now, instead of comparing with them; review the diff before committing")
+
+
+@pytest.fixture(scope="session")
+def refresh_goldens(request) -> bool:
+    """Whether this run rewrites the golden files instead of comparing with them (``--refresh-goldens``)."""
+    return bool(request.config.getoption("--refresh-goldens"))
+
+
 @pytest.fixture
 def builder(tmp_path):
     return RegistryBuilder(tmp_path / "registry")

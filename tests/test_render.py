@@ -4,6 +4,7 @@ back from the PDF, the same bytes every time, hostile text shown as text, and no
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import subprocess
@@ -48,10 +49,12 @@ def pdf_text(path: Path) -> str:
 
 
 def qr_codes(path: Path, dpi: int, tmp: Path):
+    """The QR codes on page 1 of ``path`` printed at ``dpi``, in grey (as a phone's decoder sees them). The page is
+    written as PGM: pdftoppm's PNG encoder took 0.63 of its 0.78 s a page at 150 dpi."""
     stem = tmp / f"{path.stem}-{dpi}"
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", str(path), str(stem)], check=True)
-    image = Image.open(next(tmp.glob(f"{stem.name}*.png")))
-    return zxingcpp.read_barcodes(image)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-f", "1", "-l", "1", str(path), str(stem)], check=True)
+    with Image.open(next(tmp.glob(f"{stem.name}*.pgm"))) as image:
+        return zxingcpp.read_barcodes(image)
 
 
 def test_one_pdf_per_version(sample):
@@ -61,9 +64,13 @@ def test_one_pdf_per_version(sample):
     assert len(names) >= 17  # 16 certificates, one of them changed twice or more
 
 
-@pytest.mark.parametrize("dpi", [300, 150])
-def test_qr_code_decodes_to_the_verification_url(sample, tmp_path, dpi):
+def test_qr_code_decodes_to_the_verification_url(sample, tmp_path):
+    """Every version's QR code, printed at 150 dpi (3.5 pixels a 0.6 mm module), decodes to its page. Measured
+    on the 18 sample PDFs: 300 dpi proves nothing more (every code decodes at 300, 150, 100 and 72 dpi) and took
+    44 to 57 s as PNG in colour, 14 to 16 s as PGM in grey; 150 dpi took 15 s as PNG in colour, 4 to 5.4 s as
+    PGM in grey (two cores shared)."""
     checked, out, _ = sample
+    dpi = 150
     for number, v in versions(checked):
         codes = qr_codes(out / R.pdf_name(number, v.number), dpi, tmp_path)
         assert [c.text for c in codes] == [f"{BASE_URL}certificates/{number}/?v={v.number}"], (number, dpi)
@@ -149,24 +156,6 @@ def test_product_pdf_has_mark_guidance(sample):
     factory = flat(PdfReader(out / "CEC-ZCF-2026-0004-v1.pdf").pages[1].extract_text())
     for words in ("仅对证书所载报告期有效", "不得以任何方式使用认证证书", "ZCF-11.2", "ZCF-12.1.2"):
         assert flat(words) in factory, words
-
-
-def _render_in_fresh_process(number: str, dest: Path):
-    code = (
-        "import sys, datetime as dt; from pathlib import Path; "
-        "from certreg.rules.validate import check_registry; from certreg.publish import pdf as R; "
-        f"c = check_registry(Path({str(REGISTRY)!r}), dt.date.fromisoformat({SAMPLE_AS_OF.isoformat()!r})); "
-        f"d = R.render(c, Path({str(dest)!r}), base_url={BASE_URL!r}, numbers=[{number!r}], jobs=1); "
-        "sys.exit(1 if d.failed else 0)")
-    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONHASHSEED": "random", "PATH": "/usr/bin"})
-
-
-def test_renders_in_separate_processes_are_byte_identical(tmp_path):
-    _render_in_fresh_process("CEC-ZCF-2026-0004", tmp_path / "a")
-    _render_in_fresh_process("CEC-ZCF-2026-0004", tmp_path / "b")
-    a = (tmp_path / "a" / "CEC-ZCF-2026-0004-v1.pdf").read_bytes()
-    b = (tmp_path / "b" / "CEC-ZCF-2026-0004-v1.pdf").read_bytes()
-    assert a == b and len(a) > 10_000
 
 
 def test_unchanged_certificates_are_not_rendered_again(builder, tmp_path):
@@ -357,9 +346,99 @@ def _checkout(folder: Path) -> Path:
     return folder
 
 
-def test_two_checkout_folders_give_byte_identical_pdfs(tmp_path):
-    """Nothing of the folder a registry is checked out in (the mark's path was) enters a PDF or its key."""
-    numbers = ["CEC-ZWL-2025-0003", "CEC-ZCF-2026-0004"]  # one with the mark, changed once; a factory's
+# --- the reference PDFs: the bytes the pinned inputs give ---------------------------------------------
+
+PDF_REFERENCE = Path(__file__).resolve().parent / "reference" / "pdfs.json"
+REFRESH_PDFS = ".venv/bin/python -m pytest -q tests/test_render.py -k reference_pdfs --refresh-goldens"
+REFERENCE_NUMBERS = ["CEC-ZWL-2025-0003", "CEC-ZCF-2026-0004"]  # one with the mark, changed once; a factory's
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render_inputs() -> dict:
+    """The inputs of every render key that are not the certificate's own (R.jobs_for), each recorded apart so
+    that a changed key can be explained: the template files, the font files, the PDF variant, certreg's version
+    and the versions of the libraries that shape the bytes."""
+    libraries = R.library_versions()
+    return {"templates": {p.name: _sha256(p.read_bytes()) for p in sorted(R.TEMPLATES.iterdir())},
+            "code": R.code_identity(), "font": json.loads(R.font_identity()), "pdf_variant": R.PDF_VARIANT,
+            "certreg": libraries.pop("certreg"), "libraries": libraries}
+
+
+def described(checked, hashes: dict[str, str]) -> dict:
+    """What the reference records of the PDFs of REFERENCE_NUMBERS: the inputs shared by all (render_inputs)
+    and, for each PDF, its render key, the sha256 of its own inputs (its record, the registry's settings, the
+    mark and seal artwork, the site's URL, the version shown) and the sha256 of its bytes (``hashes``)."""
+    pdfs = {}
+    for job in R.jobs_for(checked, REFERENCE_NUMBERS, BASE_URL):
+        own = json.dumps([job.fixed_text, job.context], ensure_ascii=False, sort_keys=True)
+        pdfs[job.name] = {"key": job.key, "own_inputs": _sha256(own.encode()), "sha256": hashes.get(job.name)}
+    return {"as_of": SAMPLE_AS_OF.isoformat(), "inputs": render_inputs(), "pdfs": pdfs}
+
+
+def changed_inputs(was: dict, now: dict) -> list[str]:
+    """What differs between two ``render_inputs``, in words."""
+    changes = []
+    for name in sorted(set(was["templates"]) | set(now["templates"])):
+        if was["templates"].get(name) != now["templates"].get(name):
+            how = "new" if name not in was["templates"] else "gone" if name not in now["templates"] else "changed"
+            changes.append(f"the template file {name} ({how})")
+    if was.get("code") != now["code"]:
+        changes.append(f"certreg's PDF code (publish/pdf.py): sha256 {was.get('code')} → {now['code']}")
+    if was["font"] != now["font"]:
+        changes.append(f"the font (file, index, size): {was['font']} → {now['font']}")
+    if was["pdf_variant"] != now["pdf_variant"]:
+        changes.append(f"the PDF variant: {was['pdf_variant']} → {now['pdf_variant']}")
+    if was["certreg"] != now["certreg"]:
+        changes.append(f"certreg's version: {was['certreg']} → {now['certreg']}")
+    for name in sorted(set(was["libraries"]) | set(now["libraries"])):
+        old, new = was["libraries"].get(name, "none"), now["libraries"].get(name, "none")
+        if old != new:
+            changes.append(f"the library {name}: {old} → {new}")
+    return changes
+
+
+def compare_with_reference(got: dict, want: dict, folder: Path) -> None:
+    """An AssertionError unless the PDFs that ``got`` describes (``described``; rendered into ``folder``) are
+    those of the reference ``want``: the same key and the same bytes. The same key with other bytes is a
+    failure of reproducibility; another key, inputs that changed, named as far as the reference tells them."""
+    unreproduced, changed = [], []
+    for name in sorted(set(want["pdfs"]) | set(got["pdfs"])):
+        was, now = want["pdfs"].get(name), got["pdfs"].get(name)
+        if was is None or now is None:
+            changed.append(f"{name}: {'not in the reference' if was is None else 'no longer rendered'}")
+        elif now["key"] == was["key"] and now["sha256"] != was["sha256"]:
+            unreproduced.append(f"{name}: sha256 {now['sha256']}, the reference's {was['sha256']} (key {was['key']})")
+        elif now["key"] != was["key"]:
+            changed.append(f"{name}: another render key"
+                           + (", and its own inputs changed (record, registry settings, mark or seal, site URL, "
+                              "version shown)" if now["own_inputs"] != was["own_inputs"] else "")
+                           + (" (its bytes are the same)" if now["sha256"] == was["sha256"] else ""))
+    assert not unreproduced, (
+        f"NOT REPRODUCIBLE: rendered from the very inputs of {PDF_REFERENCE.name} (the same render key), these PDFs "
+        "have other bytes:\n  " + "\n  ".join(unreproduced) + "\nThe same inputs must give the same bytes: "
+        "something outside the key (generator/certreg/publish/pdf.py, jobs_for) shapes the PDF: code outside pdf.py, "
+        "or something of the machine. Put it in the key (the PDFs rendered before would otherwise stay as "
+        f"current); do not refresh the reference to hide it. The PDFs are in {folder}")
+    parts = changed_inputs(want["inputs"], got["inputs"])
+    if changed or parts or got["as_of"] != want["as_of"]:
+        raise AssertionError(
+            f"the inputs of the reference PDFs changed since {PDF_REFERENCE.name} was written:\n  "
+            + "\n  ".join(parts + changed) + "\n" + ("" if parts else "(no input the reference records: "
+                                                      "see what jobs_for puts in the key)\n")
+            + f"Review the PDFs rendered now, in {folder} (draw them: pdftoppm -r 100 -png FILE.pdf PREFIX, and look"
+            f" at the pages), then refresh the reference with `{REFRESH_PDFS}`")
+
+
+def test_fresh_renders_in_two_checkout_folders_give_the_reference_pdfs(tmp_path, refresh_goldens):
+    """The PDFs of REFERENCE_NUMBERS, rendered by a fresh process (its own hash seed) in each of two checkout
+    folders: byte-identical (nothing of the folder a registry is checked out in, as the mark's path was, enters
+    a PDF or its key), and those of the reference tests/reference/pdfs.json, which pins their inputs (render
+    key) and their bytes (sha256). The same key with other bytes fails as a failure of reproducibility; another
+    key fails naming the inputs that changed (a template, the font, a library's or certreg's version, a record),
+    to be reviewed and then refreshed with --refresh-goldens, which rewrites the reference instead."""
     outs = []
     for name in ("a", "another-checkout"):
         root = _checkout(tmp_path / name)
@@ -370,7 +449,7 @@ def test_two_checkout_folders_give_byte_identical_pdfs(tmp_path):
             f"c = check_registry(Path({str(root / 'registry')!r}), "
             f"dt.date.fromisoformat({SAMPLE_AS_OF.isoformat()!r})); "
             f"d = R.render(c, Path({str(root / 'certs')!r}), base_url=R.site_url(Path({str(root / 'mkdocs.yml')!r})), "
-            f"numbers={numbers!r}, jobs=1); sys.exit(1 if d.failed else 0)")
+            f"numbers={REFERENCE_NUMBERS!r}, jobs=1); sys.exit(1 if d.failed else 0)")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=root,
                        env={"PYTHONPATH": str(root / "generator"), "PYTHONHASHSEED": "random", "PATH": "/usr/bin"})
         outs.append(root / "certs")
@@ -379,6 +458,64 @@ def test_two_checkout_folders_give_byte_identical_pdfs(tmp_path):
     for name in names:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert (outs[0] / ".manifest.json").read_bytes() == (outs[1] / ".manifest.json").read_bytes()
+
+    manifest = json.loads((outs[0] / ".manifest.json").read_text(encoding="utf-8"))
+    assert {name: _sha256((outs[0] / name).read_bytes()) for name in names} == {
+        name: entry["sha256"] for name, entry in manifest.items()}
+    got = described(check_registry(REGISTRY, SAMPLE_AS_OF), {n: e["sha256"] for n, e in manifest.items()})
+    # (the keys of this process, for this tree, are the fresh processes' for their copies)
+    assert {n: p["key"] for n, p in got["pdfs"].items()} == {n: e["key"] for n, e in manifest.items()}
+    if refresh_goldens:
+        about = ("The PDFs of tests/test_render.py's REFERENCE_NUMBERS, rendered from the sample registry: the inputs "
+                 "pinned (each render key, and its parts that are not the certificate's own) and the sha256 of the "
+                 "bytes they gave. Written by `" + REFRESH_PDFS + "` once the PDFs were looked at.")
+        PDF_REFERENCE.parent.mkdir(parents=True, exist_ok=True)
+        PDF_REFERENCE.write_text(json.dumps({"about": about, **got}, ensure_ascii=False, indent=1) + "\n",
+                                 encoding="utf-8")
+    else:
+        assert PDF_REFERENCE.exists(), f"no reference {PDF_REFERENCE}: make it with `{REFRESH_PDFS}`"
+        compare_with_reference(got, json.loads(PDF_REFERENCE.read_text(encoding="utf-8")), outs[0])
+
+
+def test_the_reference_pdfs_check_fails_on_a_changed_byte_naming_what_changed(sample, tmp_path, monkeypatch):
+    """The comparison with the reference, on PDFs rendered here (the sample's) taken as their own reference: it
+    passes as they are; one byte of a PDF changed (same inputs) fails as not reproducible; a byte of a template
+    changed, a library's version, certreg's version or the font, fails naming it (and the refresh)."""
+    import importlib.metadata
+    import shutil
+
+    checked, out, _ = sample
+    hashes = {n: e["sha256"] for n, e in json.loads((out / ".manifest.json").read_text(encoding="utf-8")).items()}
+    reference = described(checked, hashes)
+    assert sorted(reference["pdfs"]) == ["CEC-ZCF-2026-0004-v1.pdf", "CEC-ZWL-2025-0003-v1.pdf",
+                                         "CEC-ZWL-2025-0003-v2.pdf"]
+    compare_with_reference(described(checked, hashes), reference, out)
+
+    name = "CEC-ZWL-2025-0003-v2.pdf"
+    flipped = bytearray((out / name).read_bytes())
+    flipped[len(flipped) // 2] ^= 0x01
+    with pytest.raises(AssertionError, match=f"NOT REPRODUCIBLE(.|\n)*{name}: sha256 {_sha256(flipped)}"):
+        compare_with_reference(described(checked, {**hashes, name: _sha256(flipped)}), reference, out)
+
+    scratch = tmp_path / "certificate"
+    shutil.copytree(R.TEMPLATES, scratch)
+    (scratch / "certificate.css").write_bytes((scratch / "certificate.css").read_bytes() + b" ")
+    real = importlib.metadata.version
+    changes = {
+        "the template file certificate.css (changed)": ("TEMPLATES", scratch),
+        "the library pydyf: ": (None, lambda name: "0.0.1" if name == "pydyf" else real(name)),
+        "certreg's version: ": ("__version__", "0.0.1"),
+        "certreg's PDF code (publish/pdf.py): ": ("code_identity", lambda: "0" * 64),
+        "the font (file, index, size): ": ("font_identity", lambda: '[["/elsewhere/NotoSerifCJK.ttc", 0, 1]]'),
+    }
+    for said, (attribute, value) in changes.items():
+        with monkeypatch.context() as m:
+            m.setattr(*((R, attribute) if attribute else (importlib.metadata, "version")), value)
+            got = described(checked, hashes)
+        with pytest.raises(AssertionError, match="the inputs of the reference PDFs changed") as failed:
+            compare_with_reference(got, reference, out)
+        assert said in str(failed.value) and "--refresh-goldens" in str(failed.value), (said, str(failed.value))
+        assert "NOT REPRODUCIBLE" not in str(failed.value) and "(its bytes are the same)" in str(failed.value)
 
 
 def test_a_changed_or_truncated_pdf_is_rendered_again(builder, tmp_path):

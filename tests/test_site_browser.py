@@ -1,9 +1,10 @@
 """The public site read in a real browser (Debian's Chromium, driven by Playwright), as a person would:
 the QR code scanned off the printed certificate leads to a page that says the right status, with and
 without JavaScript; the page re-checks the status against today's date in China; the look-up on the
-home page finds certificates; hostile record text stays text; and the pages render at phone and desktop
-sizes. The site is served from 127.0.0.1; every request to anywhere else is answered locally with an
-empty response (the network is closed), and recorded."""
+home page finds certificates; hostile record text stays text; and the pages look, at phone and desktop
+sizes, like their reference screenshots (tests/reference/screenshots). The site is served from 127.0.0.1;
+every request to anywhere else is answered locally with an empty response (the network is closed), and
+recorded."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageChops, ImageFilter
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from browser import CHROMIUM, DESKTOP, LOCAL, PHONE, launch, serve
@@ -429,28 +430,183 @@ def test_hostile_text_in_the_lookup_is_shown_as_text(browser, hostile_site):
         assert_nothing_ran(page, log)
 
 
-# --- g. the pages at phone and desktop sizes ---
+# --- g. the pages at phone and desktop sizes, against reference screenshots ---
+
+SCREENSHOTS = Path(__file__).resolve().parent / "reference" / "screenshots"
+REFRESH_SCREENSHOTS = ".venv/bin/python -m pytest -q tests/test_site_browser.py -k screenshots --refresh-goldens"
+# The tolerance of a screenshot (see test_screenshots_show_the_page for the figures it was chosen from): both
+# images at CSS pixels, blurred by SHOT_BLUR px; a pixel differs when a channel differs by more than SHOT_LEVEL
+# (of 255); the page differs when more than SHOT_SHARE of its pixels do.
+SHOT_BLUR = 1
+SHOT_LEVEL = 32
+SHOT_SHARE = 0.0001  # 0.01 %: 33 pixels of a phone's 390×844, 115 of a desktop's 1280×900
+# Hidden from screenshots: the look-up's placeholder, which Chromium sets 1 CSS pixel higher or lower from one load
+# of the home page to the next (3 loads in 25 at a phone's size, after another page; a steady state of the page,
+# which no waiting or new layout of the box changes: 0.071 % of the pixels). Its words are checked as text.
+SHOT_STYLE = "#cr-lookup::placeholder { color: transparent !important; }"
+SCREENS = [("phone", PHONE), ("desktop", DESKTOP)]
+SHOT_PAGES = [("valid", f"certificates/{BY_STATUS['valid']}/?v=1"),
+              ("suspended", f"certificates/{BY_STATUS['suspended']}/?v=1"),
+              ("home", "")]
 
 
-@pytest.mark.parametrize("size_name, size", [("phone", PHONE), ("desktop", DESKTOP)])
-@pytest.mark.parametrize("name, path", [
-    ("valid", f"certificates/{BY_STATUS['valid']}/?v=1"),
-    ("suspended", f"certificates/{BY_STATUS['suspended']}/?v=1"),
-    ("home", ""),
-])
-def test_screenshots_show_the_page(browser, sample_site, tmp_path, size_name, size, name, path):
-    png = tmp_path / f"{size_name}-{name}.png"
+def screenshot(page: Page, size: dict) -> Image.Image:
+    """What ``page`` shows on the screen, once nothing is left to change: loaded, the fonts ready (the reader's
+    own: the site has no web font), CSS animations and transitions run to their end, no caret, SHOT_STYLE
+    applied; the viewport only (``size``: device pixels). Its clock is pinned by ``visit``, so the script's
+    recheck of the status gives the same date in every run."""
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.fonts.ready.then(() => document.fonts.status)") == "loaded"
+    image = Image.open(io.BytesIO(page.screenshot(full_page=False, animations="disabled", caret="hide",
+                                                   style=SHOT_STYLE)))
+    scale = size.get("device_scale_factor", 1)
+    assert image.format == "PNG"
+    assert image.size == (size["viewport"]["width"] * scale, size["viewport"]["height"] * scale)
+    return image
+
+
+def at_css_pixels(image: Image.Image, size: dict) -> Image.Image:
+    """``image`` (device pixels) in RGB at CSS pixels: a phone's 2×2 device pixels averaged into one."""
+    return image.convert("RGB").reduce(size.get("device_scale_factor", 1))
+
+
+def write_reference(image: Image.Image, path: Path) -> None:
+    """``image`` stored small: 256 colours (a palette chosen by median cut, no dithering), PNG. Storing it so
+    changes no pixel by more than 22 of 255 once blurred (measured on the six references): less than SHOT_LEVEL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
+def differing(actual: Image.Image, reference: Image.Image) -> Image.Image:
+    """The pixels (255) where ``actual`` and ``reference`` (same size, CSS pixels), each blurred by SHOT_BLUR,
+    differ by more than SHOT_LEVEL in some channel."""
+    blurred = [i.convert("RGB").filter(ImageFilter.GaussianBlur(SHOT_BLUR)) for i in (actual, reference)]
+    red, green, blue = ImageChops.difference(*blurred).split()
+    return ImageChops.lighter(ImageChops.lighter(red, green), blue).point(lambda v: 255 if v > SHOT_LEVEL else 0)
+
+
+def share_differing(mask: Image.Image) -> float:
+    return mask.histogram()[255] / (mask.width * mask.height)
+
+
+def diff_image(actual: Image.Image, mask: Image.Image) -> Image.Image:
+    """``actual`` faded to grey, with the pixels that differ from the reference in red."""
+    faded = actual.convert("L").point(lambda v: 128 + v // 2).convert("RGB")
+    faded.paste((255, 0, 0), mask=mask)
+    return faded
+
+
+def compare_with_reference(shot: Image.Image, size: dict, reference: Path, tmp: Path) -> float:
+    """The share of pixels of ``shot`` (device pixels) differing from the reference PNG ``reference``; an
+    AssertionError when it is over SHOT_SHARE, which leaves the screenshot and an image of the difference in
+    ``tmp`` and names them."""
+    actual = at_css_pixels(shot, size)
+    assert reference.exists(), (f"no reference screenshot {reference}: make it with `{REFRESH_SCREENSHOTS}`, "
+                                "look at it, and commit it")
+    with Image.open(reference) as stored:
+        assert stored.size == actual.size, f"{reference.name} is {stored.size}, the page {actual.size} CSS pixels"
+        mask = differing(actual, stored)
+    share = share_differing(mask)
+    if share > SHOT_SHARE:
+        tmp.mkdir(parents=True, exist_ok=True)
+        saved, diff = tmp / f"actual-{reference.name}", tmp / f"diff-{reference.name}"
+        shot.save(saved)
+        diff_image(actual, mask).save(diff)
+        print(f"screenshot: {saved}\ndifference (in red): {diff}\nreference: {reference}")
+        raise AssertionError(
+            f"the page differs from {reference.name}: {share:.3%} of its pixels (at most {SHOT_SHARE:.3%} may)\n"
+            f"  screenshot: {saved}\n  difference (in red): {diff}\n"
+            f"if the change is meant, look at the screenshot, then rewrite the references with `{REFRESH_SCREENSHOTS}`")
+    return share
+
+
+@pytest.mark.parametrize("size_name, size", SCREENS)
+@pytest.mark.parametrize("name, path", SHOT_PAGES)
+def test_screenshots_show_the_page(browser, sample_site, tmp_path, refresh_goldens, size_name, size, name, path):
+    """The valid, the suspended and the home page of the sample site, at the top, at a phone's 390×844 and a
+    desktop's 1280×900, look like their reference screenshots (tests/reference/screenshots: 256-colour PNGs at
+    CSS pixels, 215,312 bytes for the six), within the tolerance of SHOT_BLUR, SHOT_LEVEL and SHOT_SHARE. With
+    --refresh-goldens, the screenshots are written as the references instead.
+
+    The tolerance lies between these shares of pixels differing, measured over the six pages (Chromium 156):
+
+    noise, which passes:
+      two runs, each in a Chromium of its own (the screenshots are byte-identical)     0 %
+      a screenshot against itself stored as a reference (no channel off by over 22)   0 %
+      (the look-up's placeholder 1 px off, in 3 loads of the home page in 25:          0.071 %,
+      hidden from the screenshots by SHOT_STYLE: none in 90 loads since)
+    a broken page, which fails:
+      a line of text changed (three characters added to a field or the title)         0.023 to 0.217 %
+      one character of the status word changed (证书有效 → 证书无效)                  0.046 to 0.355 %
+      the status box of another colour (revoked's red)                                5.6 to 24.1 %
+      the status box hidden                                                           5.7 to 27.9 %
+      no CSS                                                                          39 to 57 %
+      the clock at 2027-03-01, not pinned at SAMPLE_NOON (the status rechecked)        0.77 to 16.6 %
+    either way:
+      one digit of the small "状态依据 2026-11-21" changed                             0.003 to 0.011 %
+      text set without subpixel positioning (as another Chromium may set it)         0.005 to 0.059 % phone,
+                                                                                      0.75 to 1.35 % desktop
+
+    The status colours differ by 52 to 136 of 255 in a channel, but by 4 to 20 in grey: greyscale references
+    would miss a status of the wrong colour. After a new Chromium or new fonts, the desktop pages fail: look at
+    the screenshots the failures name, then refresh the references."""
     with visit(browser, sample_site.url + path, size=size) as (page, log):
         page.wait_for_load_state("networkidle")
         if name != "home":
             expect(page.locator("#cr-status")).to_have_attribute("data-status", name)
             expect(page.locator("#cr-status")).to_be_in_viewport()
+        else:  # (its placeholder is hidden from the screenshot: SHOT_STYLE)
+            expect(page.locator("#cr-lookup")).to_have_attribute("placeholder", strings()["zh"]["lookup_placeholder"])
         # nothing wider than the screen: no sideways scrolling on a phone
         assert page.evaluate("document.documentElement.scrollWidth") <= size["viewport"]["width"]
-        page.screenshot(path=png, full_page=False)
-    scale = size["device_scale_factor"]
-    with Image.open(png) as image:
-        assert image.format == "PNG"
-        assert image.size == (size["viewport"]["width"] * scale, size["viewport"]["height"] * scale)
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
-        assert colours is None or len(colours) > 16, f"{png.name} is nearly blank: {len(colours)} colours"
+        assert page.evaluate("Date.now()") == dt.datetime.fromisoformat(SAMPLE_NOON).timestamp() * 1000
+        shot = screenshot(page, size)
+        assert log.errors == []
+    colours = shot.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is None or len(colours) > 16, f"the {size_name} {name} page is nearly blank: {len(colours)} colours"
+    reference = SCREENSHOTS / f"{size_name}-{name}.png"
+    if refresh_goldens:
+        write_reference(at_css_pixels(shot, size), reference)
+    else:
+        compare_with_reference(shot, size, reference, tmp_path)
+
+
+BROKEN = {  # name: a script that breaks the valid page visibly, and one that mends it
+    "status of another colour": (
+        "document.head.insertAdjacentHTML('beforeend', "
+        "'<style id=x>.cr-status--valid { background: #8a5a00; }</style>')",
+        "document.getElementById('x').remove()"),
+    "status hidden": ("document.getElementById('cr-status').style.visibility = 'hidden'",
+                      "document.getElementById('cr-status').style.visibility = ''"),
+    "a line of text changed": (
+        "(td => { td.dataset.was = td.textContent; td.textContent += '（改）'; })"
+        "(document.querySelector('.cr-facts td'))",
+        "(td => { td.textContent = td.dataset.was; })(document.querySelector('.cr-facts td'))"),
+}
+NO_CSS = "document.querySelectorAll('link[rel=stylesheet]').forEach(l => l.remove())"
+
+
+def test_a_broken_page_differs_from_its_screenshot(browser, sample_site, tmp_path):
+    """The comparison sees a broken page: the valid page at a phone's size, taken as a reference (stored as the
+    references are), differs from it once broken in each way of BROKEN, or without its CSS; mended, it does not.
+    Each failure leaves the screenshot and the image of the difference in the tmp folder, and names them."""
+    reference = tmp_path / "reference.png"
+
+    def fails(how: str) -> None:
+        kept = tmp_path / how.replace(" ", "-")
+        with pytest.raises(AssertionError, match="the page differs from reference.png") as failed:
+            compare_with_reference(screenshot(page, PHONE), PHONE, reference, kept)
+        assert f"difference (in red): {kept / 'diff-reference.png'}" in str(failed.value), how
+        assert (kept / "diff-reference.png").exists() and (kept / "actual-reference.png").exists(), how
+
+    with visit(browser, sample_site.url + SHOT_PAGES[0][1]) as (page, log):
+        write_reference(at_css_pixels(screenshot(page, PHONE), PHONE), reference)
+        assert compare_with_reference(screenshot(page, PHONE), PHONE, reference, tmp_path) == 0
+        for how, (breaking, mending) in BROKEN.items():
+            page.evaluate(breaking)
+            fails(how)
+            page.evaluate(mending)
+        assert compare_with_reference(screenshot(page, PHONE), PHONE, reference, tmp_path) == 0  # (mended)
+        page.evaluate(NO_CSS)
+        fails("no CSS")
+        assert log.errors == []

@@ -43,6 +43,7 @@ def status_on(builder, number, day):
 # --- the issue's scenario: a suspension decided after its 5 working days -------------------------------
 
 
+@pytest.mark.publishes
 def test_a_late_suspension_is_recorded_warned_and_published_as_suspended(builder, tmp_path):
     """Facts verified Tue 2025-09-30; the 5 working days (ZCF-12.1.1) end 2025-10-14: 10-01..10-08 are the National
     Day holiday, Sat 10-11 is a make-up working day, so the days are 10-09, 10-10, 10-11, 10-13, 10-14. Suspended
@@ -58,7 +59,7 @@ def test_a_late_suspension_is_recorded_warned_and_published_as_suspended(builder
     assert record["announcement"] == "20251015-1"
     out = run(builder.root, "validate", "--as-of", "2025-10-20").output
     assert "warning ZCF-12.1.1 the suspension is due within 5 working days of facts_verified (2025-09-30), by " \
-           "2025-10-14, but date is 2025-10-15: 1 working day late (recorded late: late_reason)" in out
+           "2025-10-14, but date is 2025-10-15: 1 working day late (recorded as late, with the reason)" in out
     assert " error " not in out
     assert status_on(builder, n, "2025-10-14") == "valid" and status_on(builder, n, "2025-10-15") == "suspended"
     site = tmp_path / "site"
@@ -74,6 +75,7 @@ def test_a_late_suspension_is_recorded_warned_and_published_as_suspended(builder
     assert [(a["number"], a["certificate"], a["action"]) for a in anns] == [("20251015-1", n, "suspend")]
 
 
+@pytest.mark.publishes
 def test_the_reason_for_lateness_is_published_where_the_scheme_says_so(builder, tmp_path):
     n = builder.zwl()  # issued 2024-10-08; ZWL publishes late_reason (late_reason_public: true)
     builder.decide(n, "surveillance", "2025-10-09", outcome="pass", person_days="2", quantified_value_decreased=True,
@@ -144,6 +146,7 @@ def test_a_late_surveillance_without_its_late_record_is_an_error_until_it_says_s
 
 
 @pytest.mark.parametrize("as_of, overdue", [("2025-10-08", False), ("2025-10-09", True)])
+@pytest.mark.publishes
 def test_an_overdue_surveillance_is_an_error_of_validate_that_holds_nothing_back(builder, tmp_path, as_of, overdue):
     n = builder.zwl()  # due by 2025-10-08, not recorded
     run(builder.root, "validate", "--as-of", as_of, code=1 if overdue else 0)
@@ -160,6 +163,7 @@ def test_an_overdue_surveillance_is_an_error_of_validate_that_holds_nothing_back
     assert ("下次监督检查应于 2025-10-08 前进行" in page) != overdue
 
 
+@pytest.mark.publishes
 def test_render_is_not_held_back_by_an_action_due_elsewhere(builder, tmp_path):
     builder.zwl()  # its surveillance is overdue on 2025-12-01
     other = builder.zwl("CEC-ZWL-2025-0009", valid_from="2025-06-02", raw_material_source="另一来源")
@@ -349,6 +353,7 @@ def test_a_late_record_the_calendar_cannot_check_is_taken_as_written(builder):
     assert found(builder, f"{last + 1}-01-25") == [("warning", "REG-CALENDAR", f"{last + 1}-01-20-suspend.yml")]
 
 
+@pytest.mark.publishes
 def test_a_late_decision_without_its_late_record_fails_validate_but_holds_nothing_back(builder, tmp_path):
     """A published record is never rewritten, and a holiday-calendar update can make a past decision late: the
     missing late record is an error for staff, and the decision is published as it happened."""
@@ -361,6 +366,7 @@ def test_a_late_decision_without_its_late_record_fails_validate_but_holds_nothin
     assert data["status"] == "suspended"
 
 
+@pytest.mark.publishes
 def test_the_record_comparison_cannot_be_skipped_by_a_missing_records_file(builder, tmp_path):
     from certreg.publish.build import BuildError
 
@@ -383,6 +389,7 @@ def test_the_record_comparison_cannot_be_skipped_by_a_missing_records_file(build
 
 
 @pytest.mark.parametrize("as_of, overdue", [("2025-10-31", False), ("2025-11-01", False), ("2025-11-02", True)])
+@pytest.mark.publishes
 def test_an_overdue_closure_of_nonconformities_is_loud_and_shown_on_the_page(builder, tmp_path, as_of, overdue):
     """ZWL-6.3: nonconformities found 2025-09-01 are verified closed within 2 months, by 2025-11-01."""
     n = builder.zwl()

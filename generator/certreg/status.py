@@ -208,10 +208,7 @@ def history(cert: Certificate) -> History:
                 continue
             end_suspension(d.date, "restore")
             move(d.date, "valid")
-        elif a in ("revoke", "cancel"):
-            if status not in IN_FORCE:
-                h.problems.append(_problem(d, f"{a} needs a valid or suspended certificate, but it is {status}"))
-                continue
+        elif a in ("revoke", "cancel"):  # (from valid or suspended: every other status is refused above)
             end_suspension(d.date, a)
             move(d.date, "revoked" if a == "revoke" else "cancelled")
         elif a == "reissue":

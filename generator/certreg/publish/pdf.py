@@ -775,6 +775,13 @@ class Rendered:
     failed: list[str] = field(default_factory=list)
 
 
+@cache
+def code_identity() -> str:
+    """The sha256 of this module's source, which lays out and writes every PDF: a change of the code that shapes
+    the bytes renders every PDF again, as a new template or library does (its version alone would not change)."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def _template_identity() -> str:
     h = hashlib.sha256()
     for path in sorted(TEMPLATES.iterdir()):
@@ -848,7 +855,8 @@ def jobs_for(checked, numbers: list[str] | None, base_url: str) -> list[Job]:
     mark_path = _mark_path(reg)
     mark = _data_url(mark_path) if mark_path else None  # in the context, hence the key: its bytes
     mark_text = svg_text(mark_path) if mark_path else ""
-    fixed = json.dumps([_template_identity(), font_identity(), PDF_VARIANT, library_versions()], sort_keys=True)
+    fixed = json.dumps([_template_identity(), code_identity(), font_identity(), PDF_VARIANT, library_versions()],
+                       sort_keys=True)
     seal, seal_text = seal_artwork(reg)
     jobs = []
     for number in numbers or sorted(checked.histories):

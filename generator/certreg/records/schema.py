@@ -344,7 +344,8 @@ class List(Spec):
             chk.error(node, f"{_where(key)} must be a list, not {_node_kind(node)}", RULE, key)
             return INVALID
         if len(node.value) < self.min_items:
-            chk.error(node, f"{_where(key)} needs at least {self.min_items} item(s)", RULE, key)
+            items = "item" if self.min_items == 1 else "items"
+            chk.error(node, f"{_where(key)} needs at least {self.min_items} {items}", RULE, key)
             return INVALID
         out = [self.item.check(n, chk, key + (i,)) for i, n in enumerate(node.value)]
         return INVALID if any(v is INVALID for v in out) else out

@@ -138,6 +138,20 @@ def _check_depth(text: str) -> None:
             depth -= 1
 
 
+# What to do about PyYAML's commonest complaints, which say what the parser met but not how to mend the record
+_HINTS = (
+    ("mapping values are not allowed", "a value that holds \": \" must be quoted (\"...\")"),
+    ("expected a single document", "a record is one YAML document: delete the \"---\" line and what follows it, or "
+                                   "make it a record file of its own"),
+    ("found character '\\t'", "indent with spaces, not tabs"),
+    ("could not find expected ':'", "each field is \"key: value\" on its own line; quote a value that spans lines"),
+)
+
+
+def _hint(what: str) -> str:
+    return next((f"; {hint}" for problem, hint in _HINTS if problem in what), "")
+
+
 def compose(text: str):
     """The root node of one YAML document, or YamlProblem. Empty documents are a problem."""
     # Nesting can be no deeper than the collections that could open: check it only when that could be a lot.
@@ -157,7 +171,7 @@ def compose(text: str):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(s for s in (exc.context, exc.problem) if s)
-        raise YamlProblem(f"not valid YAML: {what}",
+        raise YamlProblem(f"not valid YAML: {what}{_hint(what)}",
                           (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"not valid YAML: {exc}") from None

@@ -52,7 +52,8 @@ class Checks:
         """A decision taken after its deadline: recorded as it happened, and a warning for CEC's own records
         (its timeliness), never an error that holds the decision back. A binding deadline's lateness is
         recorded in the decision itself (late: and late_reason:, see ``late_records``)."""
-        recorded = " (recorded late: late_reason)" if d.data.get("late_reason") else ""
+        recorded = (" (recorded as late, with the reason)" if rule in (d.data.get("late") or {})
+                    and d.data.get("late_reason") else "")
         self.warning(d.path, rule, message + recorded, key)
         self.missed.setdefault(d.path, {})[rule] = (deadline, binding, key)
 
@@ -189,6 +190,7 @@ class Checks:
                 continue
             if end < start:
                 continue  # dates out of order: REG-ORDER reports that (on_issue, facts_before)
+            delay = ""
             if "working_days" in rule:
                 n, unit = rule["working_days"], "working days"
                 try:
@@ -202,13 +204,16 @@ class Checks:
                 n, unit = rule["days"], "days"
                 extra = d.get(rule["excluding"]) if "excluding" in rule else None
                 limit = start + dt.timedelta(days=n + (extra or 0))
+                if extra:  # ZWL-5.2.3: the client's delays do not count
+                    delay = f" plus {extra} day{'' if extra == 1 else 's'} of {rule['excluding']}"
             if end > limit:
                 over = working_days_after(limit, end) if "working_days" in rule else (end - limit).days
                 late_unit = unit if over != 1 else unit[:-1]
                 # a binding deadline (CEC "shall"), or one that holds only "normally" (level: warning)
-                self.late(d, rule["rule"], limit, f"{rule['what']} is due within {n} {unit} of {rule['from']} "
-                                                  f"({start}), by {limit}, but {rule['to']} is {end}: {over} "
-                                                  f"{late_unit} late", binding=rule.get("level", "error") == "error",
+                self.late(d, rule["rule"], limit, f"{rule['what']} is due within {n} {unit}{delay} of "
+                                                  f"{rule['from']} ({start}), by {limit}, but {rule['to']} is "
+                                                  f"{end}: {over} {late_unit} late",
+                          binding=rule.get("level", "error") == "error",
                           key=tuple(rule["to"].split(".")))
 
     def announcement(self, d: Decision):
@@ -245,7 +250,8 @@ class Checks:
                        ("nonconformities_closed",))
         minimum = scheme.min_person_days
         if d.data["person_days"] < minimum["value"]:
-            self.error(d.path, minimum["rule"], f"{d.data['person_days']} person-days on site; at least "
+            days = d.data["person_days"]
+            self.error(d.path, minimum["rule"], f"{days} person-day{'' if days == 1 else 's'} on site; at least "
                                                 f"{minimum['value']} are required", ("person_days",))
         planned = d.data.get("planned_person_days")
         if ("adjustment_rule" in minimum and planned is not None and planned != d.data["person_days"]
@@ -350,8 +356,9 @@ class Checks:
                            "certificate was not suspended", ("ground",))
             elif d.date <= s.limit:
                 self.error(d.path, cert.scheme.grounds["revoke"]["rule"],
-                           f"ground {d.data['ground']}: the suspension runs until {s.limit}; it has not ended "
-                           f"on {d.date}", ("ground",))
+                           f"ground {d.data['ground']}: the suspension's limit is {s.limit}, not yet passed on "
+                           f"{d.date}; revoke on another ground, or on this one from {s.limit + DAY}",
+                           ("ground",))
 
     def on_cancel(self, cert: Certificate, h: History, d: Decision):
         requested = d.data.get("requested")
@@ -416,7 +423,8 @@ class Checks:
                                                  "restored in time is revoked, not cancelled", ("action",))
                 elif s.ended_by == "expire":  # past: nothing can be appended after expiry to mend it
                     self.warning(s.decision.path, rule, f"the suspension of {s.start} outlived its limit "
-                                                        f"({s.limit}) until the certificate expired on {s.end}; "
+                                                        f"({s.limit}) until the certificate expired (its last day "
+                                                        f"was {s.end - DAY}); "
                                                         "it should have been revoked", ("date",))
 
     def surveillance(self, cert: Certificate, h: History):
@@ -445,7 +453,8 @@ class Checks:
                                                   "record it", previous_key)
             else:  # a past fault: nothing can be recorded after the certificate ended to mend it
                 self.warning(previous_path, rule, f"no surveillance since {previous}: one was due by {due}, "
-                                                  f"before the certificate ended on {end - DAY}", previous_key)
+                                                  f"before the certificate's last day in force ({end - DAY})",
+                             previous_key)
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
         close = sv["nonconformity_close_months"]
         for d, limit in closures_overdue(h, self.as_of):
@@ -457,7 +466,7 @@ class Checks:
             else:  # a past fault: nothing can be recorded after the certificate ended to mend it
                 self.warning(d.path, sv["nonconformity_rule"],
                              f"nonconformities found {d.date} were not verified closed by {limit}, before the "
-                             f"certificate ended on {end - DAY}", ("outcome",))
+                             f"certificate's last day in force ({end - DAY})", ("outcome",))
 
     # --- public text ---------------------------------------------------------------------------
 
@@ -635,7 +644,10 @@ class Across:
                                                               f"(“{mine[dotted]}” here, “{before[dotted]}” there); "
                                                               "a successor certifies the same unit", ("follows",))
             if cert.valid_from <= prev.valid_from:
-                self.error(cert.path, succession["rule"], f"follows {prev.number} but was issued first",
+                self.error(cert.path, succession["rule"], f"follows {prev.number} but was issued first "
+                                                          f"({cert.valid_from}, {prev.number} {prev.valid_from}); a "
+                                                          "successor is issued after the certificate it follows: "
+                                                          "check the dates, or which certificate says follows:",
                            ("follows",))
             v = cert.scheme.validity
             if v["kind"] == "reporting-period":

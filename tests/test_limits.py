@@ -326,8 +326,10 @@ def test_every_limit_of_the_schemes_is_tried_on_three_days():
     tests = {**ELSEWHERE, **HERE}
     assert declared_limits() == set(tests), "a limit of a scheme file without its day-before/on/after test"
     for limit, test in tests.items():
-        days = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
-        assert any(len(m.args[1]) >= 3 for m in days), f"{limit}: {test.__name__} tries fewer than three days"
+        days = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize" and len(m.args[1]) >= 3]
+        # the days tried and the answers expected: the answer (the last value) changes across the limit
+        assert any(len({values[-1] for values in m.args[1]}) >= 2 for m in days), (
+            f"{limit}: {test.__name__} does not try three days with an answer that changes across the limit")
 
 
 # --- replaying through refused decisions ---------------------------------------------------------------------
@@ -414,3 +416,16 @@ def test_a_history_is_the_history_of_its_applied_decisions_alone(builder):
         if first is not None and any(d.path not in refused for d in c.decisions[first + 1:]):
             seen_refused_then_applied += 1
     assert seen_refused_then_applied > 50  # the sequences do exercise a decision applied after a refused one
+
+
+@pytest.mark.parametrize("as_of, level", [("2027-10-06", "error"), ("2027-10-07", "error"), ("2027-10-08", "warning")])
+def test_an_overdue_closure_is_due_until_the_last_day_in_force_and_a_past_fault_after(builder, as_of, level):
+    """ZWL-6.3: nonconformities found 2027-06-01 were due closed by 2027-08-01. Until the certificate's last day in
+    force (2027-10-07) the closure is an action due (an error); from the next day nothing can mend it (a warning)."""
+    n = builder.zwl()
+    for day in ("2025-09-01", "2026-08-31"):
+        builder.decide(n, "surveillance", day, **VISIT)
+    builder.decide(n, "surveillance", "2027-06-01", **{**VISIT, "outcome": "nonconformities"}, nonconformities=1)
+    c = check_registry(builder.root, D(as_of), jobs=1)
+    assert [(p.level, p.overdue) for p in c.report.problems if p.rule == "ZWL-6.3"] == [
+        (level, level == "error")]

@@ -212,3 +212,56 @@ def test_contact_details_in_any_spelling_stay_private(builder, reason):
     n = builder.zcf()
     builder.decide(n, "cancel", "2025-06-02", ground="holder-request", reason={"zh": reason, "en": "x"})
     assert [(p[1], p[2]) for p in problems(builder) if p[0] == "error"] == [("REG-PUBLIC", "2025-06-02-cancel.yml")]
+
+
+def test_a_late_decision_without_its_late_record_is_an_error_that_time_made(builder):
+    """The missing late record is an error for staff (validate fails), marked overdue: it holds no publication
+    back (certreg validate --publishable, build)."""
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-10-15", ground="a", facts_verified="2025-09-30")
+    c = check_registry(builder.root, D("2025-10-20"), jobs=1)
+    assert sorted((p.level, p.rule, p.overdue) for p in c.report.problems) == [
+        ("error", "ZCF-12.1.1", True), ("warning", "ZCF-12.1.1", False)]
+
+
+def test_ground_c_is_judged_against_the_suspension_the_revocation_ends(builder):
+    """ZWL-7.4: a suspension that outlived its limit was restored on 2025-08-01, and a new one began that day and is
+    revoked that day on the ground of the suspension's limit: the new suspension's limit has not passed."""
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-01-10", ground="violation", facts_verified="2025-01-09")
+    builder.decide(n, "restore", "2025-08-01", rectification_verified="2025-07-31",
+                   late={"ZWL-7.4": "2025-07-10"}, late_reason={"zh": "复核", "en": "Reviewed"})
+    builder.decide(n, "suspend", "2025-08-01", ground="violation", facts_verified="2025-08-01")
+    path = builder.decide(n, "revoke", "2025-08-01", ground="suspension-expired", facts_verified="2025-08-01")
+    c = check_registry(builder.root, D("2025-09-01"), jobs=1)
+    assert [(p.rule, p.path.name) for p in c.report.problems if p.level == "error"] == [("ZWL-7.4", path.name)]
+
+
+def test_today_is_the_date_in_china(monkeypatch):
+    """At 20:00 UTC on 2026-01-01 it is already 04:00 on 2026-01-02 in China: certreg judges on China's date."""
+    import certreg.rules.dates as dates
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            utc = dt.datetime(2026, 1, 1, 20, 0, tzinfo=dt.UTC)
+            return utc.astimezone(tz) if tz is not None else utc.replace(tzinfo=None)
+
+    monkeypatch.setattr(dates.dt, "datetime", Clock)
+    assert dates.today() == dt.date(2026, 1, 2)
+
+
+def test_a_change_cannot_correct_itself(builder):
+    n = builder.zwl()
+    builder.decide(n, "change", "2024-12-02", changes={"specification": "初始温度 ≥ 65 ℃"},
+                   corrects="2024-12-02-change.yml")
+    assert [(p[1], p[2]) for p in problems(builder) if p[0] == "error"] == [("REG-APPEND", "2024-12-02-change.yml")]
+
+
+def test_a_revocation_on_a_ground_the_scheme_lacks_is_refused_by_the_schema_before_any_rule(builder):
+    """ZWL-7.4 names the grounds; a record with another one is refused as it is read, and reaches no rule (the
+    rules index the scheme's grounds by the record's)."""
+    n = builder.zwl()
+    builder.decide(n, "revoke", "2025-03-03", ground="no-such-ground", facts_verified="2025-03-01")
+    (found,) = problems(builder)
+    assert found[:3] == ("error", "ZWL-7.4", "2025-03-03-revoke.yml") and "no-such-ground" in found[4]

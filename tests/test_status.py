@@ -214,3 +214,89 @@ def test_a_failed_surveillance_already_suspends(builder):
     found = sorted((e[1], e[2]) for e in errors(c))
     assert found[0][0] == "REG-ANNOUNCE" and "give its public reason" in found[0][1]
     assert found[1][0] == "REG-ORDER" and "a failed surveillance suspends it by itself" in found[1][1]
+
+
+def test_the_public_timeline_lines_say_what_each_decision_did(builder):
+    """Event.as_dict is the timeline line the site and records.json publish: the fields of each kind of decision."""
+    n = builder.zwl()
+    builder.decide(n, "change", "2024-12-02", changes={"specification": "初始温度 ≥ 65 ℃",
+                                                       "product_name": "余热回用水"})
+    builder.decide(n, "change", "2024-12-09", changes={"specification": "初始温度 ≥ 66 ℃"},
+                   corrects="2024-12-02-change.yml")
+    builder.decide(n, "surveillance", "2025-03-03", outcome="pass", person_days="2",
+                   quantified_value_decreased=True, target_met=True)
+    builder.decide(n, "suspend", "2025-04-01", ground="violation", facts_verified="2025-03-31", until="2025-06-30")
+    builder.decide(n, "reissue", "2025-04-02", versions=[2], reason={"zh": "补发", "en": "Reissued"})
+    lines = [e.as_dict() for e in checked(builder).histories[n].events]
+    decided = {"reason": {"zh": "决定", "en": "Decision"}}
+    assert [(line.pop("reason", None), line.pop("announcement", None)) for line in lines] == [
+        (None, None), (decided["reason"], "20241202-1"), (decided["reason"], "20241209-1"), (None, None),
+        (decided["reason"], "20250401-1"), ({"zh": "补发", "en": "Reissued"}, None), (None, None)]
+    assert lines == [
+        {"date": "2024-10-08", "action": "issue", "status": "valid", "version": 1, "record": "2024-10-08-issue.yml"},
+        {"date": "2024-12-02", "action": "change", "status": "valid", "version": 2, "record": "2024-12-02-change.yml",
+         "changed": ["product_name", "specification"]},
+        {"date": "2024-12-09", "action": "change", "status": "valid", "version": 3, "record": "2024-12-09-change.yml",
+         "changed": ["specification"], "corrects": "2024-12-02-change.yml"},
+        {"date": "2025-03-03", "action": "surveillance", "status": "valid", "version": 3,
+         "record": "2025-03-03-surveillance.yml", "outcome": "pass"},
+        {"date": "2025-04-01", "action": "suspend", "status": "suspended", "version": 3,
+         "record": "2025-04-01-suspend.yml", "ground": "violation", "until": "2025-06-30"},
+        {"date": "2025-04-02", "action": "reissue", "status": "suspended", "version": 3,
+         "record": "2025-04-02-reissue.yml", "versions": [2]},
+        {"date": "2027-10-08", "action": "expire", "status": "expired", "version": 3},
+    ]
+
+
+@pytest.mark.parametrize("day, status_, overdue", [("2025-10-31", "valid", []), ("2025-11-05", "valid", [
+    {"found": "2025-09-01", "due": "2025-11-01"}]), ("2025-11-06", "cancelled", None)])
+def test_the_summary_row_names_the_predecessor_and_the_closures_overdue_while_in_force(builder, day, status_,
+                                                                                       overdue):
+    """ZWL-6.3: nonconformities found 2025-09-01 are due closed by 2025-11-01; the row says so while the certificate
+    is in force, not once it has ended (cancelled 2025-11-06), and a cancellation of a later day does not count
+    on 2025-11-05."""
+    old = builder.zwl("CEC-ZWL-2022-0001", valid_from="2022-10-10")
+    new = builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08", raw_material_source="另一来源")
+    path = builder.root / "certificates" / new / "certificate.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("scheme: zero-waste", f"follows: {old}\nscheme: zero-waste"), encoding="utf-8")
+    builder.decide(new, "surveillance", "2025-09-01", outcome="nonconformities", person_days="2",
+                   quantified_value_decreased=True, target_met=True, nonconformities=2)
+    builder.decide(new, "cancel", "2025-11-06", ground="holder-request")
+    row = summary(checked(builder, day).histories[new], D(day))
+    assert (row["status"], row["follows"], row.get("closures_overdue")) == (status_, old, overdue or None)
+
+
+def test_an_expired_certificate_has_no_closure_overdue(builder):
+    """Nonconformities found 2027-08-02 were due closed by 2027-10-02; the certificate expired after its last day,
+    2027-10-07: once it has ended, nothing is due of it."""
+    n = builder.zwl()
+    for day in ("2025-09-01", "2026-08-31"):
+        builder.decide(n, "surveillance", day, outcome="pass", person_days="2", quantified_value_decreased=True,
+                       target_met=True)
+    builder.decide(n, "surveillance", "2027-08-02", outcome="nonconformities", person_days="2",
+                   quantified_value_decreased=True, target_met=True, nonconformities=1)
+    h = checked(builder, "2027-10-09").histories[n]
+    assert summary(h, D("2027-10-07")).get("closures_overdue") == [{"found": "2027-08-02", "due": "2027-10-02"}]
+    assert (summary(h, D("2027-10-08"))["status"], summary(h, D("2027-10-08")).get("closures_overdue")) == (
+        "expired", None)
+
+
+def test_the_status_row_of_a_suspended_certificate_with_a_surveillance_due(builder):
+    """The whole row certreg status prints (and the site publishes) of a ZWL certificate suspended 2025-08-05 (limit
+    2026-02-05), last surveilled 2025-08-01 (next due 2026-08-01), judged on 2026-02-06: every key and value."""
+    n = builder.zwl()
+    builder.decide(n, "surveillance", "2025-08-01", outcome="pass", person_days="2", quantified_value_decreased=True,
+                   target_met=True)
+    builder.decide(n, "suspend", "2025-08-05", ground="holder-request", facts_verified="2025-08-04")
+    row = summary(checked(builder, "2026-02-06").histories[n], D("2026-02-06"))
+    assert len(row.pop("timeline")) == 3
+    assert row == {"number": n, "scheme": "zero-waste-low-carbon-water", "status": "suspended", "status_zh": "暂停",
+                   "as_of": "2026-02-06", "version": 1, "version_date": "2024-10-08", "valid_from": "2024-10-08",
+                   "valid_until": "2027-10-07", "follows": None, "surveillance_due": "2026-08-01",
+                   "surveillance_overdue": False, "suspended_since": "2025-08-05", "suspension_limit": "2026-02-05",
+                   "suspension_overdue": True}
+    later = summary(checked(builder, "2026-08-02").histories[n], D("2026-08-02"))
+    assert (later["surveillance_due"], later["surveillance_overdue"]) == ("2026-08-01", True)
+    on_the_day = summary(checked(builder, "2026-08-01").histories[n], D("2026-08-01"))
+    assert (on_the_day["surveillance_due"], on_the_day["surveillance_overdue"]) == ("2026-08-01", False)

@@ -97,17 +97,23 @@ def test_the_suspension_deadline_the_day_before_on_and_after(builder, day, late)
     assert status_on(builder, n, day) == "suspended"  # late or not, the suspension takes effect on its date
 
 
-@pytest.mark.parametrize("day, late", [("2026-05-08", False), ("2026-05-09", False), ("2026-05-11", True)])
+@pytest.mark.parametrize("day, late", [("2026-05-08", False), ("2026-05-09", False), ("2026-05-10", True),
+                                       ("2026-05-11", True)])
 def test_the_revocation_deadline_the_day_before_on_and_after(builder, day, late):
     """Facts verified 2026-04-29: 04-30 is the 1st working day, 05-01..05-05 the Labour Day holiday, 05-06, 05-07,
-    05-08 and Sat 05-09 (a make-up working day) the 2nd to 5th; Sun 05-10 is a rest day, so 05-11 is the first day
-    after the limit that a decision can bear."""
+    05-08 and Sat 05-09 (a make-up working day) the 2nd to 5th. Sun 05-10, a rest day, is after the limit: late
+    by no working day, but late; Mon 05-11 is one working day late."""
     n = builder.zcf("CEC-ZCF-2026-0001", valid_from="2026-03-02", valid_until="2026-12-31",
                     reporting_period={"start": "2025-01-01", "end": "2025-12-31"})
     extra = {"late": {"ZCF-12.2": "2026-05-09"}, "late_reason": LATE} if late else {}
     builder.decide(n, "revoke", day, ground="a", facts_verified="2026-04-29", **extra)
     assert found(builder, "2026-06-01") == ([("warning", "ZCF-12.2", f"{day}-revoke.yml")] if late else [])
     assert status_on(builder, n, day) == "revoked"
+    if late:
+        (message,) = [p.message for p in check_registry(builder.root, D("2026-06-01"), jobs=1).report.problems]
+        assert message.endswith({"2026-05-10": "late, on a rest day after the deadline (recorded as late, with the "
+                                                "reason)",
+                                 "2026-05-11": "1 working day late (recorded as late, with the reason)"}[day])
 
 
 # --- surveillance (ZWL-6.1): a late one restarts the 12 months from its own date --------------------------
@@ -288,10 +294,11 @@ def test_a_suspension_covers_its_first_day_and_not_the_day_it_ends(builder, day,
         assert s.start == D("2025-08-05") and s.end == D("2025-09-15")
 
 
-@pytest.mark.parametrize("day, allowed", [("2025-11-14", False), ("2025-11-15", False), ("2025-11-17", True)])
+@pytest.mark.parametrize("day, allowed", [("2025-11-14", False), ("2025-11-15", False), ("2025-11-16", True),
+                                          ("2025-11-17", True)])
 def test_a_revocation_for_an_unrestored_suspension_comes_after_its_limit(builder, day, allowed):
     """ZCF-12.2 c: suspended 2025-08-15, the 3 months (ZCF-12.1.2) end 2025-11-15: the limit day still belongs to
-    the suspension; ground c can be used from the next day (Mon 2025-11-17 here)."""
+    the suspension; ground c can be used from the next day (Sun 2025-11-16: a decision may bear a rest day)."""
     n = builder.zcf()
     builder.decide(n, "suspend", "2025-08-15", ground="a", facts_verified="2025-08-14")
     path = builder.decide(n, "revoke", day, ground="c", facts_verified=day)
@@ -472,12 +479,39 @@ def _nonconformities(builder, n, day):
 
 @pytest.mark.parametrize("closed, overdue", [("2025-10-31", False), ("2025-11-01", False), ("2025-11-02", True)])
 def test_nonconformities_verified_closed_on_the_limit_day_are_in_time(builder, closed, overdue):
-    """ZWL-6.3: found 2025-09-01, verified closed by a surveillance that passes within 2 months (by 2025-11-01)."""
+    """ZWL-6.3: found 2025-09-01, verified closed by a surveillance that passes within 2 months (by 2025-11-01).
+    Verified the day after, the verification is recorded as it happened: late (a late record, then a warning);
+    the closure is no longer due."""
     n = builder.zwl()
     _nonconformities(builder, n, "2025-09-01")
-    builder.decide(n, "surveillance", closed, outcome="pass", person_days="1", quantified_value_decreased=True,
-                   target_met=True)
-    assert found(builder, "2025-12-01") == ([("error", "ZWL-6.3", "2025-09-01-surveillance.yml")] if overdue else [])
+    path = builder.decide(n, "surveillance", closed, outcome="pass", person_days="1", quantified_value_decreased=True,
+                          target_met=True)
+    if not overdue:
+        assert found(builder, "2025-12-01") == []
+        return
+    assert found(builder, "2025-12-01") == [("error", "ZWL-6.3", path.name), ("warning", "ZWL-6.3", path.name)]
+    path.write_text(path.read_text(encoding="utf-8") + "late:\n  ZWL-6.3: 2025-11-01\nlate_reason:\n  zh: 复查推迟\n"
+                    "  en: The follow-up visit was postponed\n", encoding="utf-8")
+    assert found(builder, "2025-12-01") == [("warning", "ZWL-6.3", path.name)]
+    (message,) = [p.message for p in check_registry(builder.root, D("2025-12-01"), jobs=1).report.problems]
+    assert message.startswith("the nonconformities found 2025-09-01 were verified closed on 2025-11-02, after their "
+                              "2-month limit (2025-11-01)")
+
+
+def test_nonconformities_found_not_closed_after_the_limit_suspend_late(builder):
+    """ZWL-6.3: found 2025-09-01, due closed by 2025-11-01; a surveillance of 2025-11-10 finds them not closed
+    (fail): that suspends the certificate, late; nothing more is due, and the page shows no overdue closure."""
+    from certreg.status import summary
+
+    n = builder.zwl()
+    _nonconformities(builder, n, "2025-09-01")
+    path = builder.decide(n, "surveillance", "2025-11-10", outcome="fail", person_days="1",
+                          quantified_value_decreased=False, target_met=False, late={"ZWL-6.3": "2025-11-01"},
+                          late_reason=LATE, reason={"zh": "不符合项未整改", "en": "Nonconformities not closed"})
+    c = check_registry(builder.root, D("2025-11-20"), jobs=1)
+    assert [(p.level, p.rule, p.path.name) for p in c.report.problems] == [("warning", "ZWL-6.3", path.name)]
+    row = summary(c.histories[n], D("2025-11-20"))
+    assert row["status"] == "suspended" and "closures_overdue" not in row
 
 
 @pytest.mark.parametrize("action, fields", [("revoke", {"ground": "nonconforming", "facts_verified": "2025-11-10"}),

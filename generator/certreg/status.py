@@ -241,10 +241,18 @@ def surveillance_due(h: History, day: dt.date) -> dt.date | None:
     return add_months(last, sv["interval_months"])
 
 
+def handles_closure(o: Decision) -> bool:
+    """ZWL-6.3: whether ``o`` settles the nonconformities an earlier surveillance found: a surveillance that
+    verifies them closed (pass) or not (fail, which suspends), or a suspension, revocation or cancellation."""
+    return (o.action == "surveillance" and o.data.get("outcome") in ("pass", "fail")) or o.action in (
+        "suspend", "revoke", "cancel")
+
+
 def closures_overdue(h: History, day: dt.date) -> list[tuple[Decision, dt.date]]:
     """ZWL-6.3: the surveillances that found nonconformities whose closure is overdue on ``day``, with the last
-    day it was due. Closed in time (a later surveillance that passed or failed within the limit), or not closed
-    and so suspended, revoked or cancelled after it, or the certificate ended by the limit: none is due."""
+    day it was due. Verified (a later surveillance that passed, or failed and so suspended it; after the limit,
+    that verification is late: Checks.surveillance), or suspended, revoked or cancelled after it (by ``day``: a
+    decision of a later day has not been taken on ``day``), or the certificate ended by the limit: none is due."""
     sv = h.cert.scheme.data.get("surveillance")
     span = h.in_force()
     if not sv or span is None:
@@ -254,9 +262,7 @@ def closures_overdue(h: History, day: dt.date) -> list[tuple[Decision, dt.date]]
         if d.action != "surveillance" or d.data.get("outcome") != "nonconformities":
             continue
         limit = add_months(d.date, sv["nonconformity_close_months"])
-        handled = any(o.order > d.order and ((o.action == "surveillance" and o.data.get("outcome") in ("pass", "fail")
-                                              and o.date <= limit) or o.action in ("suspend", "revoke", "cancel"))
-                      for o in h.applied)
+        handled = any(o.order > d.order and o.date <= day and handles_closure(o) for o in h.applied)
         if not handled and span[1] > limit and limit < day:
             out.append((d, limit))
     return out
@@ -290,7 +296,7 @@ def summary(h: History, day: dt.date) -> dict | None:
         out["surveillance_due"] = due.isoformat()
         out["surveillance_overdue"] = day > due
     s = h.suspension_on(day)
-    if s is not None and status == "suspended":
+    if s is not None:  # (a suspension covers ``day`` exactly when the status is suspended)
         out["suspended_since"] = s.start.isoformat()
         out["suspension_limit"] = s.limit.isoformat()
         out["suspension_overdue"] = day > s.limit

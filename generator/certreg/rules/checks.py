@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..problems import Report
 from ..records.model import Certificate, Decision, Scheme, dig, texts
-from ..status import History, Version, announced, closures_overdue, history
+from ..status import History, Version, announced, closures_overdue, handles_closure, history
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary, working_days_after
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -205,14 +205,16 @@ class Checks:
                 extra = d.get(rule["excluding"]) if "excluding" in rule else None
                 limit = start + dt.timedelta(days=n + (extra or 0))
                 if extra:  # ZWL-5.2.3: the client's delays do not count
-                    delay = f" plus {extra} day{'' if extra == 1 else 's'} of {rule['excluding']}"
+                    delay = f" plus {extra} day{'' if extra == 1 else 's'} of client delay ({rule['excluding']})"
             if end > limit:
                 over = working_days_after(limit, end) if "working_days" in rule else (end - limit).days
                 late_unit = unit if over != 1 else unit[:-1]
+                # (a rest day after the last working day allowed is late by no working day, but late)
+                lateness = f"{over} {late_unit} late" if over else "late, on a rest day after the deadline"
                 # a binding deadline (CEC "shall"), or one that holds only "normally" (level: warning)
                 self.late(d, rule["rule"], limit, f"{rule['what']} is due within {n} {unit}{delay} of "
                                                   f"{rule['from']} ({start}), by {limit}, but {rule['to']} is "
-                                                  f"{end}: {over} {late_unit} late",
+                                                  f"{end}: {lateness}",
                           binding=rule.get("level", "error") == "error",
                           key=tuple(rule["to"].split(".")))
 
@@ -304,10 +306,10 @@ class Checks:
         for name in d.data["changes"]:
             if name in immutable["fields"]:
                 self.error(d.path, immutable["rule"], f"{name} cannot change on an issued certificate; certify "
-                                                      "the new reporting year with a new certificate",
+                                                      f"the new {name.replace('_', ' ')} with a new certificate",
                            ("changes", name))
-        version = next((v for v in h.versions if v.decision is d), None)
-        if version is not None and version.number > 1:
+        version = next((v for v in h.versions if v.decision is d), None)  # (a change's version is 2 or more)
+        if version is not None:
             before = h.versions[version.number - 2].content
             same = [n for n, value in d.data["changes"].items() if before.get(n) == value]
             if same:
@@ -347,7 +349,7 @@ class Checks:
 
     def on_revoke(self, cert: Certificate, h: History, d: Decision):
         self.facts_before(d)
-        ground = cert.scheme.grounds["revoke"]["choices"].get(d.data["ground"], {})
+        ground = cert.scheme.grounds["revoke"]["choices"][d.data["ground"]]  # (the schema admits only these)
         if ground.get("after_suspension_limit"):
             s = next((s for s in h.suspensions if s.end == d.date and s.ended_by == "revoke"), None)
             if s is None:
@@ -457,6 +459,17 @@ class Checks:
                              previous_key)
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
         close = sv["nonconformity_close_months"]
+        for d in visits:  # verified after the limit: recorded as it happened, and late
+            if d.data.get("outcome") != "nonconformities":
+                continue
+            limit = add_months(d.date, close)
+            first = next((o for o in h.applied if o.order > d.order and handles_closure(o)), None)
+            if first is not None and first.action == "surveillance" and first.date > limit:
+                verified = "closed" if first.data["outcome"] == "pass" else "not closed (it failed)"
+                self.late(first, sv["nonconformity_rule"], limit,
+                          f"the nonconformities found {d.date} were verified {verified} on {first.date}, after "
+                          f"their {close}-month limit ({limit}); a certificate whose nonconformities are not "
+                          "closed in time is suspended")
         for d, limit in closures_overdue(h, self.as_of):
             if end > self.as_of:  # due now, while the certificate is in force: CEC must act
                 self.overdue(d.path, sv["nonconformity_rule"],

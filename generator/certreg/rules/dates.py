@@ -48,26 +48,25 @@ class CalendarUnknown(Exception):
         super().__init__(
             f"the Chinese holiday calendar (chinesecalendar {chinese_calendar.__version__}) knows "
             f"{first}–{last} only, not {day.year}; update the chinesecalendar package")
-        self.day = day
 
 
-@lru_cache(maxsize=1)
-def calendar_years() -> tuple[int, int]:
+# The three functions below are cached: they are written undecorated and wrapped after, so that a mutation run
+# (bench/mutation.py: mutmut mutates no decorated function) changes their bodies too.
+
+def _calendar_years() -> tuple[int, int]:
     """First and last year the installed holiday calendar covers."""
     days = list(chinese_calendar.constants.holidays) + list(chinese_calendar.constants.workdays)
     return min(days).year, max(days).year
 
 
-@lru_cache(maxsize=65536)
-def is_working_day(d: dt.date) -> bool:
+def _is_working_day(d: dt.date) -> bool:
     first, last = calendar_years()
     if not first <= d.year <= last:
         raise CalendarUnknown(d)
     return chinese_calendar.is_workday(d)
 
 
-@lru_cache(maxsize=65536)
-def add_working_days(start: dt.date, n: int) -> dt.date:
+def _add_working_days(start: dt.date, n: int) -> dt.date:
     """The n-th working day after ``start`` (``start`` itself not counted)."""
     d = start
     left = n
@@ -76,6 +75,11 @@ def add_working_days(start: dt.date, n: int) -> dt.date:
         if is_working_day(d):
             left -= 1
     return d
+
+
+calendar_years = lru_cache(maxsize=1)(_calendar_years)
+is_working_day = lru_cache(maxsize=65536)(_is_working_day)
+add_working_days = lru_cache(maxsize=65536)(_add_working_days)
 
 
 def working_days_after(start: dt.date, end: dt.date) -> int:

@@ -26,7 +26,8 @@ text and a fixed order:
    no survivor any more (stale; only those of the functions this run tested).
 
 The exit code is 1 if a logic survivor has no reason (or, without a PATTERN, if some mutants were not checked),
-2 if mutmut failed (the figures are not printed then, only mutmut's last lines), 0 otherwise. The reasons file,
+2 if mutmut failed (the figures are not printed then, only mutmut's last lines) or the command line is wrong,
+0 otherwise. The reasons file,
 ``bench/mutation-reasons.toml`` by default, documents its own format: a reason is keyed by the function and the
 changed lines, not by mutmut's mutant number, which moves whenever code above it changes.
 
@@ -577,13 +578,13 @@ def main(argv=None) -> int:
     tests = FAST_TESTS + (PROPERTY_TESTS if args.property else [])
     reasons = load_reasons(args.reasons)  # (a broken file fails before the long run, not after)
     if args.report_only and not (args.keep and is_copy(args.keep.resolve())):
-        return "--report-only needs --keep DIR, a copy this script ran mutmut in"
+        p.error("--report-only needs --keep DIR, a copy this script ran mutmut in")
     if args.keep:
         work = args.keep.resolve()
         if work == ROOT or work in ROOT.parents:
-            return f"--keep {args.keep}: that folder holds the project; give a new folder (e.g. bench/out/mutation)"
+            p.error(f"--keep {args.keep}: that folder holds the project; give a new folder (e.g. bench/out/mutation)")
         if work.exists() and any(work.iterdir()) and not is_copy(work):
-            return f"--keep {args.keep}: not empty, and not a copy made by this script; give an empty or new folder"
+            p.error(f"--keep {args.keep}: not empty, and not a copy made by this script; give an empty or new folder")
     else:
         work = Path(tempfile.mkdtemp(prefix="certreg-mutation-"))
     try:

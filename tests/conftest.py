@@ -136,6 +136,17 @@ class RegistryBuilder:
         return self.decision(number, record)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _working_days_computed_afresh():
+    """The working-day functions start each test session with empty caches: a mutation run (bench/mutation.py)
+    forks each mutant's session from a process that has filled them, which would otherwise answer for the
+    mutated code."""
+    from certreg.rules import dates
+
+    for cached in (dates.calendar_years, dates.is_working_day, dates.add_working_days):
+        cached.cache_clear()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--refresh-goldens", action="store_true", default=False,

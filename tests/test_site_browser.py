@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import subprocess
@@ -496,6 +497,31 @@ def diff_image(actual: Image.Image, mask: Image.Image) -> Image.Image:
     return faded
 
 
+SHOT_ENVIRONMENT = SCREENSHOTS / "environment.json"
+
+
+def shot_environment(browser) -> dict:
+    """What draws the screenshots besides the site: Chromium's version and the fonts installed (fc-list), recorded
+    beside the references, so that a failure can tell a changed page from a changed machine."""
+    fonts = subprocess.run(["fc-list", "--format", "%{file}|%{family}|%{style}\n"], capture_output=True, text=True,
+                           check=True).stdout
+    return {"chromium": browser.version,
+            "fonts_sha256": hashlib.sha256("\n".join(sorted(fonts.splitlines())).encode()).hexdigest()}
+
+
+def environment_note(browser) -> str:
+    """Why a screenshot may differ other than by a change of the site: the machine differs from the references'."""
+    try:
+        was = json.loads(SHOT_ENVIRONMENT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"(no record of the machine the references were taken on: {SHOT_ENVIRONMENT.name})"
+    now = shot_environment(browser)
+    changed = [f"{key}: {was.get(key)} → {value}" for key, value in now.items() if was.get(key) != value]
+    return ("THE MACHINE DIFFERS from the one the references were taken on (" + "; ".join(changed) + "): the "
+            "difference may be Chromium's or the fonts', not the site's" if changed else
+            "the machine is the references' (same Chromium, same fonts): the site's pages changed")
+
+
 def compare_with_reference(shot: Image.Image, size: dict, reference: Path, tmp: Path) -> float:
     """The share of pixels of ``shot`` (device pixels) differing from the reference PNG ``reference``; an
     AssertionError when it is over SHOT_SHARE, which leaves the screenshot and an image of the difference in
@@ -567,8 +593,12 @@ def test_screenshots_show_the_page(browser, sample_site, tmp_path, refresh_golde
     reference = SCREENSHOTS / f"{size_name}-{name}.png"
     if refresh_goldens:
         write_reference(at_css_pixels(shot, size), reference)
-    else:
+        SHOT_ENVIRONMENT.write_text(json.dumps(shot_environment(browser), indent=1) + "\n", encoding="utf-8")
+        return
+    try:
         compare_with_reference(shot, size, reference, tmp_path)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n{environment_note(browser)}") from None
 
 
 BROKEN = {  # name: a script that breaks the valid page visibly, and one that mends it

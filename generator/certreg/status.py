@@ -69,7 +69,7 @@ class Event:
             if reason:
                 d["reason"] = reason
             if self.action == "change":
-                d["changed"] = sorted(self.decision.data.get("changes", {}))
+                d["changed"] = sorted(self.decision.data["changes"])  # (required of a change)
             for key in ("ground", "outcome", "until", "corrects", "announcement", "versions"):
                 if key in self.decision.data:
                     value = self.decision.data[key]

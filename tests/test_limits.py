@@ -370,7 +370,7 @@ def test_the_decisions_after_a_refused_one_are_judged_by_their_own_rules(builder
     assert c.histories[n].status_on(D("2025-12-30")) == "valid"
 
 
-ACTIONS = ["suspend", "restore", "revoke", "cancel", "change", "surveillance", "issue"]
+ACTIONS = ["suspend", "restore", "revoke", "cancel", "change", "surveillance", "issue", "reissue"]
 
 
 def _random_certificate(rng: random.Random, cert):
@@ -386,6 +386,8 @@ def _random_certificate(rng: random.Random, cert):
         data = {"certificate": cert.number, "action": action, "date": day}
         if action == "surveillance":
             data["outcome"] = rng.choice(["pass", "fail", "nonconformities"])
+        if action == "reissue":
+            data["versions"] = [rng.randint(1, 3)]
         if action == "change":
             data["changes"] = {"specification": f"第 {i} 版"}
             if rng.random() < 0.3:
@@ -410,8 +412,9 @@ def test_a_history_is_the_history_of_its_applied_decisions_alone(builder):
         kept = dataclasses.replace(c, decisions=[d for d in c.decisions if d.path not in refused])
         again = history(kept)
         assert again.problems == []
-        assert (again.segments, again.suspensions, again.versions, again.events, again.applied) == (
-            h.segments, h.suspensions, h.versions, h.events, h.applied), [(d.date, d.action) for d in c.decisions]
+        assert (again.segments, again.suspensions, again.versions, again.events, again.applied, again.reissues) == (
+            h.segments, h.suspensions, h.versions, h.events, h.applied, h.reissues), [
+            (d.date, d.action) for d in c.decisions]
         first = next((i for i, d in enumerate(c.decisions) if d.path in refused), None)
         if first is not None and any(d.path not in refused for d in c.decisions[first + 1:]):
             seen_refused_then_applied += 1

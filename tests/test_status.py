@@ -227,7 +227,13 @@ def test_the_public_timeline_lines_say_what_each_decision_did(builder):
                    quantified_value_decreased=True, target_met=True)
     builder.decide(n, "suspend", "2025-04-01", ground="violation", facts_verified="2025-03-31", until="2025-06-30")
     builder.decide(n, "reissue", "2025-04-02", versions=[2], reason={"zh": "补发", "en": "Reissued"})
-    lines = [e.as_dict() for e in checked(builder).histories[n].events]
+    h = checked(builder).histories[n]
+    assert h.reissues == {2: [D("2025-04-02")]}
+    assert [(v.number, v.date, v.changed, v.decision.path.name) for v in h.versions] == [
+        (1, D("2024-10-08"), (), "2024-10-08-issue.yml"),
+        (2, D("2024-12-02"), ("specification", "product_name"), "2024-12-02-change.yml"),
+        (3, D("2024-12-09"), ("specification",), "2024-12-09-change.yml")]
+    lines = [e.as_dict() for e in h.events]
     decided = {"reason": {"zh": "决定", "en": "Decision"}}
     assert [(line.pop("reason", None), line.pop("announcement", None)) for line in lines] == [
         (None, None), (decided["reason"], "20241202-1"), (decided["reason"], "20241209-1"), (None, None),
@@ -300,3 +306,16 @@ def test_the_status_row_of_a_suspended_certificate_with_a_surveillance_due(build
     assert (later["surveillance_due"], later["surveillance_overdue"]) == ("2026-08-01", True)
     on_the_day = summary(checked(builder, "2026-08-01").histories[n], D("2026-08-01"))
     assert (on_the_day["surveillance_due"], on_the_day["surveillance_overdue"]) == ("2026-08-01", False)
+
+
+@pytest.mark.parametrize("day, overdue", [("2025-10-31", False), ("2025-11-01", False), ("2025-11-02", True),
+                                          ("2025-11-09", True), ("2025-11-10", False)])
+def test_a_closure_is_overdue_from_the_day_after_its_limit_until_the_day_it_is_verified(builder, day, overdue):
+    """ZWL-6.3: nonconformities found 2025-09-01, due closed by 2025-11-01, verified closed (late) 2025-11-10."""
+    n = builder.zwl()
+    builder.decide(n, "surveillance", "2025-09-01", outcome="nonconformities", nonconformities=1, person_days="2",
+                   quantified_value_decreased=True, target_met=True)
+    builder.decide(n, "surveillance", "2025-11-10", outcome="pass", person_days="1", quantified_value_decreased=True,
+                   target_met=True, late={"ZWL-6.3": "2025-11-01"}, late_reason={"zh": "推迟", "en": "Postponed"})
+    row = summary(checked(builder, day).histories[n], D(day))
+    assert row.get("closures_overdue") == ([{"found": "2025-09-01", "due": "2025-11-01"}] if overdue else None)

@@ -510,6 +510,8 @@ def test_nonconformities_found_not_closed_after_the_limit_suspend_late(builder):
                           late_reason=LATE, reason={"zh": "不符合项未整改", "en": "Nonconformities not closed"})
     c = check_registry(builder.root, D("2025-11-20"), jobs=1)
     assert [(p.level, p.rule, p.path.name) for p in c.report.problems] == [("warning", "ZWL-6.3", path.name)]
+    assert c.report.problems[0].message.startswith("the nonconformities found 2025-09-01 were verified not closed (it "
+                                                   "failed) on 2025-11-10, after their 2-month limit (2025-11-01)")
     row = summary(c.histories[n], D("2025-11-20"))
     assert row["status"] == "suspended" and "closures_overdue" not in row
 

@@ -125,7 +125,8 @@ class History:
         """First day and day after the last day the certificate was in force (valid or suspended)."""
         if not self.segments:
             return None
-        end = next((start for start, status in self.segments if status in TERMINAL), dt.date.max)
+        # (a history ends in a terminal status: expired, if nothing else ended it first)
+        end = next(start for start, status in self.segments if status in TERMINAL)
         return self.segments[0][0], end
 
 
@@ -190,7 +191,7 @@ def history(cert: Certificate) -> History:
                                           "or correct the date", key=("date",)))
             continue
         elif a == "change":
-            changes = d.data.get("changes", {})
+            changes = d.data["changes"]  # (required of a change)
             new = {**h.versions[-1].content, **changes}
             h.versions.append(Version(len(h.versions) + 1, d.date, new, tuple(changes), d))
         elif a == "suspend":
@@ -212,8 +213,8 @@ def history(cert: Certificate) -> History:
             end_suspension(d.date, a)
             move(d.date, "revoked" if a == "revoke" else "cancelled")
         elif a == "reissue":
-            known = [v for v in d.data.get("versions", []) if 1 <= v <= len(h.versions)]
-            if len(known) != len(d.data.get("versions", [])):
+            known = [v for v in d.data["versions"] if 1 <= v <= len(h.versions)]  # (required of a reissue)
+            if len(known) != len(d.data["versions"]):
                 h.problems.append(_problem(d, f"reissues a version the certificate does not have on {d.date} (it has "
                                               f"versions 1 to {len(h.versions)})", rule="REG-APPEND",
                                            key=("versions",)))

@@ -80,7 +80,7 @@ FAST_TESTS = ["tests/test_status.py", "tests/test_rules.py", "tests/test_limits.
               "tests/test_corpus.py"]
 # the tests that build a site or render PDFs (marked publishes) take seconds each and test the publication
 # and those that read the rules' source code (marked reads_source), which mutmut rewrites; the corpus cases of
-# the loader alone (marked loader: YAML, layout, schema) never reach the rules
+# the loader alone (marked loader: YAML, layout) never reach the rules
 SELECT = ["-m", "not publishes and not reads_source and not loader"]
 PROPERTY_TESTS = ["tests/test_property.py"]
 # what the tests read beside tests/ (conftest.py: ROOT = the folder above tests/; mkdocs.yml and site_src/ for the

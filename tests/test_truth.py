@@ -578,3 +578,18 @@ def test_a_deadline_beyond_the_calendar_is_reported_at_the_field_it_judges(build
     c = check_registry(builder.root, D(f"{last + 1}-01-25"), jobs=1)
     line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("date:"))
     assert [(p.rule, p.line) for p in c.report.problems] == [("REG-CALENDAR", line)]
+
+
+def test_a_late_record_naming_another_deadline_is_pointed_at_where_it_is_written(builder):
+    """A revocation late for ZCF-12.2 whose late: names only ZCF-12.1.1: the missing entry is reported at late:
+    (where it is to be written), the wrong one at its own line."""
+    n = builder.zcf("CEC-ZCF-2026-0001", valid_from="2026-03-02", valid_until="2026-12-31",
+                    reporting_period={"start": "2025-01-01", "end": "2025-12-31"})
+    path = builder.decide(n, "revoke", "2026-05-11", ground="a", facts_verified="2026-04-29",
+                          late={"ZCF-12.1.1": "2026-05-09"}, late_reason=LATE)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    late = next(i for i, t in enumerate(lines, 1) if t.startswith("late:"))
+    c = check_registry(builder.root, D("2026-06-01"), jobs=1)
+    assert sorted((p.level, p.rule, p.line) for p in c.report.problems) == [
+        ("error", "REG-SCHEMA", late + 1), ("error", "ZCF-12.2", late), ("warning", "ZCF-12.2", lines.index(
+            next(t for t in lines if t.startswith("date:"))) + 1)]

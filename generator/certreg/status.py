@@ -249,21 +249,33 @@ def handles_closure(o: Decision) -> bool:
         "suspend", "revoke", "cancel")
 
 
-def closures_overdue(h: History, day: dt.date) -> list[tuple[Decision, dt.date]]:
-    """ZWL-6.3: the surveillances that found nonconformities whose closure is overdue on ``day``, with the last
-    day it was due. Verified (a later surveillance that passed, or failed and so suspended it; after the limit,
-    that verification is late: Checks.surveillance), or suspended, revoked or cancelled after it (by ``day``: a
-    decision of a later day has not been taken on ``day``), or the certificate ended by the limit: none is due."""
+def nonconformity_closures(h: History) -> list[tuple[Decision, dt.date, list[Decision]]]:
+    """ZWL-6.3: each applied surveillance that found nonconformities, the last day their closure is due
+    (``nonconformity_close_months`` after it), and the later applied decisions that settle them (handles_closure),
+    in order. Read by closures_overdue (overdue on a day) and Checks.surveillance (verified after the limit)."""
     sv = h.cert.scheme.data.get("surveillance")
-    span = h.in_force()
-    if not sv or span is None:
+    if not sv:
         return []
     out = []
     for d in h.applied:
         if d.action != "surveillance" or d.data.get("outcome") != "nonconformities":
             continue
         limit = add_months(d.date, sv["nonconformity_close_months"])
-        handled = any(o.order > d.order and o.date <= day and handles_closure(o) for o in h.applied)
+        out.append((d, limit, [o for o in h.applied if o.order > d.order and handles_closure(o)]))
+    return out
+
+
+def closures_overdue(h: History, day: dt.date) -> list[tuple[Decision, dt.date]]:
+    """ZWL-6.3: the surveillances that found nonconformities whose closure is overdue on ``day``, with the last
+    day it was due. Verified (a later surveillance that passed, or failed and so suspended it; after the limit,
+    that verification is late: Checks.surveillance), or suspended, revoked or cancelled after it (by ``day``: a
+    decision of a later day has not been taken on ``day``), or the certificate ended by the limit: none is due."""
+    span = h.in_force()
+    if span is None:
+        return []
+    out = []
+    for d, limit, settling in nonconformity_closures(h):
+        handled = any(o.date <= day for o in settling)
         if not handled and span[1] > limit and limit < day:
             out.append((d, limit))
     return out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..problems import Report
 from ..records.model import Certificate, Decision, Scheme, dig, texts
-from ..status import History, Version, announced, closures_overdue, handles_closure, history
+from ..status import History, Version, announced, closures_overdue, history, nonconformity_closures
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary, working_days_after
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -459,11 +459,8 @@ class Checks:
                              previous_key)
         # ZWL-6.3: nonconformities closed within nonconformity_close_months.
         close = sv["nonconformity_close_months"]
-        for d in visits:  # verified after the limit: recorded as it happened, and late
-            if d.data.get("outcome") != "nonconformities":
-                continue
-            limit = add_months(d.date, close)
-            first = next((o for o in h.applied if o.order > d.order and handles_closure(o)), None)
+        for d, limit, settling in nonconformity_closures(h):  # verified after the limit: recorded, and late
+            first = settling[0] if settling else None
             if first is not None and first.action == "surveillance" and first.date > limit:
                 verified = "closed" if first.data["outcome"] == "pass" else "not closed (it failed)"
                 self.late(first, sv["nonconformity_rule"], limit,

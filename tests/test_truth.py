@@ -360,6 +360,20 @@ def test_a_late_record_the_calendar_cannot_check_is_taken_as_written(builder):
     assert found(builder, f"{last + 1}-01-25") == [("warning", "REG-CALENDAR", f"{last + 1}-01-20-suspend.yml")]
 
 
+def test_a_late_record_the_calendar_cannot_check_does_not_hide_the_entries_after_it(builder):
+    """late: lists a deadline the calendar cannot tell (taken as written) and then one the decision has not: the
+    second is still reported."""
+    from certreg.rules.dates import calendar_years
+
+    last = calendar_years()[1]
+    n = builder.zcf(valid_from=f"{last + 1}-01-05", valid_until=f"{last + 1}-06-30",
+                    reporting_period={"start": f"{last}-01-01", "end": f"{last}-12-31"})
+    builder.decide(n, "suspend", f"{last + 1}-01-20", ground="c", facts_verified=f"{last + 1}-01-05",
+                   late={"ZCF-12.1.1": f"{last + 1}-01-12", "ZCF-12.2": f"{last + 1}-01-12"}, late_reason=LATE)
+    assert sorted(found(builder, f"{last + 1}-01-25")) == [("error", "REG-SCHEMA", f"{last + 1}-01-20-suspend.yml"),
+                                                          ("warning", "REG-CALENDAR", f"{last + 1}-01-20-suspend.yml")]
+
+
 @pytest.mark.publishes
 def test_a_late_decision_without_its_late_record_fails_validate_but_holds_nothing_back(builder, tmp_path):
     """A published record is never rewritten, and a holiday-calendar update can make a past decision late: the

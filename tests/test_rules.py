@@ -182,6 +182,28 @@ def test_a_change_that_breaks_net_zero_is_reported_at_the_change(builder):
     assert "exceed offsets 1300 tCO₂e by 100" in found[0][4]
 
 
+@pytest.mark.parametrize("emissions,errors", [
+    ("1299.9", []),                # below the offsets
+    ("1300", []),                  # equal: net zero exactly
+    ("1300.5", ["ZCF-net-zero"]),  # over by half a tonne
+])
+def test_net_zero_is_emissions_at_most_the_offsets(builder, emissions, errors):
+    """ZCF-net-zero (interpretation): on the limit (emissions equal to the offsets), just below and just above."""
+    builder.zcf(emissions_tco2e=emissions)
+    assert [p[1] for p in problems(builder) if p[0] == "error"] == errors
+
+
+def test_a_change_that_breaks_net_zero_after_one_that_does_not_touch_it_is_reported(builder):
+    """A change of other fields, then one of the figures: the second is judged (and found at its changes:)."""
+    n = builder.zcf()
+    builder.decide(n, "change", "2025-05-06", changes={"industry": "纺织服装业"})
+    path = builder.decide(n, "change", "2025-06-02", changes={"offsets_tco2e": "1000"})
+    found = [p for p in problems(builder) if p[0] == "error"]
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("changes:"))
+    assert [(p[1], p[2], p[3]) for p in found] == [("ZCF-net-zero", "2025-06-02-change.yml", line)]
+    assert "exceed offsets 1000 tCO₂e by 200.5" in found[0][4]
+
+
 def test_one_factory_one_certificate_at_a_time(builder):
     builder.zcf("CEC-ZCF-2025-0001")
     builder.zcf("CEC-ZCF-2025-0002", valid_from="2025-05-06")

@@ -287,3 +287,12 @@ def test_a_revocation_on_a_ground_the_scheme_lacks_is_refused_by_the_schema_befo
     builder.decide(n, "revoke", "2025-03-03", ground="no-such-ground", facts_verified="2025-03-01")
     (found,) = problems(builder)
     assert found[:3] == ("error", "ZWL-7.4", "2025-03-03-revoke.yml") and "no-such-ground" in found[4]
+
+
+def test_checking_without_keeping_the_records_keeps_no_history(builder):
+    """keep=False sends back only the report (and the facts between certificates): no history, no record."""
+    builder.zwl()
+    kept, lean = (check_registry(builder.root, D("2025-06-30"), jobs=1, keep=keep) for keep in (True, False))
+    assert set(kept.histories) == {"CEC-ZWL-2024-0001"}
+    assert lean.histories == {} and lean.registry.certificates == {}
+    assert [p.rule for p in lean.report.problems] == [p.rule for p in kept.report.problems]

@@ -81,6 +81,18 @@ def test_zwl_the_conclusion_the_day_before_on_and_after_90_days_from_acceptance(
         assert f"by {'2024-12-08' if delay else '2024-12-03'}" in message and "1 day late" in message
 
 
+@pytest.mark.parametrize("delay, said", [(1, "plus 1 day of client delay"), (2, "plus 2 days of client delay")])
+def test_zwl_the_client_delay_is_told_in_days(builder, delay, said):
+    """ZWL-5.2.3: the late conclusion's message counts the client's delay in the right number."""
+    n = "CEC-ZWL-2024-0001"
+    issued = (D("2024-12-03") + dt.timedelta(days=delay + 1)).isoformat()
+    until = (D(issued).replace(year=D(issued).year + 3) - dt.timedelta(days=1)).isoformat()
+    builder.certificate(n, "zero-waste-low-carbon-water", issued, until, ZWL_CONTENT)
+    builder.decision(n, zwl_issue(n, issued, client_delay_days=delay))
+    (message,) = messages(builder, "2025-01-15", "ZWL-5.2.3")
+    assert f"{said} (client_delay_days)" in message and "1 day late" in message
+
+
 # --- validity: ZWL-7.2 (3 years), ZCF-11.2 (the reporting year) ---------------------------------------------
 
 

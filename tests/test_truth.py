@@ -594,6 +594,71 @@ def test_a_deadline_beyond_the_calendar_is_reported_at_the_field_it_judges(build
     assert [(p.rule, p.line) for p in c.report.problems] == [("REG-CALENDAR", line)]
 
 
+def test_a_deadline_beyond_the_calendar_is_reported_at_the_nested_field_it_judges_and_the_others_judged(builder):
+    """ZWL-5.1.2 (3 working days from receipt to acceptance) beyond the calendar: the warning is at
+    application.accepted; ZWL-5.2.3 (90 days to the conclusion), which needs no calendar, is still judged."""
+    from certreg.rules.dates import calendar_years
+    from conftest import ZWL_CONTENT, zwl_issue
+
+    last = calendar_years()[1]
+    n = "CEC-ZWL-2024-0001"
+    issued = f"{last + 1}-06-15"
+    builder.certificate(n, "zero-waste-low-carbon-water", issued, f"{last + 4}-06-14", ZWL_CONTENT)
+    path = builder.decision(n, zwl_issue(n, issued, application={"received": f"{last + 1}-01-05",
+                                                                  "accepted": f"{last + 1}-01-08"}))
+    c = check_registry(builder.root, D(f"{last + 1}-07-01"), jobs=1)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    accepted = next(i for i, t in enumerate(lines, 1) if t.strip().startswith("accepted:"))
+    date = next(i for i, t in enumerate(lines, 1) if t.startswith("date:"))
+    assert sorted((p.rule, p.level, p.line) for p in c.report.problems) == [
+        ("REG-CALENDAR", "warning", accepted), ("ZWL-5.2.3", "warning", date)]
+
+
+@pytest.mark.parametrize("accepted, warned", [("received", False), ("next day", True)])
+def test_a_deadline_met_the_same_day_needs_no_calendar(builder, accepted, warned):
+    """ZWL-5.1.2 beyond the calendar: an application accepted the day it was received is within any limit, so the
+    calendar is not asked (no REG-CALENDAR); accepted the next day, it would have to be."""
+    from certreg.rules.dates import calendar_years
+    from conftest import ZWL_CONTENT, zwl_issue
+
+    last = calendar_years()[1]
+    n = "CEC-ZWL-2024-0001"
+    issued = f"{last + 1}-02-02"
+    day = f"{last + 1}-01-0{5 if accepted == 'received' else 6}"
+    builder.certificate(n, "zero-waste-low-carbon-water", issued, f"{last + 4}-02-01", ZWL_CONTENT)
+    builder.decision(n, zwl_issue(n, issued, application={"received": f"{last + 1}-01-05", "accepted": day}))
+    assert found(builder, f"{last + 1}-03-01") == ([("warning", "REG-CALENDAR", f"{issued}-issue.yml")]
+                                                   if warned else [])
+
+
+def test_a_decision_a_scheme_does_not_have_does_not_hide_the_decisions_after_it(builder):
+    """ZCF-2: a surveillance of a zero-carbon factory is refused, and the suspension after it is still judged
+    (its facts verified after it was decided: REG-ORDER)."""
+    n = builder.zcf()
+    builder.decision(n, {"certificate": n, "action": "surveillance", "date": "2025-05-06", "outcome": "pass",
+                         "person_days": "1", "quantified_value_decreased": True, "target_met": True})
+    builder.decide(n, "suspend", "2025-06-02", ground="c", facts_verified="2025-06-03")
+    assert sorted(found(builder, "2025-06-30", "error")) == [("error", "REG-ORDER", "2025-06-02-suspend.yml"),
+                                                             ("error", "ZCF-2", "2025-05-06-surveillance.yml")]
+
+
+@pytest.mark.parametrize("number, rule", [("CEC-ZCF-25-0001", "REG-ID"), ("CEC-ZCF-2025-0001", "REG-ORDER")])
+def test_a_certificate_problem_is_at_its_number_wherever_the_number_is_written(builder, number, rule):
+    """REG-ID (a number off its scheme's pattern) and REG-ORDER (no issue decision) are reported at number:, also
+    when it is not the record's first key."""
+    from conftest import ZCF_CONTENT, dump
+
+    folder = builder.root / "certificates" / number
+    (folder / "decisions").mkdir(parents=True)
+    (folder / "certificate.yml").write_text(dump({"scheme": "zero-carbon-factory", "number": number,
+                                                  "valid_from": "2025-04-15", "valid_until": "2025-12-31",
+                                                  "content": ZCF_CONTENT}), encoding="utf-8")
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    line = next(i for i, t in enumerate((folder / "certificate.yml").read_text(encoding="utf-8").splitlines(), 1)
+                if t.startswith("number:"))
+    assert line > 1 and (rule, line) in [(p.rule, p.line) for p in c.report.problems], c.report.problems
+
+
 def test_a_late_record_naming_another_deadline_is_pointed_at_where_it_is_written(builder):
     """A revocation late for ZCF-12.2 whose late: names only ZCF-12.1.1: the missing entry is reported at late:
     (where it is to be written), the wrong one at its own line."""

@@ -188,8 +188,8 @@ class Checks:
             start, end = d.get(rule["from"]), d.get(rule["to"])
             if start is None or end is None:
                 continue
-            if end < start:
-                continue  # dates out of order: REG-ORDER reports that (on_issue, facts_before)
+            if end <= start:  # out of order: REG-ORDER reports that (on_issue, facts_before); or the same day, which
+                continue      # any limit allows (and the holiday calendar need not be asked about)
             delay = ""
             if "working_days" in rule:
                 n, unit = rule["working_days"], "working days"

@@ -166,16 +166,18 @@ def builder(tmp_path):
 
 
 def site_config(folder: Path, registry: Path, docs: Path | None = None) -> Path:
-    """A copy of mkdocs.yml in ``folder`` for another registry (and hand-written pages), for the mkdocs
-    command itself; ``certreg.publish.build.build_site`` takes ``registry=`` without one."""
+    """A copy of mkdocs.yml in ``folder`` for another registry (and hand-written pages), for certreg build's
+    --config: the registry it builds is registry/ beside it (a link to ``registry`` unless it is that folder)."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     for key, value in (("docs_dir: site_src", f"docs_dir: {docs or ROOT / 'site_src'}"),
-                       ("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}"),
-                       ("registry: registry", f"registry: {registry}")):
+                       ("custom_dir: site_src/overrides", f"custom_dir: {ROOT / 'site_src' / 'overrides'}")):
         assert text.count(key) == 1, f"mkdocs.yml has no single line {key!r}"
         text = text.replace(key, value)
     path = folder / "mkdocs.yml"
     path.write_text(text, encoding="utf-8")
+    beside = folder / "registry"
+    if beside.resolve() != registry.resolve():
+        beside.symlink_to(registry.resolve(), target_is_directory=True)
     return path
 
 

@@ -11,8 +11,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -371,40 +369,52 @@ def test_a_failed_build_leaves_the_published_site_alone(builder, tmp_path):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
-def test_plain_mkdocs_build_makes_the_same_site(built, tmp_path):
-    config = site_config(tmp_path, REGISTRY).read_text(encoding="utf-8")
-    config = config.replace("pdfs: certs", f"pdfs: {tmp_path / 'pdfs'}\n      as_of: '{SAMPLE_AS_OF}'")
-    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
-    result = subprocess.run([str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "-q", "-f",
-                             str(tmp_path / "mkdocs.yml"), "-d", str(tmp_path / "out")], capture_output=True, text=True,
-                            env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"})
-    assert result.returncode == 0, result.stdout + result.stderr
-    for rel in ("data/certificates.json", "certificates/CEC-ZWL-2025-0003/index.html",
-                "announcements/2026-10/index.html", "en/lists/all-valid/index.html"):
-        assert (tmp_path / "out" / rel).read_bytes() == (built / rel).read_bytes(), rel
+def test_zensical_builds_the_same_site(built, tmp_path):
+    """Zensical, mkdocs-material's successor, builds the hand-written pages from the same mkdocs.yml; certreg's
+    pages, data and feeds are the same bytes, and every hand-written page is there with its generated part."""
+    out = tmp_path / "site"
+    build_site(CONFIG, out, SAMPLE_AS_OF, pdf_dir=built.parent / "pdfs", engine="zensical")
+    data = json.loads((out / "data" / "certificates.json").read_text(encoding="utf-8"))
+    assert len(data["certificates"]) >= 10
+    same = ["data/certificates.json", "data/announcements.json", "data/certificates.csv", "data/records.json",
+            "data/lookup.json", "feeds/announcements.atom"]
+    for c in data["certificates"]:
+        n = c["number"]
+        same += [f"certificates/{n}/certificate.json", *(p.relative_to(built).as_posix()
+                                                         for p in (built / "certificates" / n).rglob("*.pdf"))]
+        for page in (f"certificates/{n}/index.html", f"en/certificates/{n}/index.html"):
+            html = (out / page).read_text(encoding="utf-8")
+            assert f"<h1>{n}" in html or n in html, page
+            assert "Zensical" in html, page  # the engine's shell, not mkdocs-material's
+    for rel in same:
+        assert (out / rel).read_bytes() == (built / rel).read_bytes(), rel
+    hand_written = sorted(p.relative_to(built) for p in built.rglob("index.html")
+                          if not p.relative_to(built).as_posix().startswith(("certificates/C", "en/certificates/C",
+                                                                             "lists/", "en/lists/",
+                                                                             "announcements/2", "en/announcements/2")))
+    assert len(hand_written) >= 20
+    for rel in hand_written:
+        html = (out / rel).read_text(encoding="utf-8")
+        assert "data-certreg" not in html and "CERTREG" not in html, rel
+    assert not broken_links(out, BASE_URL)
+    assert not list(out.rglob("*CERTREG*"))
 
 
-def test_mkdocs_serve_watches_the_records_and_keeps_the_public_address(tmp_path):
-    """mkdocs serve replaces site_url with its own address: the QR codes and open data keep mkdocs.yml's."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+def test_a_build_without_a_certificate_page_fails(builder, tmp_path, monkeypatch):
+    """Whatever the engine or a template does, a site that lacks one certificate's page is not published."""
+    from certreg.publish import layer
 
-    config = load_config(str(CONFIG), site_dir=str(tmp_path / "out"),
-                         site_url="http://127.0.0.1:8000/")
-    plugin = config.plugins["certreg"]
-    plugin.config.as_of, plugin.config.pdfs = SAMPLE_AS_OF.isoformat(), ""
-    build(config)
-    data = json.loads((tmp_path / "out" / "data" / "certificates.json").read_text(encoding="utf-8"))
-    assert all(c["url"].startswith(BASE_URL) for c in data["certificates"])
+    builder.zwl("CEC-ZWL-2024-0001")
+    n = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    real = layer.write_pages
 
-    class Server:
-        watched: list[str] = []
+    def write_pages(site_dir, shell, pages, *args):
+        return real(site_dir, shell, (p for p in pages if n not in p[0] or p[0].startswith("en/")), *args)
 
-        def watch(self, path):
-            self.watched.append(path)
-
-    server = plugin.on_serve(Server(), config, None)
-    assert str(REGISTRY.resolve()) in server.watched
+    monkeypatch.setattr(layer, "write_pages", write_pages)
+    with pytest.raises(BuildError, match=rf"the site lacks certificates/{n}/index.html"):
+        build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    assert not (tmp_path / "site").exists()
 
 
 def test_an_overdue_action_is_listed_and_the_rest_is_published(builder, tmp_path):
@@ -418,6 +428,21 @@ def test_an_overdue_action_is_listed_and_the_rest_is_published(builder, tmp_path
     assert [(p.rule, p.overdue) for p in notices] == [("ZWL-7.4", True)]
     page = (tmp_path / "site" / "certificates" / n / "index.html").read_text(encoding="utf-8")
     assert 'data-status="suspended"' in page and "暂停已超过期限（2025-09-03）" in page
+
+
+def test_the_configurations_own_pages_outside_the_navigation_stay_allowed(builder, tmp_path):
+    """mkdocs.yml's not_in_nav is kept beside the shell pages certreg leaves out of the navigation: a page it
+    names builds strictly; one it does not name is refused (validation: omitted_files)."""
+    builder.zwl("CEC-ZWL-2024-0001")
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "site_src", docs)
+    (docs / "notice.md").write_text("# 通知\n\n临时通知。\n", encoding="utf-8")
+    config = site_config(tmp_path, builder.root, docs)
+    with pytest.raises(BuildError, match="notice.md"):
+        build_site(config, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False)
+    config.write_text(config.read_text(encoding="utf-8") + "not_in_nav: |\n  /notice.md\n", encoding="utf-8")
+    build_site(config, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False)
+    assert "临时通知" in (tmp_path / "site" / "notice" / "index.html").read_text(encoding="utf-8")
 
 
 def test_an_unknown_generated_part_is_an_error(builder, tmp_path):

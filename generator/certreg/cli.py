@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .problems import FORMATTERS, Report
+from .publish import ENGINES
 
 
 def _day(ctx, param, value):
@@ -252,36 +253,50 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
               help="Where the site goes; it replaces the folder only once the build is complete. Not a mount "
                    "point (it cannot be renamed): build into a folder inside it, e.g. --out site/www.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default="mkdocs.yml", show_default=True, help="The site's configuration (its registry, its site_url).")
+              default="mkdocs.yml", show_default=True,
+              help="The site's configuration (its site_url, its hand-written pages); the registry and the PDFs "
+                   "are registry/ and certs/ beside it.")
 @click.option("--registry", "registry", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The registry folder, instead of the one mkdocs.yml names.")
+              help="The registry folder, instead of registry/ beside the configuration.")
 @click.option("--no-pdfs", is_flag=True, help="Publish no PDFs (and do not render them).")
+@click.option("--engine", type=click.Choice(ENGINES), default="mkdocs", show_default=True,
+              help="What builds the hand-written pages and the page shell: mkdocs (mkdocs-material) or Zensical, "
+                   "its successor, from the same configuration.")
 @click.option("--wait", type=click.FloatRange(min=0), default=600, show_default=True, metavar="SECONDS",
               help="How long to wait for another build into the same folder (or rendering the same PDFs) to end; "
                    "then give up, changing nothing.")
-def build(as_of, out, config_file, registry, no_pdfs, wait):
+@click.option("--timings", is_flag=True, help="Print how long each stage took.")
+def build(as_of, out, config_file, registry, no_pdfs, engine, wait, timings):
     """Validate the registry, render the PDFs and build the public site.
 
-    The pages made from the records (verification pages, lists, announcements, feeds, open data) are
-    added by the certreg plugin of mkdocs.yml, so that `mkdocs build` and `mkdocs serve` make the same site.
+    The site engine (--engine) builds the hand-written pages of mkdocs.yml; certreg writes the pages made
+    from the records (verification pages, lists, announcements), the feeds and the open data around them.
 
     The new site is built beside OUT (.OUT.building) and exchanged with it in one step only once complete
     and losing nothing published; one build at a time (a lock, .OUT.lock): a second one waits. A site folder
     that is a mount point is refused: build into a folder inside it (--out site/www) and serve that one.
     """
+    import time
+
     from .problems import FORMATTERS
     from .publish.build import BuildError, build_site
 
+    stages: list[tuple[str, float]] = []
+    started = time.perf_counter()
     try:
-        notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry,
-                             progress=progress("rendering PDFs"), wait=wait,
-                             say=lambda line: click.echo(line, err=True))
+        notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry, progress=progress,
+                             wait=wait, say=lambda line: click.echo(line, err=True), engine=engine,
+                             timings=lambda stage, seconds: stages.append((stage, seconds)))
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if notices:
         click.echo(FORMATTERS["text"](notices), err=True)
         overdue = sum(p.overdue for p in notices)
         click.echo(f"published with {overdue} overdue action(s) and {len(notices) - overdue} warning(s)", err=True)
+    if timings:
+        for stage, seconds in stages:
+            click.echo(f"{stage:>8} {seconds:8.2f} s", err=True)
+        click.echo(f"{'total':>8} {time.perf_counter() - started:8.2f} s", err=True)
     click.echo(f"site built in {out} as of {as_of}", err=True)
 
 

@@ -1,7 +1,8 @@
 """Stage 5, build: the public site (pages, PDFs, feeds, open data) into a folder, in one go.
 
-mkdocs builds it from mkdocs.yml with the certreg plugin, into a new folder. That folder replaces the
-published one only when it is complete and loses nothing the published one had (REG-APPEND: every
+The registry is checked, the PDFs rendered, the hand-written pages built by the site engine (mkdocs or Zensical,
+from mkdocs.yml) and certreg's own pages written around them (``layer``), into a new folder. That folder replaces
+the published one only when it is complete and loses nothing the published one had (REG-APPEND: every
 certificate is still there, every announcement keeps its number); otherwise what was published stays.
 
 What keeps the published site whole, whatever happens to a build:
@@ -28,7 +29,6 @@ import errno
 import fcntl
 import filecmp
 import json
-import logging
 import os
 import re
 import shutil
@@ -43,25 +43,29 @@ WAIT = 600  # seconds a build waits for another one into the same folder, or ren
 
 
 class BuildError(CertregError):
-    """Raised by ``build_site``: mkdocs or the certreg plugin refused to build, or the build would lose
+    """Raised by ``build_site``: the registry, the PDFs or the site engine refused to build, or the build would lose
     something published (the reasons are in the message)."""
 
 
 def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = True, pdf_dir: Path | None = None,
-               registry: Path | None = None, progress=None, wait: float = WAIT, say=None) -> list:
+               registry: Path | None = None, progress=None, wait: float = WAIT, say=None, engine: str = "mkdocs",
+               timings=None) -> list:
     """Build the site of ``config_file`` (mkdocs.yml) into ``out`` as of ``as_of``, strictly.
 
-    The registry is the plugin's (``registry:``), or ``registry``. The PDFs are rendered into the plugin's
-    folder (``pdfs:``, default certs/), or ``pdf_dir``; none with ``pdfs=False``. Returns what was published
-    anyway: the registry's warnings and its overdue actions (errors with ``overdue`` set). ``say`` is told
-    (one line of text) what the build does besides building: waiting for another build, putting back a site
-    that an interrupted build left aside (default: standard error). Any failure is a BuildError, and leaves
-    the published site as it was.
+    The registry is ``registry``, or registry/ beside ``config_file``. The PDFs are rendered into ``pdf_dir``,
+    or certs/ beside ``config_file``; none with ``pdfs=False``. ``engine`` builds the hand-written pages
+    (layer.ENGINES). Returns what was published anyway: the registry's warnings and its overdue actions (errors
+    with ``overdue`` set). ``say`` is told (one line of text) what the build does besides building: waiting for
+    another build, putting back a site that an interrupted build left aside (default: standard error).
+    ``progress``, if given, makes the callable told (done, total) of each long piece of work from its label;
+    ``timings``, if given, is told (stage, seconds) as each stage ends: check (loading and judging the
+    records), pdfs, engine (the hand-written pages), data (open data and feeds), pages (certreg's pages, written
+    with the data files), append (REG-APPEND), swap. Any failure is a BuildError, and leaves the published site
+    as it was.
     """
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice about mkdocs 2, printed at each build
     say = say or _stderr
     out = out.resolve()
-    staging, old = _beside(out, "building"), _beside(out, "old")
+    staging, old, source = _beside(out, "building"), _beside(out, "old"), _beside(out, "source")
     try:
         if _is_mount_point(out):
             raise BuildError(f"{out} is a mount point: a build puts the new site in place of the old one by renaming "
@@ -73,12 +77,17 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
         out.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.ExitStack() as locks:
             locks.enter_context(_locked(_beside(out, "lock"), f"the site {out}", wait, say))
-            _recover(out, staging, old, say)
+            _recover(out, staging, old, source, say)
             if out.is_dir() and not os.access(out, os.W_OK):
                 raise BuildError(f"{out} is read-only: the build could not remove it once replaced; make it "
                                  "writable (chmod -R u+w) or build elsewhere; nothing was built")
-            return _build(config_file, out, staging, old, as_of, pdfs=pdfs, pdf_dir=pdf_dir, registry=registry,
-                          progress=progress, wait=wait, say=say, locks=locks)
+            return _build(config_file, out, staging, old, source, as_of, pdfs=pdfs, pdf_dir=pdf_dir,
+                          registry=registry, progress=progress, wait=wait, say=say, locks=locks, engine=engine,
+                          timings=timings or (lambda stage, seconds: None))
+    except BuildError:
+        raise
+    except CertregError as exc:  # the site_url, a template, the site engine: one message, nothing published
+        raise BuildError(str(exc)) from None
     except OSError as exc:
         where = exc.filename if exc.filename is not None else f"writing into {staging}"
         if exc.filename2 is not None:
@@ -89,52 +98,89 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
                          f"{unchanged}") from None
 
 
-def _build(config_file, out, staging, old, as_of, *, pdfs, pdf_dir, registry, progress, wait, say, locks) -> list:
+def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, registry, progress, wait, say, locks,
+           engine, timings) -> list:
     """build_site's work, once it holds the lock of ``out`` and the published site is in its place."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
+    from ..problems import FORMATTERS
+    from ..rules.validate import check_registry
+    from .layer import assemble, run_engine
+    from .layer import source as engine_source
+    from .pdf import render, site_url
+    from .preflight import with_preflight
+    from .public import publish
+    from .site import Site
 
-    handler = _Collect()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
+    clock = _Clock(timings)
+    config_file = config_file.resolve()
+    base_url = site_url(config_file)  # the public address: the QR codes and the open data name it
+    registry = (registry or config_file.parent / "registry").resolve()
+    # what certreg validate refuses, with the same messages: the records, the rules, and the preflight (a character
+    # the font lacks, unusable artwork), before anything is rendered
+    checked = with_preflight(check_registry(registry, as_of))
+    clock.stage("check")
+    errors = [p for p in checked.report.problems if p.level == "error"]
+    blocking = [p for p in errors if not p.overdue]
+    if blocking:
+        raise BuildError(f"certreg: the registry has {len(blocking)} error(s); nothing was published:\n"
+                         + FORMATTERS["text"](blocking))
+    # Actions now due (ZCF-12.1.2, ZWL-7.4, ZWL-6.1, ZWL-6.3) hold nothing back: the pages say what is due.
+    notices = [p for p in checked.report.problems if p.overdue or p.level == "warning"]
+    pdf_folder = None
+    if pdfs:
+        pdf_folder = (pdf_dir or config_file.parent / "certs").resolve()
+        pdf_folder.parent.mkdir(parents=True, exist_ok=True)
+        # two builds into different sites render into the same PDFs folder one at a time
+        locks.enter_context(_locked(_beside(pdf_folder, "lock"), f"the PDFs in {pdf_folder}", wait, say))
+        # the PDFs as issued that the published site has are the archive: published again, never rendered
+        archived = frozenset(p.name for p in out.glob("certificates/*/issued/*.pdf"))
+        done = render(checked, pdf_folder, base_url=base_url, archived=archived,
+                      progress=progress("rendering PDFs") if progress else None)
+        if done.failed:
+            raise BuildError("certreg: PDFs failed:\n" + "\n".join(done.failed))
+        clock.stage("pdfs")
+    pub = publish(checked, base_url, pdfs=pdf_folder is not None)
+    site = Site(pub, schemes=checked.registry.schemes)
+    schemas = registry / "schemas"
+    mark = None
+    if checked.registry.settings.get("mark"):  # its bytes, read as a regular file inside the registry (REG-LAYOUT)
+        from ..records.safefile import MAX_ARTWORK_BYTES, read_regular
+
+        path = registry / checked.registry.settings["mark"]
+        mark = (path.name, read_regular(path, MAX_ARTWORK_BYTES))
     try:
-        config = load_config(str(config_file), site_dir=str(staging), strict=True)
-        plugin = config.plugins.get("certreg")
-        if plugin is None:
-            raise BuildError(f"{config_file} does not use the certreg plugin (plugins: - certreg)")
-        plugin.config.as_of = as_of.isoformat()
-        if registry is not None:
-            plugin.config.registry = str(registry.resolve())
-        plugin.config.published = str(out)
-        plugin.progress = progress  # (done, total) of the PDFs rendered, for a long build
-        if not pdfs:
-            plugin.config.pdfs = ""
-        elif pdf_dir is not None:
-            plugin.config.pdfs = str(pdf_dir.resolve())
-        if plugin.config.pdfs:  # two builds into different sites render into the same PDFs folder one at a time
-            pdf_folder = plugin._path(config, plugin.config.pdfs)
-            pdf_folder.parent.mkdir(parents=True, exist_ok=True)
-            locks.enter_context(_locked(_beside(pdf_folder, "lock"), f"the PDFs in {pdf_folder}", wait, say))
-        build(config)
-        missing = [p for p in ("index.html", "data/certificates.json") if not (staging / p).is_file()]
-        if missing:
-            raise BuildError(f"the new site in {staging} lacks {', '.join(missing)}; it was not published")
+        config = engine_source(config_file, source, site, mark=mark, data_paths=site.data_paths(schemas))
+        built = run_engine(engine, config)
+        os.rename(built, staging)
+        _discard(source, say)
+        clock.stage("engine")
+        data = site.data_files(schemas)
+        clock.stage("data")
+        assemble(staging, site, data, pdf_dir=pdf_folder, archive=out if out.is_dir() else None, progress=progress)
+        clock.stage("pages")
         lost = losses(out, staging)
+        clock.stage("append")
         if lost:
             raise BuildError("\n".join(lost + ["the site was not published: a correction is a new record, and "
                                                "nothing published is removed or renumbered"]))
         _swap(staging, out, old, say)
-    except MkDocsException as exc:
-        cause = _os_error(exc)
-        if cause is not None:
-            raise cause from None  # (one line, made by build_site)
-        raise BuildError("\n".join([*handler.lines, f"the site was not built: {exc}"])) from None
+        clock.stage("swap")
     finally:
-        logger.removeHandler(handler)
-        if os.path.lexists(staging):  # a failed build's, or the old site the exchange put here
-            _discard(staging, say)
-    return plugin.notices
+        for leftover in (source, staging):  # a failed build's, or the old site the exchange put at staging
+            if os.path.lexists(leftover):
+                _discard(leftover, say)
+    return notices
+
+
+class _Clock:
+    """Tells ``timings`` (stage, seconds) the time since the last stage ended."""
+
+    def __init__(self, timings):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def stage(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings(name, now - self.last)
+        self.last = now
 
 
 def _beside(path: Path, what: str) -> Path:
@@ -144,19 +190,6 @@ def _beside(path: Path, what: str) -> Path:
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def _os_error(exc: BaseException) -> OSError | None:
-    """The OSError (a full disk, a read-only folder...) that an error of mkdocs or of the plugin was raised from,
-    if any: its cause, or the error it was raised while handling (unless hidden on purpose, ``from None``)."""
-    seen = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, OSError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return None
 
 
 def _is_mount_point(path: Path) -> bool:
@@ -233,7 +266,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
-def _recover(out: Path, staging: Path, old: Path, say) -> None:
+def _recover(out: Path, staging: Path, old: Path, source: Path, say) -> None:
     """Undo what an interrupted build left (the lock is held: no build is running). Killed between its two
     renames, a build leaves no site at ``out`` and the published one at ``old``: it is put back, so that the
     new site is compared with it (REG-APPEND). A half-made staging folder, or an old site partly removed, goes."""
@@ -241,7 +274,7 @@ def _recover(out: Path, staging: Path, old: Path, say) -> None:
         os.rename(old, out)
         say(f"{out} was missing and {old} held the site published before an interrupted build: "
             "it is back in its place")
-    for leftover in (staging, old):
+    for leftover in (staging, old, source):
         if os.path.lexists(leftover):
             _remove(leftover)
             say(f"removed {leftover}, left by an interrupted build")
@@ -409,14 +442,3 @@ def _read(path: Path, key: str) -> list:
     except (ValueError, KeyError) as exc:
         raise BuildError(f"{path}: the published open data cannot be read ({exc}); REG-APPEND cannot be "
                          "checked") from None
-
-
-class _Collect(logging.Handler):
-    """mkdocs's warnings and errors (which its strict mode counts), for the message of a failed build."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(f"{record.levelname.lower()}: {record.getMessage()}")

@@ -1,8 +1,8 @@
 """Stage 4c, site: the public site's generated pages, feeds and open data, from ``public.Published``.
 
-The hand-written pages and the theme are mkdocs-material's (``mkdocs_plugin`` joins the two). The pages
-made from the records are cheap to make by the thousand: mkdocs renders one *shell* page per language
-at the depth of a certificate page, and every generated page is that shell with its title, path and
+The hand-written pages and the theme are the site engine's (mkdocs-material or Zensical; ``layer`` joins the
+two). The pages made from the records are cheap to make by the thousand: the engine renders one *shell* page per
+language at the depth of a certificate page, and every generated page is that shell with its title, path and
 content put in. Every value from a record is escaped: by Jinja in HTML, by ``script_json`` in JSON
 inside a page, by lxml in the feeds, and against formulas in the CSV.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -169,6 +170,16 @@ class Site:
 
     # --- generated pages: (URL, title, content) ---
 
+    def page_count(self) -> int:
+        """How many pages ``pages`` makes in each language."""
+        lists = 0
+        for scheme in ["all", *self.pub.schemes]:
+            for status in ["all", *STATUSES]:
+                n = sum(1 for c in self.pub.certificates
+                        if scheme in ("all", c["scheme"]) and status in ("all", c["status"]))
+                lists += max(1, -(-n // LIST_PAGE))
+        return len(self.pub.certificates) + lists + len(self.months)
+
     def pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
         yield from self.certificate_pages(lang)
         yield from self.list_pages(lang)
@@ -247,28 +258,35 @@ class Site:
     # --- open data and feeds: site path -> bytes ---
 
     def data_files(self, schemas_dir: Path | None = None) -> dict[str, bytes]:
+        """Every open data file and feed: site path -> bytes (their paths alone: ``data_paths``)."""
+        return {path: make() for path, make in self._data(schemas_dir).items()}
+
+    def data_paths(self, schemas_dir: Path | None = None) -> list[str]:
+        return list(self._data(schemas_dir))
+
+    def _data(self, schemas_dir: Path | None) -> dict[str, Callable[[], bytes]]:
         pub = self.pub
         head = {"as_of": pub.as_of.isoformat(), "generated_by": pub.generator, "registry": pub.registry}
-        files = {
-            "data/certificates.json": _json({**head, "schemes": pub.schemes, "certificates": pub.certificates}),
-            "data/announcements.json": _json({**head, "announcements": [a.as_dict(pub.base_url)
-                                                                         for a in pub.announcements]}),
-            "data/lookup.json": _json({"as_of": pub.as_of.isoformat(), "fields": LOOKUP_FIELDS,
-                                       "rows": [[c[k] for k in LOOKUP_FIELDS] for c in pub.certificates]},
-                                      compact=True),
-            "data/certificates.csv": self.csv(),
+        files: dict[str, Callable[[], bytes]] = {
+            "data/certificates.json": lambda: _json({**head, "schemes": pub.schemes, "certificates": pub.certificates}),
+            "data/announcements.json": lambda: _json({**head, "announcements": [a.as_dict(pub.base_url)
+                                                                                 for a in pub.announcements]}),
+            "data/lookup.json": lambda: _json({"as_of": pub.as_of.isoformat(), "fields": LOOKUP_FIELDS,
+                                               "rows": [[c[k] for k in LOOKUP_FIELDS] for c in pub.certificates]},
+                                              compact=True),
+            "data/certificates.csv": self.csv,
             # REG-APPEND: each published record's hash, which the next build compares with its own (build.losses)
-            "data/records.json": _json({"format": RECORDS_FORMAT, "as_of": pub.as_of.isoformat(),
-                                        "generated_by": pub.generator, "records": pub.records}),
+            "data/records.json": lambda: _json({"format": RECORDS_FORMAT, "as_of": pub.as_of.isoformat(),
+                                                "generated_by": pub.generator, "records": pub.records}),
         }
         if schemas_dir is not None:
             from ..records.safefile import read_regular
 
             for path in sorted(schemas_dir.glob("*.schema.json")):  # (a regular file of a record's size at most)
-                files[f"data/schemas/{path.name}"] = read_regular(path, 1 << 20)
-        files["feeds/announcements.atom"] = self.feed(None)
+                files[f"data/schemas/{path.name}"] = functools.partial(read_regular, path, 1 << 20)
+        files["feeds/announcements.atom"] = lambda: self.feed(None)
         for key in pub.schemes:
-            files[f"feeds/{key}.atom"] = self.feed(key)
+            files[f"feeds/{key}.atom"] = functools.partial(self.feed, key)
         return files
 
     def certificate_json(self, c: dict) -> bytes:
@@ -334,7 +352,7 @@ def shell_markdown() -> str:
 
 
 class Shell:
-    """A page of the theme rendered by mkdocs at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
+    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
 
     Its folder is one no other page is in, so that every relative link of the theme climbs to the site's
     root and holds from any page at the same depth (from lists/KEY/ as from certificates/NUMBER/).
@@ -362,14 +380,18 @@ class Shell:
         return put(self.head) + content + put(self.tail)
 
 
-def write_pages(site_dir: Path, shell: Shell, pages: Iterator[tuple[str, str, str]]) -> list[str]:
-    """Write each generated page as URL/index.html under ``site_dir``; returns their URLs."""
+def write_pages(site_dir: Path, shell: Shell, pages: Iterator[tuple[str, str, str]], progress=None,
+                total: int = 0) -> list[str]:
+    """Write each generated page as URL/index.html under ``site_dir``; returns their URLs. ``progress``, if
+    given, is told (done, ``total``)."""
     urls = []
     for url, title, content in pages:
         folder = site_dir / url
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "index.html").write_text(shell.fill(url, title, content), encoding="utf-8")
         urls.append(url)
+        if progress is not None:
+            progress(len(urls), max(total, len(urls)))
     return urls
 
 

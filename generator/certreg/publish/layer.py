@@ -1,0 +1,264 @@
+"""Stage 5b, the site layer: the hand-written pages by a site engine, then certreg's own pages around them.
+
+The engine (mkdocs with mkdocs-material, or Zensical, which reads the same mkdocs.yml) builds only what is
+written by hand (the docs folder, site_src/) and one *shell* page per language. It builds from a copy of the
+docs folder (``source``) to which certreg adds its assets, the registry's mark, the shell pages and an empty
+placeholder of each data file (so that the engine checks the hand-written pages' links to them). Then
+``assemble`` writes into the engine's output what certreg makes from the records: the generated part of
+hand-written pages (``<div data-certreg="KIND"></div>``), the verification, list and month pages (each one
+the shell filled in), the open data and feeds, each certificate's certificate.json and PDFs, and one sitemap
+per language. No page made from the records goes through the engine: it takes about 10 ms a page, and
+Zensical runs no plugin at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import CertregError
+from . import ENGINES
+from .public import certificate_path
+from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, write_pages
+from .stamp import publish_copies
+
+ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
+MARKER = "data-certreg"
+LONG = 2000  # pages or certificates: work long enough (about a second) to tell its progress
+
+
+class EngineError(CertregError):
+    """The site engine refused to build the hand-written pages (its messages are in the text)."""
+
+
+@dataclass
+class Assembled:
+    """What ``assemble`` wrote: the URLs of the pages, hand-written and generated, per language."""
+
+    hand_written: dict[str, list[str]] = field(default_factory=dict)
+    generated: dict[str, list[str]] = field(default_factory=dict)
+
+
+# --- the engine's source --------------------------------------------------------------------------------------
+
+
+def _config(config_file: Path) -> dict:
+    try:
+        data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise EngineError(f"{config_file}: cannot be read ({exc})") from None
+    if not isinstance(data, dict):
+        raise EngineError(f"{config_file}: not a mapping of settings")
+    return data
+
+
+def source(config_file: Path, into: Path, site: Site, *, mark: tuple[str, bytes] | None = None,
+           data_paths: list[str]) -> Path:
+    """Make in ``into`` (a new folder) what the engine builds from: a copy of the docs folder that
+    ``config_file`` names, with certreg's assets, the mark (``(file name, bytes)``), a placeholder of each data
+    file and the shell pages added, and the theme's custom folder. Returns the config the engine reads there:
+    ``into/mkdocs.yml``, which inherits ``config_file`` and sets only the folders (docs/, overrides/, site/)."""
+    config_file = config_file.resolve()
+    settings = _config(config_file)
+    here = config_file.parent
+    docs = (here / settings.get("docs_dir", "docs")).resolve()
+    if not docs.is_dir():
+        raise EngineError(f"{config_file}: docs_dir {docs} is not a folder")
+    into.mkdir()
+    copy = into / "docs"
+    shutil.copytree(docs, copy, symlinks=False)
+    for asset in sorted(ASSETS.iterdir()):
+        (copy / "assets").mkdir(exist_ok=True)
+        shutil.copyfile(asset, copy / "assets" / asset.name)
+    if mark is not None:
+        (copy / "assets").mkdir(exist_ok=True)
+        (copy / "assets" / mark[0]).write_bytes(mark[1])
+    for path in data_paths:  # (the real files are written by assemble, over these)
+        (copy / path).parent.mkdir(parents=True, exist_ok=True)
+        (copy / path).write_bytes(b"")
+    for lang in LANGS:
+        shell = copy / prefix(lang) / SHELL / f"{SHELL}.md"
+        if shell.exists():
+            raise EngineError(f"{docs} has a page {shell.relative_to(copy)}: the name is certreg's (its shell page)")
+        shell.parent.mkdir(parents=True)
+        shell.write_text(shell_markdown(), encoding="utf-8")
+    theme = dict(settings.get("theme") or {}) if isinstance(settings.get("theme"), dict) else None
+    child: dict = {"INHERIT": str(config_file), "docs_dir": "docs", "site_dir": "site"}
+    if theme is not None and theme.get("custom_dir"):
+        custom = (here / theme["custom_dir"]).resolve()
+        inside = custom.is_relative_to(docs)
+        child["theme"] = {"custom_dir": str(Path("docs") / custom.relative_to(docs)) if inside else "overrides"}
+        if not inside:
+            shutil.copytree(custom, into / "overrides")
+    (into / "mkdocs.yml").write_text(yaml.safe_dump(child, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return into / "mkdocs.yml"
+
+
+# --- the engine ----------------------------------------------------------------------------------------------
+
+
+def run_engine(engine: str, config: Path) -> Path:
+    """Build the hand-written pages of ``config`` (made by ``source``) strictly with ``engine``; returns the
+    folder it wrote (``site/`` beside the config). Its warnings fail the build, as mkdocs's strict mode does."""
+    if engine == "mkdocs":
+        _mkdocs(config)
+    elif engine == "zensical":
+        _zensical(config)
+    else:
+        raise EngineError(f"no site engine {engine!r}; the engines are {', '.join(ENGINES)}")
+    out = config.parent / "site"
+    for lang in LANGS:
+        if not (out / prefix(lang) / SHELL / SHELL / "index.html").is_file():
+            raise EngineError(f"{engine} did not write the shell page {prefix(lang)}{SHELL}/{SHELL}/")
+    return out
+
+
+def _mkdocs(config: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice about mkdocs 2, printed at each build
+    handler = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        loaded = load_config(str(config), strict=True)
+        # the shell pages are in no navigation, on purpose (validation: omitted_files would warn)
+        shells = "\n".join(f"/{prefix(lang)}{SHELL}/" for lang in LANGS)
+        own = loaded.get("not_in_nav")  # (the configuration's own, kept)
+        loaded["not_in_nav"] = _pathspec("\n".join([shells, *(p.pattern for p in (own.patterns if own else []))]))
+        build(loaded)
+    except MkDocsException as exc:
+        cause = _os_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise EngineError("\n".join([*handler.lines, f"the site was not built: {exc}"])) from None
+    finally:
+        logger.removeHandler(handler)
+
+
+def _pathspec(text: str):
+    from mkdocs.config import config_options
+
+    return config_options.PathSpec().run_validation(text)
+
+
+def _zensical(config: Path) -> None:
+    """Zensical, as its command runs it (``python -m zensical build --strict``), in the source folder."""
+    # Zensical reads mkdocs.yml's INHERIT, but merges lists by appending: the child sets no list
+    command = [sys.executable, "-m", "zensical", "build", "--strict", "--config-file", str(config)]
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(command, cwd=config.parent, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        text = (done.stdout + done.stderr).strip()
+        raise EngineError(f"zensical refused to build the site (exit {done.returncode}):\n{text}")
+
+
+# --- certreg's pages -----------------------------------------------------------------------------------------
+
+
+def assemble(site_dir: Path, site: Site, data: dict[str, bytes], *, pdf_dir: Path | None,
+             archive: Path | None, progress: Callable[[str], Callable[[int, int], None]] | None = None
+             ) -> Assembled:
+    """Write into ``site_dir`` (the engine's output) everything made from the records; see the module."""
+    import re
+
+    done = Assembled()
+    shells = {}
+    for lang in LANGS:
+        path = f"{prefix(lang)}{SHELL}/{SHELL}/"
+        shells[lang] = Shell((site_dir / path / "index.html").read_text(encoding="utf-8"), path)
+        shutil.rmtree(site_dir / prefix(lang) / SHELL)
+    marker = re.compile(rf'<div {MARKER}="([^"]*)"></div>')
+    for page in sorted(site_dir.rglob("*.html")):  # the engine's pages: the hand-written ones (and 404.html)
+        rel = page.relative_to(site_dir).as_posix()
+        url = rel.removesuffix("index.html") if page.name == "index.html" else rel
+        lang = "en" if url.startswith("en/") else "zh"
+        if page.name == "index.html":
+            done.hand_written.setdefault(lang, []).append(url)
+        text = page.read_text(encoding="utf-8")
+        if MARKER in text:
+            page.write_text(_fill(marker, text, site, lang, url), encoding="utf-8")
+    total = site.page_count()
+    for lang in LANGS:
+        tell = progress(f"writing the pages ({lang})") if progress and total >= LONG else None
+        done.generated[lang] = write_pages(site_dir, shells[lang], site.pages(lang), tell, total)
+    certs = site.pub.certificates
+    tell = progress("writing certificate.json and PDFs") if progress and len(certs) >= LONG else None
+    for i, cert in enumerate(certs, 1):
+        folder = site_dir / certificate_path(cert["number"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "certificate.json").write_bytes(site.certificate_json(cert))
+        if pdf_dir is not None:  # copies, never links: the site must not change when certs/ does
+            publish_copies(cert, folder, pdf_dir, archive / certificate_path(cert["number"]) if archive else None)
+        if tell:
+            tell(i, len(certs))
+    for path, content in data.items():
+        (site_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (site_dir / path).write_bytes(content)
+    # One sitemap per language (Material's language switch reads them), of every page, generated or written.
+    for lang in LANGS:
+        (site_dir / prefix(lang) / "sitemap.xml").write_bytes(
+            sitemap(site.pub.base_url, done.hand_written.get(lang, []) + done.generated[lang]))
+    (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)  # (mkdocs's, of the hand-written pages only)
+    missing = incomplete(site_dir, site, data)
+    if missing:
+        raise EngineError("the site lacks " + ", ".join(missing[:10])
+                          + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
+    return done
+
+
+def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
+    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part."""
+    return marker.sub(lambda m: site.fragment(m.group(1), lang, url), text)
+
+
+def incomplete(site_dir: Path, site: Site, data: dict[str, bytes]) -> list[str]:
+    """What a complete site has and ``site_dir`` lacks: the home page, every certificate's page in each
+    language and its certificate.json, every data file (not an empty placeholder)."""
+    missing = [] if (site_dir / "index.html").is_file() else ["index.html"]
+    for cert in site.pub.certificates:
+        for lang in LANGS:
+            page = f"{prefix(lang)}{certificate_path(cert['number'])}index.html"
+            if not (site_dir / page).is_file():
+                missing.append(page)
+        if not (site_dir / certificate_path(cert["number"]) / "certificate.json").is_file():
+            missing.append(f"{certificate_path(cert['number'])}certificate.json")
+    for path, content in data.items():
+        target = site_dir / path
+        if not target.is_file() or target.stat().st_size != len(content):
+            missing.append(path)
+    return missing
+
+
+class _Collect(logging.Handler):
+    """mkdocs's warnings and errors (which its strict mode counts), for the message of a failed build."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError (a full disk, a read-only folder...) that an error of mkdocs was raised from, if any: its
+    cause, or the error it was raised while handling (unless hidden on purpose, ``from None``)."""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return None

@@ -41,8 +41,11 @@ NOT_FOLLOWED = "CEC-ZWL-2026-0001"  # a certificate no other one follows: a regi
 
 
 def manifest(folder: Path) -> dict[str, str]:
+    """Each file's sha256, but the build's own manifest (it holds the file system's inode numbers and times)."""
+    from certreg.publish.reuse import MANIFEST
+
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.relative_to(folder).as_posix() != MANIFEST}
 
 
 def leftovers(out: Path) -> list[str]:

@@ -282,11 +282,13 @@ def build(as_of, out, config_file, registry, no_pdfs, engine, wait, timings):
     from .publish.build import BuildError, build_site
 
     stages: list[tuple[str, float]] = []
+    files: list = []
     started = time.perf_counter()
     try:
         notices = build_site(config_file, out, as_of, pdfs=not no_pdfs, registry=registry, progress=progress,
                              wait=wait, say=lambda line: click.echo(line, err=True), engine=engine,
-                             timings=lambda stage, seconds: stages.append((stage, seconds)))
+                             timings=lambda stage, seconds: stages.append((stage, seconds)),
+                             report=lambda done: files.append(done))
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if notices:
@@ -295,8 +297,11 @@ def build(as_of, out, config_file, registry, no_pdfs, engine, wait, timings):
         click.echo(f"published with {overdue} overdue action(s) and {len(notices) - overdue} warning(s)", err=True)
     if timings:
         for stage, seconds in stages:
-            click.echo(f"{stage:>8} {seconds:8.2f} s", err=True)
-        click.echo(f"{'total':>8} {time.perf_counter() - started:8.2f} s", err=True)
+            click.echo(f"{stage:>12} {seconds:8.2f} s", err=True)
+        click.echo(f"{'total':>12} {time.perf_counter() - started:8.2f} s", err=True)
+        for done in files:
+            click.echo(f"{done.written} file(s) made, {done.linked} unchanged ones linked from the published site",
+                       err=True)
     click.echo(f"site built in {out} as of {as_of}", err=True)
 
 

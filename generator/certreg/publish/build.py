@@ -49,7 +49,7 @@ class BuildError(CertregError):
 
 def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = True, pdf_dir: Path | None = None,
                registry: Path | None = None, progress=None, wait: float = WAIT, say=None, engine: str = "mkdocs",
-               timings=None) -> list:
+               timings=None, report=None) -> list:
     """Build the site of ``config_file`` (mkdocs.yml) into ``out`` as of ``as_of``, strictly.
 
     The registry is ``registry``, or registry/ beside ``config_file``. The PDFs are rendered into ``pdf_dir``,
@@ -59,8 +59,10 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
     another build, putting back a site that an interrupted build left aside (default: standard error).
     ``progress``, if given, makes the callable told (done, total) of each long piece of work from its label;
     ``timings``, if given, is told (stage, seconds) as each stage ends: check (loading and judging the
-    records), pdfs, engine (the hand-written pages), data (open data and feeds), pages (certreg's pages, written
-    with the data files), append (REG-APPEND), swap. Any failure is a BuildError, and leaves the published site
+    records), pdfs, publish (the public view), engine (the hand-written pages), pages (certreg's pages),
+    certificates (certificate.json and PDFs of each), data (open data, feeds, sitemaps), append (REG-APPEND),
+    swap, cleanup (removing the site replaced). ``report``, if given, is told the layer's ``Assembled``: what
+    was linked from the published site and what was made. Any failure is a BuildError, and leaves the published site
     as it was.
     """
     say = say or _stderr
@@ -83,7 +85,7 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
                                  "writable (chmod -R u+w) or build elsewhere; nothing was built")
             return _build(config_file, out, staging, old, source, as_of, pdfs=pdfs, pdf_dir=pdf_dir,
                           registry=registry, progress=progress, wait=wait, say=say, locks=locks, engine=engine,
-                          timings=timings or (lambda stage, seconds: None))
+                          timings=timings or (lambda stage, seconds: None), report=report or (lambda done: None))
     except BuildError:
         raise
     except CertregError as exc:  # the site_url, a template, the site engine: one message, nothing published
@@ -99,7 +101,7 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
 
 
 def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, registry, progress, wait, say, locks,
-           engine, timings) -> list:
+           engine, timings, report) -> list:
     """build_site's work, once it holds the lock of ``out`` and the published site is in its place."""
     from ..problems import FORMATTERS
     from ..rules.validate import check_registry
@@ -140,6 +142,7 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
         clock.stage("pdfs")
     pub = publish(checked, base_url, pdfs=pdf_folder is not None)
     site = Site(pub, schemes=checked.registry.schemes)
+    clock.stage("publish")
     schemas = registry / "schemas"
     mark = None
     if checked.registry.settings.get("mark"):  # its bytes, read as a regular file inside the registry (REG-LAYOUT)
@@ -153,10 +156,9 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
         os.rename(built, staging)
         _discard(source, say)
         clock.stage("engine")
-        data = site.data_files(schemas)
-        clock.stage("data")
-        assemble(staging, site, data, pdf_dir=pdf_folder, archive=out if out.is_dir() else None, progress=progress)
-        clock.stage("pages")
+        assembled = assemble(staging, site, schemas, pdf_dir=pdf_folder, published=out if out.is_dir() else None,
+                             progress=progress, stage=clock.stage)
+        report(assembled)
         lost = losses(out, staging)
         clock.stage("append")
         if lost:
@@ -168,6 +170,7 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
         for leftover in (source, staging):  # a failed build's, or the old site the exchange put at staging
             if os.path.lexists(leftover):
                 _discard(leftover, say)
+    clock.stage("cleanup")
     return notices
 
 
@@ -362,7 +365,7 @@ def losses(published: Path, new: Path) -> list[str]:
                         "were removed, or the site is built as of a date before its issue)")
     for kept in sorted(published.glob("certificates/*/issued/*.pdf")):  # the archive (ZCF-11.3), byte for byte
         again = new / kept.relative_to(published)
-        if not again.is_file() or not filecmp.cmp(kept, again, shallow=False):
+        if not again.is_file() or not (os.path.samefile(kept, again) or filecmp.cmp(kept, again, shallow=False)):
             lost.append(f"error REG-APPEND the PDF as issued {kept.relative_to(published)} is published and would "
                         f"{'disappear' if not again.is_file() else 'change'} (ZCF-11.3: it is the record; a build "
                         "without PDFs cannot replace a site that publishes them)")

@@ -13,6 +13,7 @@ Zensical runs no plugin at all.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -27,8 +28,8 @@ import yaml
 from ..errors import CertregError
 from . import ENGINES
 from .public import certificate_path
-from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, write_pages
-from .stamp import publish_copies
+from .reuse import write
+from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap
 
 ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
 MARKER = "data-certreg"
@@ -41,10 +42,13 @@ class EngineError(CertregError):
 
 @dataclass
 class Assembled:
-    """What ``assemble`` wrote: the URLs of the pages, hand-written and generated, per language."""
+    """What ``assemble`` wrote: the URLs of the pages, hand-written and generated, per language; how many files
+    it linked from the published site, and how many it made."""
 
     hand_written: dict[str, list[str]] = field(default_factory=dict)
     generated: dict[str, list[str]] = field(default_factory=dict)
+    linked: int = 0
+    written: int = 0
 
 
 # --- the engine's source --------------------------------------------------------------------------------------
@@ -166,12 +170,20 @@ def _zensical(config: Path) -> None:
 # --- certreg's pages -----------------------------------------------------------------------------------------
 
 
-def assemble(site_dir: Path, site: Site, data: dict[str, bytes], *, pdf_dir: Path | None,
-             archive: Path | None, progress: Callable[[str], Callable[[int, int], None]] | None = None
-             ) -> Assembled:
-    """Write into ``site_dir`` (the engine's output) everything made from the records; see the module."""
+def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path | None, published: Path | None,
+             progress: Callable[[str], Callable[[int, int], None]] | None = None,
+             stage: Callable[[str], None] | None = None) -> Assembled:
+    """Write into ``site_dir`` (the engine's output) everything made from the records; see the module. What the
+    published site (``published``) has already, made from the same inputs, is linked from it (publish.reuse);
+    its PDFs as issued are the archive (ZCF-11.3): published again as they are, never rendered anew."""
     import re
 
+    from .public import ISSUED, pdf_name
+    from .reuse import Reuse, digest
+    from .stamp import notice
+
+    stage = stage or (lambda name: None)
+    reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir)
     done = Assembled()
     shells = {}
     for lang in LANGS:
@@ -188,33 +200,122 @@ def assemble(site_dir: Path, site: Site, data: dict[str, bytes], *, pdf_dir: Pat
         text = page.read_text(encoding="utf-8")
         if MARKER in text:
             page.write_text(_fill(marker, text, site, lang, url), encoding="utf-8")
+    # what every page and file made here depends on besides its own inputs: the code and templates that make
+    # them, the shells, the schemes' public text, the registry's settings, the public address and the date
+    common = digest(_code_identity(), site.pub.generator, site.pub.base_url, site.pub.as_of.isoformat(),
+                    site.pub.schemes, site.pub.registry,
+                    {k: d.fields for k, d in sorted(site.scheme_defs.items())},
+                    {lang: shells[lang].head + "\0" + shells[lang].tail for lang in LANGS})
     total = site.page_count()
     for lang in LANGS:
         tell = progress(f"writing the pages ({lang})") if progress and total >= LONG else None
-        done.generated[lang] = write_pages(site_dir, shells[lang], site.pages(lang), tell, total)
+        urls = done.generated[lang] = []
+        for url, title, inputs, render in site.plans(lang):
+            reuse.put(f"{url}index.html", digest(common, url, title, inputs),
+                      functools.partial(_page, shells[lang], url, title, render))
+            urls.append(url)
+            if tell:
+                tell(len(urls), total)
+    stage("pages")
     certs = site.pub.certificates
+    rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}
     tell = progress("writing certificate.json and PDFs") if progress and len(certs) >= LONG else None
     for i, cert in enumerate(certs, 1):
-        folder = site_dir / certificate_path(cert["number"])
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "certificate.json").write_bytes(site.certificate_json(cert))
-        if pdf_dir is not None:  # copies, never links: the site must not change when certs/ does
-            publish_copies(cert, folder, pdf_dir, archive / certificate_path(cert["number"]) if archive else None)
+        number = cert["number"]
+        folder = certificate_path(number)
+        reuse.put(f"{folder}certificate.json", digest(common, "certificate.json", site.digest_of(number)),
+                  functools.partial(site.certificate_json, cert))
+        if pdf_dir is not None:
+            # every version's PDF as issued (the archive's copy where the published site has one: once
+            # published it never changes), and the copy offered beside the page, marked where it must be
+            for v in cert["versions"]:
+                issued_key = ""
+                for k in [0] + [r["reissue"] for r in v.get("reissues", [])]:  # as first issued, then re-issued
+                    name = pdf_name(number, v["version"], k)
+                    path = f"{folder}{ISSUED}{name}"
+                    kept = published / path if published is not None else None
+                    if kept is not None and kept.is_file():  # (byte for byte what was published: losses() checks)
+                        source = kept
+                        before = reuse.old.get(path)
+                        issued_key = before[0] if before and reuse.current(path, before[0]) else \
+                            "archive:" + digest(kept.read_bytes())
+                    else:
+                        source = pdf_dir / name
+                        sha = rendered.get(name) or digest(source.read_bytes())
+                        issued_key = "rendered:" + sha
+                    reuse.put(path, issued_key, source.read_bytes)
+                note = notice(cert, v["version"])
+                offered = f"{folder}{pdf_name(number, v['version'])}"
+                newest = site_dir / f"{folder}{ISSUED}{name}"  # the copy offered: the newest issue
+                reuse.put(offered, digest(name, issued_key, note), functools.partial(_offered, newest, note, number))
         if tell:
             tell(i, len(certs))
-    for path, content in data.items():
-        (site_dir / path).parent.mkdir(parents=True, exist_ok=True)
-        (site_dir / path).write_bytes(content)
+    stage("certificates")
+    registry_wide = ""  # (the inputs of the files made from the whole registry: worked out once)
+    for path, make in site.data_makers(schemas).items():
+        if path.startswith("data/schemas/"):
+            made_of = path  # (its bytes are the schema file's, read each time: a file a record's size at most)
+        else:
+            registry_wide = registry_wide or _registry_inputs(site)
+            made_of = registry_wide
+        reuse.put(path, digest(common, path, made_of), make)
     # One sitemap per language (Material's language switch reads them), of every page, generated or written.
     for lang in LANGS:
-        (site_dir / prefix(lang) / "sitemap.xml").write_bytes(
-            sitemap(site.pub.base_url, done.hand_written.get(lang, []) + done.generated[lang]))
+        path = f"{prefix(lang)}sitemap.xml"
+        write(site_dir / path, sitemap(site.pub.base_url, done.hand_written.get(lang, []) + done.generated[lang]))
     (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)  # (mkdocs's, of the hand-written pages only)
-    missing = incomplete(site_dir, site, data)
+    stage("data")
+    missing = incomplete(site_dir, site, schemas)
     if missing:
         raise EngineError("the site lacks " + ", ".join(missing[:10])
                           + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
+    reuse.save()
+    done.linked, done.written = reuse.linked, reuse.written
     return done
+
+
+def _page(shell: Shell, url: str, title: str, render: Callable[[], str]) -> bytes:
+    return shell.fill(url, title, render()).encode()
+
+
+def _offered(issued: Path, note: dict | None, number: str) -> bytes:
+    """The copy of a PDF offered beside a certificate's page: as issued, marked by ``note`` if it must be."""
+    from .stamp import stamp
+
+    data = issued.read_bytes()
+    return stamp(data, note, number) if note else data
+
+
+def _code_identity() -> str:
+    """The sha256 of the code and templates that make the site's pages and files."""
+    from .reuse import digest
+
+    here = Path(__file__).parent
+    parts = [(p.name, p.read_bytes()) for p in sorted(here.glob("*.py"))]
+    parts += [(p.relative_to(TEMPLATES).as_posix(), p.read_bytes()) for p in sorted(TEMPLATES.rglob("*"))
+              if p.is_file()]
+    return digest(*(name.encode() + b"\0" + data for name, data in parts))
+
+
+def _render_manifest(pdf_dir: Path) -> dict[str, str]:
+    """name -> sha256 of each PDF certreg render wrote into ``pdf_dir`` (its manifest)."""
+    import json
+
+    try:
+        data = json.loads((pdf_dir / ".manifest.json").read_text(encoding="utf-8"))
+        return {name: entry["sha256"] for name, entry in data.items() if isinstance(entry, dict)}
+    except (OSError, ValueError, KeyError, AttributeError):
+        return {}
+
+
+def _registry_inputs(site: Site) -> str:
+    """What the open data and feeds are made from, beyond ``common``: every certificate's public view, every
+    announcement, every published record's hash."""
+    from .reuse import digest
+
+    certs = [site.digest_of(c["number"]) for c in site.pub.certificates]
+    announcements = [a.as_dict(site.pub.base_url) for a in site.pub.announcements]
+    return digest(certs, announcements, site.pub.records)
 
 
 def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
@@ -222,9 +323,9 @@ def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
     return marker.sub(lambda m: site.fragment(m.group(1), lang, url), text)
 
 
-def incomplete(site_dir: Path, site: Site, data: dict[str, bytes]) -> list[str]:
+def incomplete(site_dir: Path, site: Site, schemas: Path | None) -> list[str]:
     """What a complete site has and ``site_dir`` lacks: the home page, every certificate's page in each
-    language and its certificate.json, every data file (not an empty placeholder)."""
+    language and its certificate.json, every data file and feed (not an empty placeholder)."""
     missing = [] if (site_dir / "index.html").is_file() else ["index.html"]
     for cert in site.pub.certificates:
         for lang in LANGS:
@@ -233,9 +334,9 @@ def incomplete(site_dir: Path, site: Site, data: dict[str, bytes]) -> list[str]:
                 missing.append(page)
         if not (site_dir / certificate_path(cert["number"]) / "certificate.json").is_file():
             missing.append(f"{certificate_path(cert['number'])}certificate.json")
-    for path, content in data.items():
+    for path in site.data_paths(schemas):
         target = site_dir / path
-        if not target.is_file() or target.stat().st_size != len(content):
+        if not target.is_file() or target.stat().st_size == 0:
             missing.append(path)
     return missing
 

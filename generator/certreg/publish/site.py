@@ -127,6 +127,7 @@ class Site:
                       for year in dict.fromkeys(m[:4] for m, _ in self.months)]
         # newest first: by date, then by the number's N as a number (20250303-10 after 20250303-9)
         self.newest = sorted(pub.announcements, key=lambda a: (a.date, int(a.number.split("-")[1])), reverse=True)
+        self._digests: dict[str, str] = {}
         self.announced: dict[str, set[str]] = {}  # certificate -> the numbers of its published announcements
         for a in pub.announcements:
             self.announced.setdefault(a.certificate, set()).add(a.number)
@@ -171,7 +172,7 @@ class Site:
     # --- generated pages: (URL, title, content) ---
 
     def page_count(self) -> int:
-        """How many pages ``pages`` makes in each language."""
+        """How many pages ``plans`` makes in each language."""
         lists = 0
         for scheme in ["all", *self.pub.schemes]:
             for status in ["all", *STATUSES]:
@@ -180,17 +181,31 @@ class Site:
                 lists += max(1, -(-n // LIST_PAGE))
         return len(self.pub.certificates) + lists + len(self.months)
 
-    def pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+    def plans(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+        """Each generated page as (URL, title, what its content is made from, how to make it): the inputs, with
+        the templates and the shell, make a page's key (publish.reuse), so that an unchanged page is not made
+        again."""
         yield from self.certificate_pages(lang)
         yield from self.list_pages(lang)
         yield from self.month_pages(lang)
 
-    def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+    def digest_of(self, number: str) -> str:
+        """The sha256 of a certificate's public view (what every page and file showing it is made from)."""
+        found = self._digests.get(number)
+        if found is None:
+            from .reuse import digest
+
+            found = self._digests[number] = digest(self.by_number[number])
+        return found
+
+    def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         t = strings()[lang]
         for c in self.pub.certificates:
             url = prefix(lang) + certificate_path(c["number"])
             # (no status in the title: the page's script may find it changed since the build)
-            yield url, f"{c['number']} · {t['verify_title']}", self.certificate_page(c, lang, url)
+            inputs = ("certificate", self.digest_of(c["number"]), sorted(self.announced.get(c["number"], ())))
+            yield (url, f"{c['number']} · {t['verify_title']}", inputs,
+                   functools.partial(self.certificate_page, c, lang, url))
 
     def certificate_page(self, c: dict, lang: str, url: str) -> str:
         t = strings()[lang]
@@ -222,7 +237,7 @@ class Site:
                             reason=(why or {}).get("reason"),
                             announced=self.announced.get(c["number"], set()), data=data)
 
-    def list_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+    def list_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A list per scheme (or all) and status (or all), LIST_PAGE certificates a page."""
         t = strings()[lang]
         schemes = [("all", t["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
@@ -238,12 +253,13 @@ class Site:
                 for n, chunk in enumerate(chunks, 1):
                     url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
                     title = label + (f" · {t['page'].format(n=n)}" if n > 1 else "")
-                    yield url, title, self._render(
-                        "list.html.j2", lang, url, rows=chunk, pages=pages, page_no=n, current=key,
+                    inputs = ("list", key, n, len(pages), [self.digest_of(c["number"]) for c in chunk])
+                    yield url, title, inputs, functools.partial(
+                        self._render, "list.html.j2", lang, url, rows=chunk, pages=pages, page_no=n, current=key,
                         by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                         by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
 
-    def month_pages(self, lang: str) -> Iterator[tuple[str, str, str]]:
+    def month_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A page per month of announcements, newest first; its address never changes (announcement_path)."""
         t = strings()[lang]
         for month, _ in self.months:
@@ -252,19 +268,22 @@ class Site:
             year = month[:4]
             siblings = next(ms for y, ms in self.years if y == year)
             name = MONTHS[int(month[5:])]
-            yield url, t["month_title"].format(year=year, month=int(month[5:]), name=name), self._render(
-                "month.html.j2", lang, url, month=month, months=siblings, items=items)
+            inputs = ("month", month, siblings, [a.as_dict(self.pub.base_url) for a in items])
+            yield url, t["month_title"].format(year=year, month=int(month[5:]), name=name), inputs, \
+                functools.partial(self._render, "month.html.j2", lang, url, month=month, months=siblings,
+                                  items=items)
 
     # --- open data and feeds: site path -> bytes ---
 
     def data_files(self, schemas_dir: Path | None = None) -> dict[str, bytes]:
         """Every open data file and feed: site path -> bytes (their paths alone: ``data_paths``)."""
-        return {path: make() for path, make in self._data(schemas_dir).items()}
+        return {path: make() for path, make in self.data_makers(schemas_dir).items()}
 
     def data_paths(self, schemas_dir: Path | None = None) -> list[str]:
-        return list(self._data(schemas_dir))
+        return list(self.data_makers(schemas_dir))
 
-    def _data(self, schemas_dir: Path | None) -> dict[str, Callable[[], bytes]]:
+    def data_makers(self, schemas_dir: Path | None) -> dict[str, Callable[[], bytes]]:
+        """Every open data file and feed: site path -> how to make its bytes."""
         pub = self.pub
         head = {"as_of": pub.as_of.isoformat(), "generated_by": pub.generator, "registry": pub.registry}
         files: dict[str, Callable[[], bytes]] = {
@@ -378,21 +397,6 @@ class Shell:
             return part.replace(f"{SHELL}/{SHELL}/", target).replace(SHELL_TITLE, title_html)
 
         return put(self.head) + content + put(self.tail)
-
-
-def write_pages(site_dir: Path, shell: Shell, pages: Iterator[tuple[str, str, str]], progress=None,
-                total: int = 0) -> list[str]:
-    """Write each generated page as URL/index.html under ``site_dir``; returns their URLs. ``progress``, if
-    given, is told (done, ``total``)."""
-    urls = []
-    for url, title, content in pages:
-        folder = site_dir / url
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.html").write_text(shell.fill(url, title, content), encoding="utf-8")
-        urls.append(url)
-        if progress is not None:
-            progress(len(urls), max(total, len(urls)))
-    return urls
 
 
 def sitemap(base_url: str, urls: list[str]) -> bytes:

@@ -1,0 +1,122 @@
+"""What a build takes from the published site instead of making it again: every file whose inputs are unchanged.
+
+Each file certreg writes into the site has a *key*: the sha256 of everything it is made from (the record's
+public view, the templates and the code that fill them, the shell page, the date it is built as of...). The site
+keeps, in ``.certreg/manifest.tsv``, each file's key and what the file system said of it once written (size,
+modification time, inode). A new build hard-links into its new folder every file whose key is unchanged and whose
+published copy is still the one the manifest describes (one ``stat``: a file edited or replaced since is made
+again), and makes the rest. The new folder is then checked and exchanged with the published one as a whole, as
+before: reusing never writes into the published site, and a file is never written through a link (``write``
+removes the link first), so that the published site never changes under a build.
+
+The manifest is a file of the site itself, so that it is exchanged with the site in the same step and always
+describes it; it is under ``.certreg/``, which uploads and the public need not see (publish/upload.py skips it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+FOLDER = ".certreg"
+MANIFEST = f"{FOLDER}/manifest.tsv"
+FORMAT = "certreg-manifest/1"
+
+
+def digest(*parts) -> str:
+    """The sha256 of ``parts`` (JSON-able values, as canonical JSON; bytes as they are)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else json.dumps(part, ensure_ascii=False, sort_keys=True,
+                                                                separators=(",", ":"), default=str).encode()
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class Reuse:
+    """Writes files into the new site ``into``, linking those the published site ``published`` has already."""
+
+    def __init__(self, published: Path | None, into: Path):
+        self.published, self.into = published, into
+        self.old: dict[str, tuple[str, int, int, int]] = read_manifest(published) if published else {}
+        self.new: dict[str, tuple[str, int, int, int]] = {}
+        self.linked = 0
+        self.written = 0
+        self._folders: set[Path] = set()
+
+    def _folder(self, path: Path) -> None:
+        parent = path.parent
+        if parent not in self._folders:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(parent)
+
+    def current(self, path: str, key: str) -> bool:
+        """Whether the published site has ``path`` made from ``key``, unchanged since."""
+        entry = self.old.get(path)
+        if entry is None or entry[0] != key or self.published is None:
+            return False
+        try:
+            st = os.stat(self.published / path, follow_symlinks=False)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == entry[1:]
+
+    def put(self, path: str, key: str, make: Callable[[], bytes]) -> bool:
+        """The file ``path`` of the new site, made from ``key``: linked from the published site if it has it
+        (True), else ``make()`` written (False)."""
+        target = self.into / path
+        self._folder(target)
+        reused = self.current(path, key)
+        if reused:
+            assert self.published is not None
+            if os.path.lexists(target):
+                os.unlink(target)
+            os.link(self.published / path, target)
+            self.linked += 1
+        else:
+            write(target, make())
+            self.written += 1
+        self.record(path, key)
+        return reused
+
+    def record(self, path: str, key: str) -> None:
+        """Note ``path`` (written into the new site by the caller) as made from ``key``."""
+        st = os.stat(self.into / path, follow_symlinks=False)
+        self.new[path] = (key, st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def save(self) -> None:
+        lines = [f"# {FORMAT}"] + [f"{p}\t{k}\t{s}\t{m}\t{i}" for p, (k, s, m, i) in sorted(self.new.items())]
+        write(self.into / MANIFEST, ("\n".join(lines) + "\n").encode())
+
+
+def read_manifest(site: Path) -> dict[str, tuple[str, int, int, int]]:
+    """The manifest of the published ``site`` (empty if it has none, or one of another format: nothing is
+    reused then, everything is made)."""
+    try:
+        text = (site / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    lines = text.splitlines()
+    if not lines or lines[0] != f"# {FORMAT}":
+        return {}
+    out = {}
+    for line in lines[1:]:
+        parts = line.split("\t")
+        if len(parts) != 5 or not all(x.isdigit() for x in parts[2:]):
+            return {}  # damaged: trust none of it
+        out[parts[0]] = (parts[1], int(parts[2]), int(parts[3]), int(parts[4]))
+    return out
+
+
+def write(path: Path, data: bytes) -> None:
+    """Write ``data`` at ``path`` as a new file: a link there (to a published file) is removed first, never
+    written through."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "xb") as f:
+        f.write(data)

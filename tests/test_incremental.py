@@ -1,0 +1,128 @@
+"""The build after a change: it links from the published site every file whose inputs did not change and makes
+the rest, and the site it publishes is byte for byte the one a build from nothing makes (publish/reuse.py).
+The published site never changes under a build, and a published file edited since is made again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from certreg.publish.build import build_site
+from certreg.publish.reuse import MANIFEST
+from conftest import ROOT
+
+pytestmark = pytest.mark.publishes
+
+CONFIG = ROOT / "mkdocs.yml"
+DAY = dt.date(2025, 6, 30)
+
+
+def files(site: Path) -> dict[str, bytes]:
+    """Every file of a site, but its manifest (which holds the file system's inode numbers and times)."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.relative_to(site).as_posix() != MANIFEST}
+
+
+def build(builder, out: Path, day=DAY, **kwargs):
+    told = []
+    build_site(CONFIG, out, day, registry=builder.root, report=told.append, **kwargs)
+    (done,) = told
+    return done
+
+
+@pytest.fixture
+def registry(builder):
+    for i in range(1, 4):
+        builder.zwl(f"CEC-ZWL-2024-000{i}", raw_material_source=f"来源{i}")
+    builder.zcf()
+    return builder
+
+
+def test_a_build_over_an_unchanged_site_makes_nothing_anew(registry, tmp_path):
+    out = tmp_path / "site"
+    first = build(registry, out, pdfs=False)
+    before = files(out)
+    again = build(registry, out, pdfs=False)
+    assert first.linked == 0 and first.written > 40
+    assert (again.written, again.linked) == (0, first.written)
+    assert files(out) == before
+
+
+def test_after_one_decision_the_site_is_the_one_a_build_from_nothing_makes(registry, tmp_path):
+    out, fresh = tmp_path / "site", tmp_path / "fresh"
+    pdfs = tmp_path / "pdfs"
+    build(registry, out, pdf_dir=pdfs)
+    witness = tmp_path / "witness"  # the published files themselves (links to them), and their bytes
+    shutil.copytree(out, witness, copy_function=os.link)
+    published = files(witness)
+    registry.decide("CEC-ZWL-2024-0002", "suspend", "2025-06-02", ground="holder-request",
+                    facts_verified="2025-06-01")
+    done = build(registry, out, pdf_dir=pdfs)
+    assert files(out) == files(fresh_build(registry, fresh, pdfs))
+    assert files(witness) == published  # nothing was written through a link into the published files
+    made = {p for p, data in files(out).items() if published.get(p) != data}
+    # the suspended certificate's pages, certificate.json and offered PDF; the lists its status moved between;
+    # the new announcement's month; the open data and feeds; the home and list pages' counts; the sitemaps
+    assert "certificates/CEC-ZWL-2024-0002/index.html" in made
+    assert "certificates/CEC-ZWL-2024-0002/CEC-ZWL-2024-0002-v1.pdf" in made
+    assert not any(p.startswith(("certificates/CEC-ZWL-2024-0001/", "certificates/CEC-ZWL-2024-0003/",
+                                 "certificates/CEC-ZCF-2025-0001/", "en/certificates/CEC-ZWL-2024-0001/"))
+                   for p in made)
+    assert not any("/issued/" in p for p in made)  # the PDFs as issued are the archive: never made again
+    assert done.written <= len(made) + 2, (done.written, sorted(made))  # (+ the sitemaps, always written)
+    assert done.linked >= done.written
+
+
+def fresh_build(builder, out: Path, pdfs: Path) -> Path:
+    build(builder, out, pdf_dir=pdfs)
+    return out
+
+
+def test_a_published_file_changed_since_is_made_again(registry, tmp_path):
+    out = tmp_path / "site"
+    build(registry, out, pdfs=False)
+    page = out / "certificates" / "CEC-ZWL-2024-0001" / "index.html"
+    right = page.read_bytes()
+    page.write_bytes(right.replace(b"CEC-ZWL-2024-0001", b"CEC-ZWL-2024-9999", 1))  # (same size)
+    data = out / "data" / "certificates.csv"
+    data.unlink()
+    data.write_bytes(b"number\r\n")
+    again = build(registry, out, pdfs=False)
+    assert page.read_bytes() == right
+    assert again.written == 2
+
+
+def test_a_damaged_manifest_reuses_nothing(registry, tmp_path):
+    out = tmp_path / "site"
+    first = build(registry, out, pdfs=False)
+    before = files(out)
+    manifest = out / MANIFEST
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("\t", " ", 1), encoding="utf-8")
+    again = build(registry, out, pdfs=False)
+    assert (again.written, again.linked) == (first.written, 0)
+    assert files(out) == before
+
+
+def test_a_new_date_makes_the_pages_that_show_it_again(registry, tmp_path):
+    """Every page states the date its status was computed on: a build as of another day makes them again."""
+    out = tmp_path / "site"
+    first = build(registry, out, pdfs=False)
+    again = build(registry, out, DAY + dt.timedelta(days=1), pdfs=False)
+    assert again.written == first.written
+
+
+def test_a_file_is_never_written_through_a_link(tmp_path):
+    """reuse.write replaces a link (to a published file) with a new file: the published one keeps its bytes."""
+    from certreg.publish.reuse import write
+
+    published, new = tmp_path / "published.html", tmp_path / "new" / "page.html"
+    published.write_bytes(b"published")
+    new.parent.mkdir()
+    os.link(published, new)
+    write(new, b"made anew")
+    assert (published.read_bytes(), new.read_bytes()) == (b"published", b"made anew")
+    assert not os.path.samefile(published, new)

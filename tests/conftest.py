@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -134,6 +135,20 @@ class RegistryBuilder:
         if action in ("change", "suspend", "restore", "revoke", "cancel") and "reason" not in fields:
             record["reason"] = reason()
         return self.decision(number, record)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_check_cache():
+    """The check cache (rules/cache.py) is off, but in tests/test_cache.py, which turns it on in a folder of its
+    own for each test: results kept by one test (or by one mutant of a mutation run, which forks each from one
+    session) would answer for the code of another."""
+    was = os.environ.get("CERTREG_CACHE")
+    os.environ["CERTREG_CACHE"] = "off"
+    yield
+    if was is None:
+        os.environ.pop("CERTREG_CACHE", None)
+    else:
+        os.environ["CERTREG_CACHE"] = was
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -82,7 +82,7 @@ def validate(registry, as_of, fmt, strict, base, publishable):
 
     # the records and the rules, then what the build would refuse (publish/preflight.py: a character the
     # certificate's font lacks, unusable artwork): one gate (the preflight and --base read the histories)
-    checked = with_preflight(check_registry(registry, as_of))
+    checked = with_preflight(check_registry(registry, as_of, cache=True))
     report = checked.report
     excused: set = set()
     if base:
@@ -129,7 +129,7 @@ def status(number, registry, as_of, fmt):
     from .publish.statustable import status_rows, status_text
     from .rules.validate import check_registry
 
-    checked = check_registry(registry, as_of)
+    checked = check_registry(registry, as_of, cache=True)
     rows = status_rows(checked, number)  # raises UsageError for an unknown number
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -224,7 +224,7 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
     from .publish.pdf import render as render_pdfs
     from .rules.validate import check_registry
 
-    checked = check_registry(registry, as_of)
+    checked = check_registry(registry, as_of, cache=True)
     blocking = _blocking(checked)  # (an action due elsewhere changes no certificate: it holds nothing back)
     if blocking:
         click.echo(FORMATTERS["text"](blocking), err=True)

@@ -118,7 +118,7 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
     registry = (registry or config_file.parent / "registry").resolve()
     # what certreg validate refuses, with the same messages: the records, the rules, and the preflight (a character
     # the font lacks, unusable artwork), before anything is rendered
-    checked = with_preflight(check_registry(registry, as_of))
+    checked = with_preflight(check_registry(registry, as_of, cache=True))
     clock.stage("check")
     errors = [p for p in checked.report.problems if p.level == "error"]
     blocking = [p for p in errors if not p.overdue]

@@ -273,6 +273,19 @@ def _load_chunk(folders):
     return rows
 
 
+def _load_cached(folders: list[Path], schemes: dict, skip: set, after, keep: bool, jobs: int | None, cache):
+    """_load_all's rows, in the order of ``folders``: those ``cache`` (a rules.cache.CheckCache) has, from it,
+    and the others loaded (and kept in it)."""
+    if cache is None:
+        return _load_all(folders, schemes, skip, after, keep, jobs)
+    keys = {folder: cache.key(folder) for folder in folders}
+    kept = cache.get([k for k in keys.values() if k is not None])
+    todo = [folder for folder in folders if keys[folder] not in kept]
+    made = {row[0]: row for row in _load_all(todo, schemes, skip, after, keep, jobs)}
+    cache.put({keys[folder]: row[1:] for folder, row in made.items() if keys[folder] is not None})
+    return [made[folder] if folder in made else (folder, *kept[keys[folder]]) for folder in folders]
+
+
 def _load_all(folders: list[Path], schemes: dict, skip: set, after, keep: bool, jobs: int | None):
     jobs = jobs or os.cpu_count() or 1
     _WORKER.update(schemes=schemes, after=after, skip=skip, keep=keep)
@@ -288,7 +301,7 @@ def _load_all(folders: list[Path], schemes: dict, skip: set, after, keep: bool, 
     return rows
 
 
-def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool = True
+def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool = True, cache=None
                   ) -> tuple[Registry, list, dict]:
     """Load the registry at ``root``: the records, every layout, YAML and schema problem, and ``after``'s results.
 
@@ -353,7 +366,7 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
                                                            "number; move this file into one"))
     results = {}
     waiting = 0
-    for folder, loaded, cert, found, result in _load_all(folders, schemes, set(failed), after, keep, jobs):
+    for folder, loaded, cert, found, result in _load_cached(folders, schemes, set(failed), after, keep, jobs, cache):
         problems.extend(found)
         if not loaded:
             registry.broken.add(folder.name)

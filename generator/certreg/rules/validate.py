@@ -40,15 +40,22 @@ def _check_one(cert, as_of: dt.date, keep: bool):
     return (h if keep else None), problems, facts
 
 
-def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep: bool = True) -> Checked:
+def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep: bool = True,
+                   cache: bool = False) -> Checked:
     """Load ``root`` and judge every record and rule as of ``as_of``; problems are resolved and sorted.
 
     ``keep=False`` keeps only the report (and sends only that back from worker processes): for a caller
-    that checks and prints, it saves copying every record between processes.
+    that checks and prints, it saves copying every record between processes. ``cache=True`` takes each
+    certificate whose files have not changed since a run like this one from the cache (rules.cache), unless
+    $CERTREG_CACHE is ``off``; the verdicts are the same.
     """
+    from .cache import CheckCache, enabled
+
+    kept = CheckCache(Path(root), ("check", as_of.isoformat(), keep)) if cache and enabled() else None
     with _no_cycle_collection():
         registry, problems, results = load_registry(
-            Path(root), jobs=jobs, keep=keep, after=functools.partial(_check_one, as_of=as_of, keep=keep))
+            Path(root), jobs=jobs, keep=keep, after=functools.partial(_check_one, as_of=as_of, keep=keep),
+            cache=kept)
         report = Report()
         report.extend(problems)
         histories = {}

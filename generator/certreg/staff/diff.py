@@ -46,7 +46,7 @@ def public_diff(registry: Path, ref: str, as_of: dt.date, base_url: str) -> Publ
     commit, behind = base_commit(registry, ref)
     with tempfile.TemporaryDirectory(prefix="certreg-diff-") as tmp:
         before = _published(registry_at(registry, commit, Path(tmp)), as_of, base_url)
-    after_checked = check_registry(registry, as_of)
+    after_checked = check_registry(registry, as_of, cache=True)
     after = publish(after_checked, base_url, pdfs=False)
     blocking = sum(1 for p in after_checked.report.problems if p.level == "error" and not p.overdue)
     d = PublicDiff(ref, as_of, errors=blocking, behind=behind)
@@ -72,7 +72,7 @@ def public_diff(registry: Path, ref: str, as_of: dt.date, base_url: str) -> Publ
 
 
 def _published(registry: Path, as_of: dt.date, base_url: str) -> Published:
-    return publish(check_registry(registry, as_of), base_url, pdfs=False)
+    return publish(check_registry(registry, as_of, cache=True), base_url, pdfs=False)
 
 
 # --- printing ---------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def _published_registry(registry: Path, commit: str, as_of) -> _Base:
     repo, rel = where(registry)
     with tempfile.TemporaryDirectory(prefix="certreg-base-") as tmp:
         root = registry_at(registry, commit, Path(tmp))
-        published = check_registry(root, as_of)
+        published = check_registry(root, as_of, cache=True)
         overdue = {(p.path.resolve().relative_to(root.resolve()).as_posix(), p.rule)
                    for p in published.report.problems if p.overdue}
     before = announcements(published.histories, as_of)

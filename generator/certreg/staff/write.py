@@ -353,7 +353,9 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
     if path.exists():
         raise UsageError(f"{path} exists already; a published record is never rewritten (REG-APPEND)")
     day = as_of or today()
-    before = check_registry(registry, day)
+    # (every other certificate's result comes from the check cache: only the one the record is added to, and the
+    # rules between certificates, are judged again)
+    before = check_registry(registry, day, cache=True, keep=False)
     # beside the registry, so that its files can be hard links (same file system); elsewhere, copies
     try:
         scratch = tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=registry.parent)
@@ -365,19 +367,20 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
         target = overlay / path.relative_to(registry)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        after = check_registry(overlay, day)
+        after = check_registry(overlay, day, cache=True, keep=False)
         missed = after.late.get(target)
         if late is not None and missed and not _records_late(text):
             amended = late(missed)
             if amended is not None:
                 text = amended
                 target.write_text(text, encoding="utf-8")
-                after = check_registry(overlay, day)
-        from ..publish.preflight import with_preflight  # what the build would refuse (a character the font lacks)
-
-        before, after = with_preflight(before), with_preflight(after)
-        theirs = {_key(p, overlay) for p in before.report.problems}
-        new = [_moved(p, overlay, registry) for p in after.report.problems if _key(p, overlay, registry) not in theirs]
+                after = check_registry(overlay, day, cache=True, keep=False)
+        # what the build would refuse besides (a character the font lacks): the certificate's texts alone differ
+        folder = target.relative_to(overlay).parts[:2]
+        theirs = {_key(p, overlay) for p in before.report.problems + _preflight(registry, folder, day)}
+        now = [_moved(p, overlay, registry) for p in after.report.problems]
+        now += _preflight(overlay, folder, day, registry)
+        new = [p for p in now if _key(p, overlay, registry) not in theirs]
     # an action overdue since (a suspension past its limit, say) is what comes next, not a reason to refuse
     errors = [p for p in new if p.level == "error" and not p.overdue and not (expected and expected(p))]
     if errors:
@@ -388,6 +391,31 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
         f.write(text)
     os.replace(tmp, path)
     return Written(path, [p for p in new if p.level == "warning" or p.overdue])
+
+
+def _preflight(root: Path, folder: tuple[str, ...], day: dt.date, shown_as: Path | None = None) -> list[Problem]:
+    """The preflight's problems (publish.preflight) of one certificate folder (``("certificates", NUMBER)``) of the
+    registry at ``root``, with their paths under ``shown_as`` (or ``root``): checked in a scratch registry of its
+    settings, schemes and that folder alone. None if the folder is not there (a new certificate's, before)."""
+    from ..publish.preflight import preflight
+    from ..rules.validate import check_registry
+
+    if not (root / Path(*folder)).is_dir():
+        return []
+    with tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=root.parent) as tmp:
+        mini = Path(tmp) / "registry"
+        mini.mkdir()
+        for name in ("registry.yml", "schemes", "schemas", "marks", str(Path(*folder))):
+            if (root / name).exists():
+                (mini / name).parent.mkdir(parents=True, exist_ok=True)
+                if (root / name).is_dir():
+                    _overlay(root / name, mini / name)
+                else:
+                    shutil.copyfile(root / name, mini / name)
+        report = Report()
+        report.extend(preflight(check_registry(mini, day, jobs=1)))
+        report.resolve()
+        return [_moved(p, mini, shown_as or root) for p in report.problems]
 
 
 def _records_late(text: str) -> bool:

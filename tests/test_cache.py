@@ -1,0 +1,157 @@
+"""The check cache (rules/cache.py) changes how long a check takes, never what it finds: every corpus case gives the
+same problems, lines and messages with a cold cache, a warm one and none; a folder whose files change is checked
+again; the cache serves a copy of the registry elsewhere; a damaged cache is set aside."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from certreg.publish.preflight import with_preflight
+from certreg.rules.cache import CheckCache
+from certreg.rules.validate import check_registry
+from test_corpus import BASE_AS_OF, CASES, as_of, build
+
+D = dt.date.fromisoformat
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CERTREG_CACHE", str(tmp_path / "cache"))
+
+
+def found(root: Path, day: dt.date, **kwargs) -> list[tuple]:
+    c = with_preflight(check_registry(root, day, jobs=1, **kwargs))
+    return [(str(p.path.relative_to(root)) if p.path.is_relative_to(root) else str(p.path), p.line, p.column,
+             p.level, p.rule, p.message, p.overdue) for p in c.report.problems]
+
+
+def summaries(root: Path, day: dt.date, **kwargs) -> dict:
+    from certreg.status import summary
+
+    c = check_registry(root, day, jobs=1, **kwargs)
+    return {n: summary(h, day) for n, h in sorted(c.histories.items())}
+
+
+def test_every_corpus_case_gives_the_same_problems_with_a_cold_cache_a_warm_one_and_none(tmp_path):
+    assert len(CASES) > 150
+    for case in CASES:
+        root = build(tmp_path / case.name, case)
+        day = as_of(case)
+        plain = found(root, day)
+        assert plain, case.name  # (every case has a problem: a comparison of nothing would prove nothing)
+        assert found(root, day, cache=True) == plain, f"{case.name}: cold cache"
+        assert found(root, day, cache=True) == plain, f"{case.name}: warm cache"
+        shutil.rmtree(root)
+
+
+def test_the_histories_are_the_same_from_the_cache(tmp_path):
+    root = build(tmp_path / "base")
+    plain = summaries(root, BASE_AS_OF)
+    assert len(plain) >= 4
+    assert summaries(root, BASE_AS_OF, cache=True) == plain
+    assert summaries(root, BASE_AS_OF, cache=True) == plain
+
+
+def test_a_folder_whose_files_change_is_checked_again_and_the_others_come_from_the_cache(tmp_path):
+    root = build(tmp_path / "base")
+    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat(), True))
+    folders = sorted((root / "certificates").iterdir())
+    keys = {f.name: cache.key(f) for f in folders}
+    assert None not in keys.values() and len(set(keys.values())) == len(folders)
+    check_registry(root, BASE_AS_OF, jobs=1, cache=True)
+    decision = next((root / "certificates" / "CEC-ZWL-2025-0001" / "decisions").glob("*-surveillance.yml"))
+    text = decision.read_text(encoding="utf-8")
+    decision.write_text(text.replace("outcome: pass", "outcome: fail"), encoding="utf-8")
+    assert cache.key(decision.parent.parent) != keys["CEC-ZWL-2025-0001"]
+    assert [cache.key(f) == keys[f.name] for f in folders].count(False) == 1
+    again = found(root, BASE_AS_OF, cache=True)
+    assert again == found(root, BASE_AS_OF) and again  # (a failed surveillance without its reason and number)
+    decision.write_text(text, encoding="utf-8")
+    assert found(root, BASE_AS_OF, cache=True) == []
+
+
+def test_another_date_another_registry_file_or_scheme_is_another_context(tmp_path):
+    root = build(tmp_path / "base")
+    first = CheckCache(root, ("check", BASE_AS_OF.isoformat(), True))
+    assert CheckCache(root, ("check", (BASE_AS_OF + dt.timedelta(days=1)).isoformat(), True)).context != first.context
+    assert CheckCache(root, ("check", BASE_AS_OF.isoformat(), False)).context != first.context
+    scheme = next((root / "schemes").glob("*.yml"))
+    scheme.write_text(scheme.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    assert CheckCache(root, ("check", BASE_AS_OF.isoformat(), True)).context != first.context
+
+
+def test_the_cache_serves_a_copy_of_the_registry_elsewhere_with_its_own_paths(tmp_path):
+    case = next(c for c in CASES if c.name.startswith("65-"))  # a problem with a line in a decision file
+    root = build(tmp_path / "here", case)
+    plain = found(root, as_of(case))
+    found(root, as_of(case), cache=True)
+    copy = tmp_path / "there" / "registry"
+    shutil.copytree(root, copy)
+    shutil.rmtree(root)
+    c = check_registry(copy, as_of(case), jobs=1, cache=True)
+    assert all(str(p.path).startswith(str(copy)) for p in c.report.problems)
+    assert found(copy, as_of(case), cache=True) == plain
+
+
+def test_a_folder_with_a_link_is_never_taken_from_the_cache(tmp_path):
+    root = build(tmp_path / "base")
+    folder = root / "certificates" / "CEC-ZWL-2025-0001"
+    os.symlink(folder / "certificate.yml", folder / "decisions" / "2026-01-05-change.yml")
+    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat(), True))
+    assert cache.key(folder) is None
+    plain = found(root, BASE_AS_OF)
+    assert any(p[4] == "REG-LAYOUT" for p in plain)
+    assert found(root, BASE_AS_OF, cache=True) == plain == found(root, BASE_AS_OF, cache=True)
+
+
+def test_a_damaged_cache_is_set_aside_and_the_verdict_stands(tmp_path):
+    case = next(c for c in CASES if c.name.startswith("65-"))
+    root = build(tmp_path / "base", case)
+    plain = found(root, as_of(case))
+    found(root, as_of(case), cache=True)
+    db = Path(os.environ["CERTREG_CACHE"]) / "checks.sqlite"
+    db.write_bytes(b"not a database" * 100)
+    assert found(root, as_of(case), cache=True) == plain
+    assert db.with_name("checks.sqlite.damaged").exists()
+    assert found(root, as_of(case), cache=True) == plain
+
+
+def test_off_means_off(tmp_path, monkeypatch):
+    root = build(tmp_path / "base")
+    monkeypatch.setenv("CERTREG_CACHE", "off")
+    check_registry(root, BASE_AS_OF, jobs=1, cache=True)
+    assert not Path("off").exists()
+
+
+def test_decide_with_the_cache_refuses_and_writes_as_without_it(builder, monkeypatch):
+    """certreg decide checks the new record with every other certificate's result from the cache: a decision the
+    rules forbid is refused with its rule, an allowed one is written, and validate agrees with a run without it."""
+    from click.testing import CliRunner
+
+    from certreg.cli import main
+
+    for i in range(1, 4):
+        builder.zwl(f"CEC-ZWL-2024-000{i}", raw_material_source=f"来源{i}")
+    n = "CEC-ZWL-2024-0002"
+
+    def run(*args, code=0):
+        result = CliRunner().invoke(main, [*args[:1], "--registry", str(builder.root), *args[1:]])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("validate", "--as-of", "2025-06-30")  # (fills the cache)
+    common = ["--date", "2025-04-07", "--ground", "holder-request", "--set", "facts_verified=2025-04-03",
+              "--reason-zh", "暂停", "--as-of", "2025-06-30"]
+    refused = run("decide", "suspend", n, *common, "--set", "until=2025-12-01", code=1)
+    assert "error ZWL-7.4 " in refused and "nothing was written" in refused
+    run("decide", "suspend", n, *common)
+    assert (builder.root / "certificates" / n / "decisions" / "2025-04-07-suspend.yml").exists()
+    cached = run("validate", "--as-of", "2025-10-31", code=1)  # the suspension's 6 months ended 2025-10-07
+    monkeypatch.setenv("CERTREG_CACHE", "off")
+    assert run("validate", "--as-of", "2025-10-31", code=1) == cached
+    assert "ZWL-7.4" in cached

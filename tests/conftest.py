@@ -139,7 +139,7 @@ class RegistryBuilder:
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_check_cache():
-    """The check cache (rules/cache.py) is off, but in tests/test_cache.py, which turns it on in a folder of its
+    """The check cache (certreg/cache.py) is off, but in tests/test_cache.py, which turns it on in a folder of its
     own for each test: results kept by one test (or by one mutant of a mutation run, which forks each from one
     session) would answer for the code of another."""
     was = os.environ.get("CERTREG_CACHE")

@@ -1,4 +1,4 @@
-"""The check cache (rules/cache.py) changes how long a check takes, never what it finds: every corpus case gives the
+"""The check cache (certreg/cache.py) changes how long a check takes, never what it finds: every corpus case gives the
 same problems, lines and messages with a cold cache, a warm one and none; a folder whose files change is checked
 again; the cache serves a copy of the registry elsewhere; a damaged cache is set aside."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from certreg.cache import CheckCache
 from certreg.publish.preflight import with_preflight
-from certreg.rules.cache import CheckCache
 from certreg.rules.validate import check_registry
 from test_corpus import BASE_AS_OF, CASES, as_of, build
 

@@ -274,7 +274,7 @@ def _load_chunk(folders):
 
 
 def _load_cached(folders: list[Path], schemes: dict, skip: set, after, keep: bool, jobs: int | None, cache):
-    """_load_all's rows, in the order of ``folders``: those ``cache`` (a rules.cache.CheckCache) has, from it,
+    """_load_all's rows, in the order of ``folders``: those ``cache`` (a cache.CheckCache) has, from it,
     and the others loaded (and kept in it)."""
     if cache is None:
         return _load_all(folders, schemes, skip, after, keep, jobs)

@@ -46,10 +46,10 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
 
     ``keep=False`` keeps only the report (and sends only that back from worker processes): for a caller
     that checks and prints, it saves copying every record between processes. ``cache=True`` takes each
-    certificate whose files have not changed since a run like this one from the cache (rules.cache), unless
+    certificate whose files have not changed since a run like this one from the cache (certreg.cache), unless
     $CERTREG_CACHE is ``off``; the verdicts are the same.
     """
-    from .cache import CheckCache, enabled
+    from ..cache import CheckCache, enabled
 
     kept = CheckCache(Path(root), ("check", as_of.isoformat(), keep)) if cache and enabled() else None
     with _no_cycle_collection():

@@ -44,7 +44,7 @@ def folder() -> Path:
 def code_identity() -> str:
     """The sha256 of the code that loads and judges a certificate (the package's modules but the publishing ones)
     and of the Python that runs it."""
-    package = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
     h = hashlib.sha256(sys.version.encode())
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package).as_posix()

@@ -15,7 +15,12 @@ The script
    failed surveillances, suspensions and restorations, revocations after an overdue
    suspension, cancellations, changes, expiries and renewals; ZCF: one certificate
    per reporting year linked with ``follows:``, plus a few suspensions, changes,
-   revocations and cancellations). The random seed is fixed, so the same N and seed
+   revocations and cancellations). Certificates are issued from 2021 to mid-2026, more
+   each year, across 18 provinces and municipalities; a scheme's serials run 0001 to
+   9999 in a year, then 10000 and on (REG-ID), which N from about 60000 needs. Company names are made of place × brand
+   × industry, then branches of a company already named (分公司), so they never run out
+   and the identities that may not be certified twice at once stay apart (ZWL-4,
+   ZCF-11.2). The random seed is fixed, so the same N and seed
    give byte-identical files. A folder generated before with the same N, seed,
    generator version and copied scheme files is reused unless ``--force`` is given.
 2. expects the generated registry to validate with no error and no warning as of
@@ -55,7 +60,7 @@ from certreg.records.model import texts  # noqa: E402
 from certreg.records.specs import uscc_check_char  # noqa: E402
 from certreg.rules.dates import add_months, add_working_days, anniversary, is_working_day  # noqa: E402
 
-GENERATOR_VERSION = 4  # bump whenever the generated records change: forces regeneration
+GENERATOR_VERSION = 5  # bump whenever the generated records change: forces regeneration
 DEFAULT_SEED = 20260630
 AS_OF = dt.date(2026, 6, 30)
 META = ".bench-meta.json"  # dot files in the registry root are ignored by the loader
@@ -63,6 +68,12 @@ DAY = dt.timedelta(days=1)
 
 ZCF_KEY = "zero-carbon-factory"
 ZWL_KEY = "zero-waste-low-carbon-water"
+# Certificates are spread over the years the working-day calendar knows up to AS_OF, 2021 to mid-2026, more each
+# year: ZWL applications from ZWL_FIRST on (renewals follow three years later, ZWL-7.2); a ZCF factory's first
+# reporting year, weighted (certified the year after, ZCF-11.2; the next reporting years follow).
+ZWL_FIRST = dt.date(2021, 3, 15)
+ZCF_FIRST_YEARS = {2020: 1, 2021: 2, 2022: 3, 2023: 5, 2024: 6, 2025: 5}
+MAX_SERIAL = 999_999  # REG-ID: a scheme's serials of one year, 0001 to 9999 in four digits, then up to 999999
 
 
 def days(n: int) -> dt.timedelta:
@@ -420,10 +431,40 @@ def fmt1(x: float) -> Num:
     return Num(f"{x:.1f}")
 
 
+def numeral(n: int) -> str:
+    """``n`` in Chinese numerals, as in 第二分公司, 第十二分公司, 第一百零五分公司 (from 10000 on, in digits)."""
+    digits = "零一二三四五六七八九"
+    if n > 9999:
+        return str(n)
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n - 10] if n > 10 else "")
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d:
+            out += ("零" if zero else "") + digits[d] + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+def district_short(district: str) -> str:
+    """A district's name as a branch is named after it: 江宁区 -> 江宁, 江北新区 -> 江北, 高新区 -> 高新, 松山湖."""
+    for suffix in ("新区", "区", "县", "市", "镇"):
+        if district.endswith(suffix) and len(district) - len(suffix) >= 2:
+            return district[:-len(suffix)]
+    return district
+
+
 class Generator:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
         self.used_names: set[str] = set()
+        self.branches: dict[str, int] = {}  # company name -> the last number of its numbered branches
+        self.busiest: dict[str, tuple[int, int]] = {}  # scheme code -> (year, certificates issued that year)
         self.used_addresses: set[str] = set()
         self.used_uscc: set[str] = set()
         self.inspectors = self._people(70)
@@ -479,28 +520,39 @@ class Generator:
         return prov, short, city, region, area, self.pick(districts), districts
 
     def address(self, prov, city, district) -> str:
-        for _ in range(1000):
-            road = self.pick(ROADS)
-            no = self.rng.randint(1, 999)
-            town = city if prov != city else ""
-            addr = f"{prov}{town}{district}{road} {no} 号"
+        """An address used nowhere else: a road and a number in the district, and once the district is crowded, a
+        building at that number (号厂房)."""
+        town = city if prov != city else ""
+        tries = 0
+        while True:
+            addr = f"{prov}{town}{district}{self.pick(ROADS)} {self.rng.randint(1, 999)} 号"
+            if tries >= 50:
+                addr += f" {self.rng.randint(1, 99)} 号厂房"
             if addr not in self.used_addresses:
                 self.used_addresses.add(addr)
                 return addr
-        raise RuntimeError("ran out of addresses")
+            tries += 1
 
-    def company(self, short, city, words) -> tuple[str, str]:
-        for _ in range(1000):
-            brand, roman = self.pick(BRANDS)
-            word = self.pick(words)
-            prefix = self.pick([short, city.rstrip("市"), city.rstrip("市"), ""])
-            name = f"{prefix}{brand}{word}有限公司" if prefix else f"{brand}{word}股份有限公司"
-            if self.chance(0.15):
-                name = f"{prefix}{brand}{word}集团有限公司"
-            if name not in self.used_names:
-                self.used_names.add(name)
-                return name, roman
-        raise RuntimeError("ran out of company names")
+    def company(self, short, city, district, words) -> tuple[str, str]:
+        """A company name used nowhere else, and the brand's romanisation: place × brand × industry word; when that
+        company exists already, a branch of it (分公司, registered on its own) in ``district``, then numbered ones
+        (第二分公司, 第三分公司, ...). Names never run out."""
+        brand, roman = self.pick(BRANDS)
+        word = self.pick(words)
+        place = city.removesuffix("市")
+        prefix = self.pick([short, place, place, ""])
+        form = ("集团有限公司" if self.chance(0.15) else "有限公司") if prefix else "股份有限公司"
+        base = f"{prefix}{brand}{word}{form}"
+        name = base
+        if name in self.used_names:
+            name = f"{base}{district_short(district)}分公司"
+            k = self.branches.get(base, 1)
+            while name in self.used_names:
+                k += 1
+                name = f"{base}第{numeral(k)}分公司"
+            self.branches[base] = k
+        self.used_names.add(name)
+        return name, roman
 
     def uscc(self, region: str) -> str:
         chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -553,19 +605,20 @@ class Generator:
         r = self.rng
         if company is None:
             prov, short, city, region, area, district, districts = self.place()
-            name, roman = self.company(short, city, ZWL_INDUSTRIES)
+            name, roman = self.company(short, city, district, ZWL_INDUSTRIES)
             hq = self.address(prov, city, district)
             client = {"name": name, "address": hq}
             if self.chance(0.2):
-                group, _ = self.company(short, city, ["控股", "实业", "投资"])
-                client = {"name": group, "address": self.address(prov, city, self.pick(districts))}
-            company = dict(name=name, roman=roman, hq=hq, client=client, prov=prov, city=city, area=area,
-                           district=district, districts=districts, sites=0)
+                where = self.pick(districts)
+                group, _ = self.company(short, city, where, ["控股", "实业", "投资"])
+                client = {"name": group, "address": self.address(prov, city, where)}
+            company = dict(name=name, roman=roman, hq=hq, client=client, prov=prov, short=short, city=city,
+                           area=area, district=district, districts=districts, sites=0)
         company["sites"] += 1
         product, source, (tmin, tmax), equipment = self.pick(ZWL_PRODUCTS)
         if company["sites"] == 1 and self.chance(0.6):
             factory_addr = company["hq"]
-            factory_name = f"{company['name']} {company['city'].rstrip('市')}工厂"
+            factory_name = f"{company['name']} {company['city'].removesuffix('市')}工厂"
         else:
             factory_addr = self.address(company["prov"], company["city"], self.pick(company["districts"]))
             factory_name = f"{company['name']} {self.pick(['一', '二', '三', '东', '西', '南', '北'])}分厂"
@@ -662,8 +715,8 @@ class Generator:
         for u in units:
             if len(certs) >= n_left:
                 break
-            span = (AS_OF - dt.date(2021, 9, 1)).days - 45
-            target = dt.date(2021, 9, 1) + days(int(r.triangular(0, span, span)))
+            span = (AS_OF - ZWL_FIRST).days - 45
+            target = ZWL_FIRST + days(int(r.triangular(0, span, span)))  # a scheme that grows
             certs.extend(self.zwl_lives(u, target, n_left - len(certs)))
         return certs
 
@@ -765,7 +818,8 @@ class Generator:
                    "email": f"{roman}@{current['contact']['email'].split('@')[1]}"}
             why = ("证书持有人联系人变更", "the holder's contact person changed")
         else:
-            group, _ = self.company("", "", ["控股", "实业"])
+            c = cert.unit["company"]
+            group, _ = self.company(c["short"], c["city"], c["district"], ["控股", "实业"])
             new = {"name": group, "address": current["client"]["address"]}
             why = ("委托方完成工商名称变更登记", "the client registered a change of its company name")
         if current.get(field) == new:
@@ -942,7 +996,7 @@ class Generator:
     def zcf_factory(self):
         prov, short, city, region, area, district, _ = self.place()
         industry, word, products, cap_word = self.pick(ZCF_INDUSTRIES)
-        name, roman = self.company(short, city, [word, word + "科技", word + "制造"])
+        name, roman = self.company(short, city, district, [word, word + "科技", word + "制造"])
         addr = self.address(prov, city, district)
         main = "、".join(self.rng.sample(products, self.rng.randint(1, len(products))))
         factory = {
@@ -983,12 +1037,10 @@ class Generator:
     def zcf_chain(self, n_left: int) -> list[Cert]:
         r = self.rng
         f = self.zcf_factory()
-        if self.chance(0.85):
-            year = self.pick([2023, 2023, 2023, 2024, 2024, 2025])
-            start = dt.date(year, 1, 1)
-        else:
-            year = self.pick([2023, 2023, 2024])
-            start = dt.date(year, 7, 1)
+        if self.chance(0.85):  # the factory's first certified reporting year: a calendar year...
+            start = dt.date(r.choices(list(ZCF_FIRST_YEARS), list(ZCF_FIRST_YEARS.values()))[0], 1, 1)
+        else:  # ...or from July to June (not the last year: July 2025 to June 2026 is not certified by AS_OF)
+            start = dt.date(r.choices(list(ZCF_FIRST_YEARS)[:-1], list(ZCF_FIRST_YEARS.values())[:-1])[0], 7, 1)
         certs: list[Cert] = []
         while len(certs) < n_left:
             end = add_months(start, 12) - DAY
@@ -1136,11 +1188,12 @@ class Generator:
             for i in order:
                 c = certs[i]
                 k = per_year.get(c.valid_from.year, 0) + 1
-                if k > 9999:
-                    raise SystemExit(f"more than 9999 {code} certificates issued in {c.valid_from.year}; "
-                                     "use fewer certificates")
+                if k > MAX_SERIAL:
+                    raise SystemExit(f"more than {MAX_SERIAL} {code} certificates issued in {c.valid_from.year}, "
+                                     "more than the number pattern allows (REG-ID); use fewer certificates")
                 per_year[c.valid_from.year] = k
-                c.number = f"CEC-{code}-{c.valid_from.year}-{k:04d}"
+                c.number = f"CEC-{code}-{c.valid_from.year}-{k:04d}"  # (10000 and on: five or six digits)
+            self.busiest[code] = max(per_year.items(), key=lambda item: (item[1], item[0]))
         return zcf + zwl
 
 
@@ -1207,13 +1260,15 @@ def generate(n: int, seed: int, out: Path) -> None:
     shutil.copytree(src / "schemes", tmp / "schemes")
     shutil.copytree(src / "schemas", tmp / "schemas")
     shutil.copytree(src / "marks", tmp / "marks")
-    certs = Generator(seed).certificates(n)
+    gen = Generator(seed)
+    certs = gen.certificates(n)
     _, decisions = write_registry(certs, tmp)
     late = record_late(tmp)
     (tmp / META).write_text(json.dumps(_meta(n, seed), indent=2) + "\n", encoding="utf-8")
     tmp.rename(out)
+    busiest = ", ".join(f"{code} {year}: {k}" for code, (year, k) in sorted(gen.busiest.items()))
     print(f"generated {len(certs)} certificates and {decisions} decisions ({late} recorded late) into {out} "
-          f"in {time.perf_counter() - t0:.1f} s")
+          f"in {time.perf_counter() - t0:.1f} s; the busiest years: {busiest}")
 
 
 def record_late(root: Path) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from certreg.rules.dates import CalendarUnknown, add_months, add_working_days, calendar_years
 from certreg.rules.validate import check_registry
-from conftest import ZWL_CONTENT
+from conftest import ZCF_CONTENT, ZWL_CONTENT, zcf_issue, zwl_issue
 
 D = dt.date.fromisoformat
 
@@ -296,3 +296,32 @@ def test_checking_without_keeping_the_records_keeps_no_history(builder):
     assert set(kept.histories) == {"CEC-ZWL-2024-0001"}
     assert lean.histories == {} and lean.registry.certificates == {}
     assert [p.rule for p in lean.report.problems] == [p.rule for p in kept.report.problems]
+
+
+@pytest.mark.parametrize("number,valid", [
+    ("CEC-ZWL-2025-0001", True),
+    ("CEC-ZWL-2025-9999", True),
+    ("CEC-ZWL-2025-10000", True),     # past 9999: five digits...
+    ("CEC-ZCF-2026-999999", True),    # ...or six, the most a scheme issues in a year
+    ("CEC-ZWL-2025-00001", False),    # a second spelling of CEC-ZWL-2025-0001
+    ("CEC-ZWL-2025-099999", False),   # a second spelling of CEC-ZWL-2025-99999
+    ("CEC-ZCF-2026-1000000", False),  # seven digits
+    ("CEC-ZCF-2026-001", False),
+])
+def test_a_serial_has_four_digits_then_five_or_six_without_leading_zeros(builder, number, valid):
+    """REG-ID: a scheme numbers 0001 to 9999 in a year, then 10000 to 999999; each number has one spelling."""
+    if "-ZWL-" in number:  # issued in the year its number says
+        builder.certificate(number, "zero-waste-low-carbon-water", "2025-03-03", "2028-03-02", ZWL_CONTENT)
+        builder.decision(number, zwl_issue(number, "2025-03-03",
+                                           application={"received": "2025-01-06", "accepted": "2025-01-08"}))
+        scheme, as_of = "zero-waste-low-carbon-water", "2025-06-30"
+    else:
+        builder.certificate(number, "zero-carbon-factory", "2026-03-02", "2026-12-31",
+                            {**ZCF_CONTENT, "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"}})
+        builder.decision(number, zcf_issue(number, "2026-03-02",
+                                           application={"received": "2026-01-05", "accepted": "2026-01-09"}))
+        scheme, as_of = "zero-carbon-factory", "2026-06-30"
+    found = problems(builder, as_of)
+    refused = [("error", "REG-ID", "certificate.yml", 1,
+                f"{number} does not have the {scheme} number pattern (e.g. {number[:8]}2025-0001)")]
+    assert found == ([] if valid else refused)

@@ -357,6 +357,29 @@ def test_renewal_window_lists_certificates_in_their_last_six_months(builder, tmp
     assert soon not in before.renewal_window
 
 
+def test_certificates_are_in_number_order_with_the_serial_as_a_number(builder):
+    """Past 9999 a serial has five or six digits (REG-ID): the lists, the look-up, the open data, the renewal window
+    and certreg status put CEC-ZWL-2024-10000 after CEC-ZWL-2024-9999, where a sort as text puts it first."""
+    from certreg.publish.statustable import status_rows
+    from certreg.records.specs import uscc_check_char
+
+    zwl = ["CEC-ZWL-2024-100000", "CEC-ZWL-2024-9999", "CEC-ZWL-2024-0001", "CEC-ZWL-2024-10000"]
+    for i, number in enumerate(zwl):
+        builder.zwl(number, raw_material_source=f"蒸汽冷凝水 {i + 1} 号")  # one unit each (ZWL-4)
+    code = "91330600MA2BYYYYY"
+    builder.zcf("CEC-ZCF-2025-10000", credit_code=code + uscc_check_char(code))
+    builder.zcf("CEC-ZCF-2025-0002")
+    order = ["CEC-ZCF-2025-0002", "CEC-ZCF-2025-10000",
+             "CEC-ZWL-2024-0001", "CEC-ZWL-2024-9999", "CEC-ZWL-2024-10000", "CEC-ZWL-2024-100000"]
+    checked = check_registry(builder.root, dt.date(2025, 6, 30), jobs=1)
+    assert checked.report.problems == []
+    assert [c["number"] for c in publish(checked, BASE_URL).certificates] == order
+    assert [row["number"] for row in status_rows(checked)] == order
+    # in their last six months (ZWL-7.2) the four ZWL certificates expire on the same day: by number there too
+    later = publish(check_registry(builder.root, dt.date(2027, 6, 30), jobs=1), BASE_URL)
+    assert later.renewal_window == order[2:]
+
+
 def test_a_failed_build_leaves_the_published_site_alone(builder, tmp_path):
     builder.zwl("CEC-ZWL-2024-0001")
     out = tmp_path / "site"

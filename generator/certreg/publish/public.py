@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .. import __version__
+from ..records.model import number_order
 from ..status import IN_FORCE, ZH, History, announced, summary
 
 
@@ -264,7 +265,7 @@ class Published:
     base_url: str
     registry: dict  # name, publisher, sample
     schemes: dict  # key -> {name, code, fields: {name: label}}
-    certificates: list[dict]  # views, ordered by number
+    certificates: list[dict]  # views, ordered by number (records.model.number_order: 9999 before 10000)
     announcements: list[Announcement]  # in number order
     renewal_window: list[str]  # certificate numbers, soonest expiry first
     records: dict  # key of each published record -> the hash of its public fields (REG-APPEND)
@@ -280,7 +281,7 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
     for a in anns:
         numbers.setdefault(a.certificate, []).append(a.number)
     views, window = [], []
-    for number in sorted(checked.histories):
+    for number in sorted(checked.histories, key=number_order):
         h = checked.histories[number]
         view = certificate_view(h, as_of, base_url, numbers, pdfs)
         if view is None:
@@ -298,5 +299,6 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
             successors.setdefault(v["follows"], []).append(v["number"])
     for v in views:
         v["followed_by"] = successors.get(v["number"], [])
-    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in sorted(window)],
+    window.sort(key=lambda t: (t[0], number_order(t[1])))
+    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in window],
                      public_records(checked.histories, as_of))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
+from ..records.model import number_order
 from ..status import summary
 
 
@@ -24,7 +25,7 @@ def status_rows(checked, number: str | None = None) -> list[dict]:
             raise UsageError(f"{number} was not yet issued on {checked.as_of} (issued "
                              f"{reg.certificates[number].valid_from})")
         return [row]
-    rows = (summary(h, checked.as_of) for _, h in sorted(checked.histories.items()))
+    rows = (summary(checked.histories[n], checked.as_of) for n in sorted(checked.histories, key=number_order))
     return [r for r in rows if r is not None]
 
 

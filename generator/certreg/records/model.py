@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -78,6 +79,17 @@ def dig(mapping, dotted: str):
             return None
         value = value[part]
     return value
+
+
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
+
+
+def number_order(number: str) -> tuple:
+    """The sort key of a certificate number: its runs of digits compared as numbers, so that the order is by scheme
+    prefix, year and serial (CEC-ZCF-2025-9999 before CEC-ZCF-2025-10000, which a text sort puts first); the text
+    itself breaks ties."""
+    parts = _DIGIT_RUNS.split(number)  # text, digits, text, ...: the same kind at the same place in every key
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), number
 
 
 def texts(value):

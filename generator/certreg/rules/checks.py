@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import Report
-from ..records.model import Certificate, Decision, Scheme, dig, texts
+from ..records.model import Certificate, Decision, Scheme, dig, number_order, texts
 from ..status import History, Version, announced, closures_overdue, history, nonconformity_closures
 from .dates import DAY, CalendarUnknown, add_months, add_working_days, anniversary, working_days_after
 
@@ -715,7 +715,7 @@ class Across:
                     spans[key].append((start, end, cert, began))
         reported = set()
         for found in spans.values():
-            found.sort(key=lambda s: (s[0], s[2].number))
+            found.sort(key=lambda s: (s[0], number_order(s[2].number)))
             for i, (_start_a, end_a, a, _) in enumerate(found):
                 for start_b, _end_b, b, (path, key) in found[i + 1:]:
                     if a is b or start_b >= end_a or (a.number, b.number) in reported:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..publish.public import Published, publish
 from ..publish.site import strings
+from ..records.model import number_order
 from ..rules.validate import check_registry
 from .gitbase import base_commit, registry_at
 
@@ -54,7 +55,7 @@ def public_diff(registry: Path, ref: str, as_of: dt.date, base_url: str) -> Publ
     new = {c["number"]: c for c in after.certificates}
     d.new = [c for n, c in new.items() if n not in old]
     d.gone = [n for n in old if n not in new]
-    for n in sorted(set(old) & set(new)):
+    for n in sorted(set(old) & set(new), key=number_order):
         a, b = old[n], new[n]
         if a["status"] != b["status"]:  # (a suspension and restoration in between: the announcements tell)
             d.status.append((a, b))

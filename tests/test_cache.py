@@ -59,7 +59,7 @@ def test_the_histories_are_the_same_from_the_cache(tmp_path):
 
 def test_a_folder_whose_files_change_is_checked_again_and_the_others_come_from_the_cache(tmp_path):
     root = build(tmp_path / "base")
-    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat(), True))
+    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat()))
     folders = sorted((root / "certificates").iterdir())
     keys = {f.name: cache.key(f) for f in folders}
     assert None not in keys.values() and len(set(keys.values())) == len(folders)
@@ -75,14 +75,13 @@ def test_a_folder_whose_files_change_is_checked_again_and_the_others_come_from_t
     assert found(root, BASE_AS_OF, cache=True) == []
 
 
-def test_another_date_another_registry_file_or_scheme_is_another_context(tmp_path):
+def test_another_date_or_scheme_is_another_context(tmp_path):
     root = build(tmp_path / "base")
-    first = CheckCache(root, ("check", BASE_AS_OF.isoformat(), True))
-    assert CheckCache(root, ("check", (BASE_AS_OF + dt.timedelta(days=1)).isoformat(), True)).context != first.context
-    assert CheckCache(root, ("check", BASE_AS_OF.isoformat(), False)).context != first.context
+    first = CheckCache(root, ("check", BASE_AS_OF.isoformat()))
+    assert CheckCache(root, ("check", (BASE_AS_OF + dt.timedelta(days=1)).isoformat())).context != first.context
     scheme = next((root / "schemes").glob("*.yml"))
     scheme.write_text(scheme.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
-    assert CheckCache(root, ("check", BASE_AS_OF.isoformat(), True)).context != first.context
+    assert CheckCache(root, ("check", BASE_AS_OF.isoformat())).context != first.context
 
 
 def test_the_cache_serves_a_copy_of_the_registry_elsewhere_with_its_own_paths(tmp_path):
@@ -102,7 +101,7 @@ def test_a_folder_with_a_link_is_never_taken_from_the_cache(tmp_path):
     root = build(tmp_path / "base")
     folder = root / "certificates" / "CEC-ZWL-2025-0001"
     os.symlink(folder / "certificate.yml", folder / "decisions" / "2026-01-05-change.yml")
-    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat(), True))
+    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat()))
     assert cache.key(folder) is None
     plain = found(root, BASE_AS_OF)
     assert any(p[4] == "REG-LAYOUT" for p in plain)
@@ -155,3 +154,18 @@ def test_decide_with_the_cache_refuses_and_writes_as_without_it(builder, monkeyp
     monkeypatch.setenv("CERTREG_CACHE", "off")
     assert run("validate", "--as-of", "2025-10-31", code=1) == cached
     assert "ZWL-7.4" in cached
+
+
+def test_a_check_that_keeps_no_records_and_one_that_does_share_the_cache(tmp_path):
+    """validate and decide keep no records, build does: each fills the cache for the other, and a check that keeps
+    none sends back none, from the cache or not."""
+    root = build(tmp_path / "base")
+    lean = check_registry(root, BASE_AS_OF, jobs=1, keep=False, cache=True)
+    assert lean.histories == {} and lean.registry.certificates == {}
+    cache = CheckCache(root, ("check", BASE_AS_OF.isoformat()))
+    keys = [cache.key(f) for f in sorted((root / "certificates").iterdir())]
+    assert len(cache.get(keys)) == len(keys)  # all kept by the check that kept no records
+    whole = check_registry(root, BASE_AS_OF, jobs=1, cache=True)
+    assert len(whole.histories) == len(keys) == len(whole.registry.certificates)
+    assert summaries(root, BASE_AS_OF, cache=True) == summaries(root, BASE_AS_OF)
+    assert check_registry(root, BASE_AS_OF, jobs=1, keep=False, cache=True).histories == {}

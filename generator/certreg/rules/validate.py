@@ -51,18 +51,21 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
     """
     from ..cache import CheckCache, enabled
 
-    kept = CheckCache(Path(root), ("check", as_of.isoformat(), keep)) if cache and enabled() else None
+    kept = CheckCache(Path(root), ("check", as_of.isoformat())) if cache and enabled() else None
+    whole = keep or kept is not None  # (the cache keeps whole results, whoever asks next: validate, build...)
     with _no_cycle_collection():
         registry, problems, results = load_registry(
-            Path(root), jobs=jobs, keep=keep, after=functools.partial(_check_one, as_of=as_of, keep=keep),
+            Path(root), jobs=jobs, keep=whole, after=functools.partial(_check_one, as_of=as_of, keep=whole),
             cache=kept)
+        if not keep:
+            registry.certificates = {}
         report = Report()
         report.extend(problems)
         histories = {}
         all_facts = {}
         late: dict = {}
         for number, (h, found, facts) in results.items():
-            if h is not None:
+            if h is not None and keep:
                 histories[number] = h
             report.extend(found)
             all_facts[number] = facts

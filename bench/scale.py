@@ -1,0 +1,155 @@
+"""The registry at scale: validate, full build, build after one decision, decide; memory, size, the I/O floor.
+
+Run from the project folder:
+
+    .venv/bin/python bench/scale.py [--certificates 1000 10000 100000] [--seed S]
+
+For each N it generates (or reuses) a registry of N certificates with bench/bench.py's generator, copies it (hard
+links: the decision the bench adds goes into the copy only) into ``bench/out/scale-N/``, and times, each as a fresh
+``certreg`` process, in this order:
+
+1. ``validate`` without the check cache (CERTREG_CACHE=off): every certificate loaded and judged;
+2. ``build --no-pdfs`` into an empty folder (the check cache cold: it is filled);
+3. the I/O floor: writing the same files (the same folders, names and sizes) into another empty folder, in this
+   process: what any generator of this site must at least spend;
+4. ``decide suspend`` of one valid certificate (the cache warm);
+5. ``build --no-pdfs`` again, after that decision (incremental: what is unchanged is linked);
+6. ``validate`` with the warm cache.
+
+and prints each time with its ratio to a reference measured in the same run (the machine is shared, its speed
+varies): the full build to the I/O floor (target: at most 3x), the build after one decision to the full build
+(target: at most a tenth), decide to validate without the cache (target: under a quarter). Also the peak memory of
+each step (its largest process: ``wait4``'s maximum resident size), the site's size and file count, and the home
+page's HTML (which must not grow with the registry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generate, is_current  # noqa: E402
+
+CERTREG = Path(sys.executable).parent / "certreg"
+
+
+def run(args: list[str], cache: Path | None) -> tuple[float, float, str]:
+    """A certreg command: wall time, peak resident memory of its largest process (MiB), its output."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CERTREG_CACHE": str(cache) if cache else "off"}
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"certreg-scale-{os.getpid()}.log"
+    with open(log, "w+", encoding="utf-8") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(CERTREG), *args], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    log.unlink()
+    if proc.returncode != 0:
+        sys.exit(f"certreg {' '.join(args)} failed ({proc.returncode}):\n{text[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, text
+
+
+def linked_copy(source: Path, into: Path) -> None:
+    shutil.copytree(source, into, copy_function=os.link, ignore=shutil.ignore_patterns(".bench-meta.json"))
+
+
+def io_floor(site: Path, into: Path) -> float:
+    """Seconds to write files of the same paths and sizes as ``site``'s into the empty folder ``into``."""
+    files = [(p.relative_to(site), p.stat().st_size) for p in site.rglob("*") if p.is_file()]
+    folders = sorted({rel.parent for rel, _ in files})
+    start = time.perf_counter()
+    for rel in folders:
+        (into / rel).mkdir(parents=True, exist_ok=True)
+    for rel, size in files:
+        with open(into / rel, "wb") as f:
+            f.write(b"\0" * size)
+    return time.perf_counter() - start
+
+
+def valid_certificate(site: Path) -> str:
+    data = json.loads((site / "data" / "certificates.json").read_text(encoding="utf-8"))
+    return next(c["number"] for c in data["certificates"]
+                if c["status"] == "valid" and c["scheme"] == "zero-waste-low-carbon-water")
+
+
+def one(n: int, seed: int) -> dict:
+    source = ROOT / "bench" / "out" / f"registry-{n}"
+    if not is_current(source, n, seed):
+        generate(n, seed, source)
+    work = ROOT / "bench" / "out" / f"scale-{n}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    registry, site, cache = work / "registry", work / "site", work / "cache"
+    linked_copy(source, registry)
+    day = AS_OF.isoformat()
+    r: dict = {"n": n}
+    r["validate"], r["validate_mib"], _ = run(["validate", "--registry", str(registry), "--as-of", day], None)
+    r["build"], r["build_mib"], text = run(["build", "--no-pdfs", "--registry", str(registry), "--out", str(site),
+                                            "--as-of", day, "--timings"], cache)
+    r["build_stages"] = stages(text)
+    r["floor"] = io_floor(site, work / "floor")
+    shutil.rmtree(work / "floor")
+    files = [p for p in site.rglob("*") if p.is_file()]
+    r["files"], r["site_mib"] = len(files), sum(p.stat().st_size for p in files) / 2**20
+    r["home_kb"] = (site / "index.html").stat().st_size / 1024
+    number = valid_certificate(site)
+    facts = (AS_OF - dt.timedelta(days=1)).isoformat()
+    r["decide"], r["decide_mib"], _ = run(["decide", "suspend", number, "--registry", str(registry), "--date", day,
+                                           "--ground", "holder-request", "--set", f"facts_verified={facts}",
+                                           "--reason-zh", "应持证人申请暂停",
+                                           "--reason-en", "Suspended at the holder's request", "--as-of", day], cache)
+    r["again"], r["again_mib"], text = run(["build", "--no-pdfs", "--registry", str(registry), "--out", str(site),
+                                            "--as-of", day, "--timings"], cache)
+    r["again_stages"] = stages(text)
+    r["again_files"] = next((line.strip() for line in text.splitlines() if "file(s) made" in line), "")
+    r["validate_cached"], _, _ = run(["validate", "--registry", str(registry), "--as-of", day], cache)
+    return r
+
+
+def stages(text: str) -> str:
+    """The --timings lines of a build, on one line."""
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "s" and parts[0] != "total":
+            out.append(f"{parts[0]} {float(parts[1]):.1f}")
+    return ", ".join(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--certificates", "-n", type=int, nargs="+", default=[1000, 10000])
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = p.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores; speed now: {calibrate():.2f} s for the fixed loop of bench.py")
+    rows = []
+    for n in args.certificates:
+        r = one(n, args.seed)
+        rows.append(r)
+        print(f"\n{n} certificates: build stages {r['build_stages']}; after one decision: {r['again_stages']} "
+              f"({r['again_files']})", flush=True)
+    print("\n| certificates | validate | validate, cache warm | full build (no PDFs) | I/O floor | build / floor "
+          "| after one decision | / full build | decide | decide / validate | peak MiB (validate, build, decide) "
+          "| site | home page |")
+    print("|" + "---|" * 13)
+    for r in rows:
+        print(f"| {r['n']:,} | {r['validate']:.1f} s | {r['validate_cached']:.1f} s | {r['build']:.1f} s "
+              f"| {r['floor']:.1f} s | {r['build'] / r['floor']:.1f}x | {r['again']:.1f} s "
+              f"| {r['again'] / r['build']:.2f} | {r['decide']:.1f} s | {r['decide'] / r['validate']:.2f} "
+              f"| {r['validate_mib']:.0f}, {r['build_mib']:.0f}, {r['decide_mib']:.0f} "
+              f"| {r['site_mib']:.0f} MiB, {r['files']:,} files | {r['home_kb']:.1f} KB |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

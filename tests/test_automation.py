@@ -1,7 +1,8 @@
 """The registry's automation: the GitHub Actions workflow (linted by a real linter, actionlint, and audited by
 zizmor, offline; a pull request validated against the published registry with its public effect posted as a
-comment; the site built and published on merge, daily and by hand, from main only; no injectable value in a script;
-least privilege; every action pinned by the SHA of its release's commit), the pre-commit hooks and the example
+comment; the site built and published on merge, daily and by hand, from main only, with GitHub Pages or to an
+object store as publication.yml says; no injectable value in a script; least privilege; the store's keys seen by
+one step; every action pinned by the SHA of its release's commit), the pre-commit hooks and the example
 CODEOWNERS."""
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ INJECTABLE = re.compile(r"\$\{\{[^}]*\bgithub\s*\.\s*(event\b|head_ref\b)")
 FONTS = {"fonts-noto-cjk", "libharfbuzz-subset0"}  # the certificates' font and HarfBuzz's subsetter (.ci/setup)
 # The one condition under which the site may be uploaded and deployed.
 MAIN = "github.ref == 'refs/heads/main'"
+# The environment whose secrets are the object store's keys (README, Hosting), and their names.
+STORE_ENVIRONMENT = "object-store"
+STORE_KEYS = {"AWS_ACCESS_KEY_ID": "${{ secrets.OBJECT_STORE_ACCESS_KEY_ID }}",
+              "AWS_SECRET_ACCESS_KEY": "${{ secrets.OBJECT_STORE_SECRET_ACCESS_KEY }}"}
 
 
 # --- reading the workflow ------------------------------------------------------------------------------------
@@ -313,10 +318,12 @@ def test_the_daily_build_runs_early_in_the_morning_in_china(workflow):
 
 
 def test_every_job_running_certreg_installs_it_and_the_certificates_font(workflow):
+    """(certreg upload alone renders nothing and checks no record: a job that only uploads needs no font.)"""
     running = {name: job for name, job in workflow["jobs"].items() if commands(workflow, job)}
     assert len(running) >= 2
     for name, job in running.items():
-        assert FONTS <= apt_packages(job), f"{name} installs {sorted(apt_packages(job))}"
+        if any(c[1:2] != ["upload"] for c, _, _ in commands(workflow, job)):
+            assert FONTS <= apt_packages(job), f"{name} installs {sorted(apt_packages(job))}"
         assert pip_installs_the_project(job), f"{name} does not pip install the project"
         [python] = uses(job, "actions/setup-python")
         assert str(python["with"]["python-version"]) == "3.11"
@@ -432,19 +439,34 @@ def only_on_main(condition) -> bool:
     return any(re.sub(r"\s+", " ", part.strip()) == MAIN for part in text.split("&&"))
 
 
+def store_uploads(workflow: dict, job: dict) -> list[tuple[list[str], dict, dict]]:
+    """The job's `certreg upload` commands that send the site to the object store (not `--check`)."""
+    return [c for c in commands(workflow, job) if c[0][1:2] == ["upload"] and "--check" not in c[0]]
+
+
+def environment_of(job: dict) -> str | None:
+    environment = job.get("environment")
+    return environment.get("name") if isinstance(environment, dict) else environment
+
+
 def publication_problems(workflow: dict) -> list[str]:
     """What lets another branch than main (a manual run on a branch) upload or deploy the site."""
     problems = []
     for name, job in workflow["jobs"].items():
-        for step in uses(job, "actions/upload-pages-artifact"):
-            if not (only_on_main(step.get("if")) or only_on_main(job.get("if"))):
-                problems.append(f"{name} uploads the site for any branch")
+        for action in ("actions/upload-pages-artifact", "actions/upload-artifact"):
+            for step in uses(job, action):
+                if not (only_on_main(step.get("if")) or only_on_main(job.get("if"))):
+                    problems.append(f"{name} uploads the site for any branch ({action})")
         if uses(job, "actions/deploy-pages"):
             if not only_on_main(job.get("if")):
                 problems.append(f"{name} deploys for any branch")
-            environment = job.get("environment")
-            if (environment.get("name") if isinstance(environment, dict) else environment) != "github-pages":
+            if environment_of(job) != "github-pages":
                 problems.append(f"{name} deploys outside the github-pages environment")
+        if store_uploads(workflow, job):
+            if not only_on_main(job.get("if")):
+                problems.append(f"{name} uploads to the object store for any branch")
+            if environment_of(job) != STORE_ENVIRONMENT:
+                problems.append(f"{name} uploads to the object store outside the {STORE_ENVIRONMENT} environment")
     return problems
 
 
@@ -452,6 +474,7 @@ def test_only_main_is_published(workflow):
     """A manual run (workflow_dispatch) may be started on any branch: it builds, but neither uploads nor deploys."""
     assert "workflow_dispatch" in triggers(workflow)
     assert [n for n, job in workflow["jobs"].items() if uses(job, "actions/deploy-pages")]
+    assert [n for n, job in workflow["jobs"].items() if store_uploads(workflow, job)]
     assert publication_problems(workflow) == []
 
 
@@ -472,6 +495,75 @@ def test_the_publication_check_catches_a_deploy_from_another_branch(workflow):
     assert publication_problems(changed(
         lambda w: [s.pop("if", None) for s in uses(w["jobs"][build], "actions/upload-pages-artifact")]))
     assert not publication_problems(changed(lambda w: w["jobs"][deploy].update({"if": f"${{{{ {MAIN} }}}}"})))
+    store = next(n for n, job in workflow["jobs"].items() if store_uploads(workflow, job))
+    assert publication_problems(changed(lambda w: w["jobs"][store].update(
+        {"if": "needs.build.outputs.target == 's3'"})))
+    assert publication_problems(changed(lambda w: w["jobs"][store].pop("environment")))
+    assert publication_problems(changed(
+        lambda w: [s.pop("if", None) for s in uses(w["jobs"][build], "actions/upload-artifact")]))
+
+
+def test_the_target_is_read_from_publication_yml_and_each_kind_published_its_own_way(workflow):
+    """The build reads the kind (certreg upload --check, which checks publication.yml against site_url): GitHub
+    Pages' artifact and deployment for github-pages, the site's artifact and certreg upload for s3, never both."""
+    from certreg.publish.target import KINDS
+
+    [(name, build)] = jobs_running(workflow, "build")
+    checks = [(c, step) for c, _, step in commands(workflow, build) if c[1:2] == ["upload"] and "--check" in c]
+    assert len(checks) == 1, "the build job reads the target with certreg upload --check"
+    reading = checks[0][1]
+    assert "$GITHUB_OUTPUT" in reading["run"] and reading.get("id")
+    kind = f"steps.{reading['id']}.outputs.kind"
+    [(output, value)] = build["outputs"].items()
+    assert value.replace(" ", "") == f"${{{{{kind}}}}}"
+    steps = build["steps"]
+    assert steps.index(reading) < min(steps.index(s) for s in steps if "certreg build" in s.get("run", ""))
+
+    def gated(condition, on: str) -> str | None:
+        found = re.findall(rf"{re.escape(on)}\s*==\s*'([^']*)'", condition or "")
+        return found[0] if len(found) == 1 and "||" not in condition else None
+
+    [pages] = uses(build, "actions/upload-pages-artifact")
+    [store] = uses(build, "actions/upload-artifact")
+    [(deploy_name, deploy)] = [(n, j) for n, j in workflow["jobs"].items() if uses(j, "actions/deploy-pages")]
+    [(upload_name, upload)] = [(n, j) for n, j in workflow["jobs"].items() if store_uploads(workflow, j)]
+    assert gated(pages["if"], kind) == gated(deploy["if"], f"needs.{name}.outputs.{output}") == "github-pages"
+    assert gated(store["if"], kind) == gated(upload["if"], f"needs.{name}.outputs.{output}") == "s3"
+    assert set(KINDS) == {"github-pages", "s3"}
+
+    # the upload job sends what the build made, and nothing made elsewhere
+    assert name in ([upload["needs"]] if isinstance(upload["needs"], str) else upload["needs"])
+    [download] = uses(upload, "actions/download-artifact")
+    assert download["with"]["name"] == store["with"]["name"] and "run-id" not in download["with"]
+    [(command, env, step)] = store_uploads(workflow, upload)
+    assert option(command, "--site", env) == download["with"]["path"] and "--dry-run" not in command
+    assert not step.get("continue-on-error"), "a failed upload must fail the run"
+    assert pip_installs_the_project(upload)
+
+
+def secret_uses(workflow: dict) -> list[tuple[str, str, str]]:
+    """(job, step or job key, text) of every place the workflow names a secret."""
+    found = []
+    for name, job in workflow["jobs"].items():
+        for key, value in job.items():
+            if key != "steps" and "secrets." in json.dumps(value):
+                found.append((name, key, json.dumps(value)))
+        for step in job.get("steps", []):
+            if "secrets." in json.dumps(step):
+                found.append((name, step.get("name", step.get("uses", "?")), json.dumps(step)))
+    return found
+
+
+def test_the_stores_keys_reach_one_step_of_the_job_in_their_environment(workflow):
+    """The keys are secrets of the object-store environment (its branch rule: main), named by that job alone, and
+    seen by its upload step alone, as the variables certreg upload reads; never in a script, never inherited."""
+    [(upload_name, upload)] = [(n, j) for n, j in workflow["jobs"].items() if store_uploads(workflow, j)]
+    [(_, _, step)] = store_uploads(workflow, upload)
+    assert secret_uses(workflow) == [(upload_name, step["name"], json.dumps(step))]
+    assert {k: v for k, v in step["env"].items() if "secrets." in v} == STORE_KEYS
+    assert "secrets." not in step["run"] and "secrets" not in json.dumps(workflow.get("env", {}))
+    assert [n for n, j in workflow["jobs"].items() if environment_of(j) == STORE_ENVIRONMENT] == [upload_name]
+    assert upload["permissions"] == {"contents": "read"}
 
 
 def cache_problems(workflow: dict) -> list[str]:
@@ -479,7 +571,8 @@ def cache_problems(workflow: dict) -> list[str]:
     than the lock that is installed (requirements.txt)."""
     problems = []
     for name, job in workflow["jobs"].items():
-        publishes = bool(uses(job, "actions/upload-pages-artifact") or uses(job, "actions/deploy-pages"))
+        publishes = bool(uses(job, "actions/upload-pages-artifact") or uses(job, "actions/deploy-pages")
+                         or uses(job, "actions/upload-artifact") or store_uploads(workflow, job))
         for step in job.get("steps", []):
             action = step.get("uses", "").partition("@")[0]
             cache = step.get("with", {}).get("cache") if action == "actions/setup-python" else None

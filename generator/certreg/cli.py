@@ -305,6 +305,47 @@ def build(as_of, out, config_file, registry, no_pdfs, engine, wait, timings):
     click.echo(f"site built in {out} as of {as_of}", err=True)
 
 
+@main.command()
+@click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default="site", show_default=True,
+              help="The built site to publish (certreg build --out).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default="mkdocs.yml", show_default=True,
+              help="The site's configuration (its site_url); the publication target is publication.yml beside it.")
+@click.option("--dry-run", is_flag=True, help="Compare with the store and list what would be uploaded; upload nothing.")
+@click.option("--check", is_flag=True,
+              help="Only check publication.yml (against site_url too) and print its kind: github-pages or s3.")
+def upload(site, config_file, dry_run, check):
+    """Publish the built site to the object store that publication.yml names (kind: s3): only the files it
+    lacks or holds otherwise are uploaded, pages that list others last, the home page last of all.
+
+    Nothing is removed from the store (REG-APPEND): an object the site no longer has is listed, and kept. The keys
+    come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). Exit 1 on a failure: what was uploaded
+    stays, and running again uploads the rest.
+    """
+    from .publish.target import TargetError, load_target
+    from .publish.upload import UploadError, upload_site
+
+    try:
+        target = load_target(config_file)
+        if check:
+            click.echo(target.kind)
+            return
+        done = upload_site(site, target, dry_run=dry_run, progress=progress("uploading"))
+    except (TargetError, UploadError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if dry_run:
+        for rel, why in done.uploaded:
+            click.echo(f"would upload {rel} ({why})")
+    verb = "would upload" if dry_run else "uploaded"
+    click.echo(f"{verb} {len(done.uploaded)} file(s) ({done.bytes:,} bytes), {done.unchanged} unchanged, in "
+               f"{done.seconds:.1f} s: {target.where()}")
+    if done.only_in_store:
+        click.echo(f"{len(done.only_in_store)} object(s) in the store that the site does not have, kept (nothing "
+                   "published is removed, REG-APPEND):")
+        for key in done.only_in_store:
+            click.echo(f"  {key}")
+
+
 # --- writing records ---------------------------------------------------------------------------
 
 

@@ -126,3 +126,27 @@ def test_a_file_is_never_written_through_a_link(tmp_path):
     write(new, b"made anew")
     assert (published.read_bytes(), new.read_bytes()) == (b"published", b"made anew")
     assert not os.path.samefile(published, new)
+
+
+def test_the_engines_output_is_kept_and_linked_but_never_written_to(registry, tmp_path, monkeypatch):
+    """With the cache on, a second build takes the hand-written pages and the theme from the engine's kept output
+    (linked, not built again); the site is the one a build without the cache makes, and the kept output still
+    has its pages as the engine wrote them (the generated parts are written into new files)."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CERTREG_CACHE", str(cache))
+    out = tmp_path / "site"
+    build(registry, out, pdfs=False)
+    (kept,) = (cache / "engine").iterdir()
+    raw = {p: p.read_bytes() for p in kept.rglob("*") if p.is_file()}
+    assert b'data-certreg="home"' in raw[kept / "index.html"]
+    build(registry, out, pdfs=False)
+    theme = next(p for p in (out / "assets" / "stylesheets").iterdir() if p.suffix == ".css")
+    assert os.path.samefile(theme, kept / theme.relative_to(out))  # linked from the kept output
+    assert {p: p.read_bytes() for p in kept.rglob("*") if p.is_file()} == raw
+    monkeypatch.setenv("CERTREG_CACHE", "off")
+    assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh"))
+
+
+def fresh_build_without_pdfs(builder, out: Path) -> Path:
+    build(builder, out, pdfs=False)
+    return out

@@ -152,7 +152,9 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
         mark = (path.name, read_regular(path, MAX_ARTWORK_BYTES))
     try:
         config = engine_source(config_file, source, site, mark=mark, data_paths=site.data_paths(schemas))
-        built = run_engine(engine, config)
+        from ..cache import enabled, folder
+
+        built = run_engine(engine, config, kept=folder() / "engine" if enabled() else None)
         os.rename(built, staging)
         _discard(source, say)
         clock.stage("engine")

@@ -109,20 +109,62 @@ def source(config_file: Path, into: Path, site: Site, *, mark: tuple[str, bytes]
 # --- the engine ----------------------------------------------------------------------------------------------
 
 
-def run_engine(engine: str, config: Path) -> Path:
+def run_engine(engine: str, config: Path, kept: Path | None = None) -> Path:
     """Build the hand-written pages of ``config`` (made by ``source``) strictly with ``engine``; returns the
-    folder it wrote (``site/`` beside the config). Its warnings fail the build, as mkdocs's strict mode does."""
-    if engine == "mkdocs":
-        _mkdocs(config)
-    elif engine == "zensical":
-        _zensical(config)
-    else:
+    folder it wrote (``site/`` beside the config). Its warnings fail the build, as mkdocs's strict mode does.
+
+    ``kept``, if given, is a folder of earlier outputs of the engine, each under the sha256 of everything it was
+    built from (the source folder's files, the engine and the versions of what it runs): one built from the same
+    is linked from there instead of building again (its files are never written to: publish.reuse.write)."""
+    if engine not in ENGINES:
         raise EngineError(f"no site engine {engine!r}; the engines are {', '.join(ENGINES)}")
     out = config.parent / "site"
+    key = _engine_key(engine, config.parent) if kept is not None else None
+    done = kept / key if kept is not None and key is not None else None
+    if done is not None and (done / ".complete").is_file():
+        shutil.copytree(done, out, copy_function=os.link, ignore=shutil.ignore_patterns(".complete"))
+    else:
+        _mkdocs(config) if engine == "mkdocs" else _zensical(config)
+        if done is not None:
+            _keep(out, done)
     for lang in LANGS:
         if not (out / prefix(lang) / SHELL / SHELL / "index.html").is_file():
             raise EngineError(f"{engine} did not write the shell page {prefix(lang)}{SHELL}/{SHELL}/")
     return out
+
+
+def _engine_key(engine: str, folder: Path) -> str:
+    """The sha256 of what the engine builds from in ``folder`` (every file but its output), the engine, and the
+    versions of Python and of the packages that shape its output."""
+    import importlib.metadata
+
+    from .reuse import digest
+
+    versions: dict[str, str | None] = {}
+    for package in ("mkdocs", "mkdocs-material", "zensical", "markdown", "pymdown-extensions", "jinja2"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != "site")
+    return digest(engine, sys.version, versions,
+                  *(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes() for p in files))
+
+
+def _keep(out: Path, into: Path) -> None:
+    """Keep a copy of the engine's output ``out`` at ``into`` (complete, or not at all)."""
+    import tempfile
+
+    into.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{into.name}.", dir=into.parent))
+    try:
+        shutil.copytree(out, tmp / "site")
+        (tmp / "site" / ".complete").write_bytes(b"")
+        os.replace(tmp / "site", into)
+    except OSError:
+        pass  # (a full cache disk, or another build keeping the same: the next build runs the engine again)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _mkdocs(config: Path) -> None:
@@ -198,8 +240,8 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
         if page.name == "index.html":
             done.hand_written.setdefault(lang, []).append(url)
         text = page.read_text(encoding="utf-8")
-        if MARKER in text:
-            page.write_text(_fill(marker, text, site, lang, url), encoding="utf-8")
+        if MARKER in text:  # (never written through a link: the page may be a kept output of the engine)
+            write(page, _fill(marker, text, site, lang, url).encode())
     # what every page and file made here depends on besides its own inputs: the code and templates that make
     # them, the shells, the schemes' public text, the registry's settings, the public address and the date
     common = digest(_code_identity(), site.pub.generator, site.pub.base_url, site.pub.as_of.isoformat(),

@@ -150,3 +150,18 @@ def test_the_engines_output_is_kept_and_linked_but_never_written_to(registry, tm
 def fresh_build_without_pdfs(builder, out: Path) -> Path:
     build(builder, out, pdfs=False)
     return out
+
+
+def test_pages_made_by_two_processes_are_those_one_makes(registry, tmp_path, monkeypatch):
+    """A full build makes its pages in one process per core (forked): the same files as one process makes, and
+    the manifest knows every one of them (a second build makes nothing anew)."""
+    from certreg.publish import reuse
+
+    one = tmp_path / "one"
+    build(registry, one, pdfs=False)
+    monkeypatch.setattr(reuse, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(reuse.os, "cpu_count", lambda: 2)
+    two = tmp_path / "two"
+    made = build(registry, two, pdfs=False)
+    assert files(two) == files(one) and made.written > 40
+    assert build(registry, two, pdfs=False).written == 0

@@ -248,16 +248,14 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                     site.pub.schemes, site.pub.registry,
                     {k: d.fields for k, d in sorted(site.scheme_defs.items())},
                     {lang: shells[lang].head + "\0" + shells[lang].tail for lang in LANGS})
-    total = site.page_count()
+    pages: list[tuple[str, str, Callable[[], bytes]]] = []
     for lang in LANGS:
-        tell = progress(f"writing the pages ({lang})") if progress and total >= LONG else None
         urls = done.generated[lang] = []
         for url, title, inputs, render in site.plans(lang):
-            reuse.put(f"{url}index.html", digest(common, url, title, inputs),
-                      functools.partial(_page, shells[lang], url, title, render))
+            pages.append((f"{url}index.html", digest(common, url, title, inputs),
+                          functools.partial(_page, shells[lang], url, title, render)))
             urls.append(url)
-            if tell:
-                tell(len(urls), total)
+    reuse.put_all(pages, progress=progress("writing the pages") if progress and len(pages) >= LONG else None)
     stage("pages")
     certs = site.pub.certificates
     rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}

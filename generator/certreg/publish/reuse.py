@@ -83,6 +83,42 @@ class Reuse:
         self.record(path, key)
         return reused
 
+    def put_all(self, items: list[tuple[str, str, Callable[[], bytes]]], jobs: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> None:
+        """``put`` each of ``items`` (path, key, make): the files to make are made by ``jobs`` processes (default:
+        one per core), forked from this one (``make`` runs in them as it would here)."""
+        import multiprocessing
+
+        todo = []
+        for path, key, make in items:
+            if self.current(path, key):
+                self.put(path, key, make)
+            else:
+                todo.append((path, key, make))
+        done = len(items) - len(todo)
+        jobs = jobs or os.cpu_count() or 1
+        if jobs == 1 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+            for path, key, make in todo:
+                self.put(path, key, make)
+                done += 1
+                if progress:
+                    progress(done, len(items))
+            return
+        _WORK["todo"], _WORK["into"] = todo, self.into
+        size = max(20, min(200, len(todo) // (jobs * 8)))
+        chunks = [(i, min(i + size, len(todo))) for i in range(0, len(todo), size)]
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for first, last in pool.imap_unordered(_make_chunk, chunks):
+                    for path, key, _make in todo[first:last]:
+                        self.record(path, key)
+                    self.written += last - first
+                    done += last - first
+                    if progress:
+                        progress(done, len(items))
+        finally:
+            _WORK.clear()
+
     def record(self, path: str, key: str) -> None:
         """Note ``path`` (written into the new site by the caller) as made from ``key``."""
         st = os.stat(self.into / path, follow_symlinks=False)
@@ -91,6 +127,18 @@ class Reuse:
     def save(self) -> None:
         lines = [f"# {FORMAT}"] + [f"{p}\t{k}\t{s}\t{m}\t{i}" for p, (k, s, m, i) in sorted(self.new.items())]
         write(self.into / MANIFEST, ("\n".join(lines) + "\n").encode())
+
+
+PARALLEL_FROM = 400  # files to make: fewer are made here (forking costs more than it saves)
+_WORK: dict = {}  # what forked workers make: set just before forking (fork copies it; nothing is pickled)
+
+
+def _make_chunk(span: tuple[int, int]) -> tuple[int, int]:
+    first, last = span
+    into = _WORK["into"]
+    for path, _key, make in _WORK["todo"][first:last]:
+        write(into / path, make())
+    return span
 
 
 def read_manifest(site: Path) -> dict[str, tuple[str, int, int, int]]:

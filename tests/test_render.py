@@ -563,3 +563,36 @@ def test_the_render_key_covers_the_libraries_that_shape_the_pdf(builder, tmp_pat
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.1" if name == "pydyf" else real(name))
     again = R.render(checked, tmp_path, base_url=BASE_URL)
     assert (again.written, again.current) == (first.written, [])
+
+
+def test_the_shards_of_a_render_make_the_whole_render_byte_for_byte(sample, tmp_path):
+    """certreg render --shard K/N on N machines, then --merge: the same PDFs and manifest as one render; a merge
+    that lacks a shard is refused, naming what is missing."""
+    from click.testing import CliRunner
+
+    from certreg.cli import main
+
+    whole = sample[1]  # (the module's render of the sample registry, all in one)
+    args = ["--registry", str(REGISTRY), "--as-of", SAMPLE_AS_OF.isoformat(), "--site", str(ROOT / "mkdocs.yml")]
+    shards = []
+    for k in (1, 2, 3):
+        out = tmp_path / f"shard-{k}"
+        result = CliRunner().invoke(main, ["render", *args, "--shard", f"{k}/3", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        shards.append(out)
+    names = [sorted(p.name for p in s.glob("*.pdf")) for s in shards]
+    assert all(names) and sum(map(len, names)) == len(list(whole.glob("*.pdf")))  # each has some, none twice
+    merged = tmp_path / "merged"
+    partial = CliRunner().invoke(main, ["render", *args, "--out", str(tmp_path / "partial"),
+                                        *(x for s in shards[:2] for x in ("--merge", str(s)))])
+    assert partial.exit_code == 1 and f"{len(names[2])} PDF(s) missing" in partial.output
+    result = CliRunner().invoke(main, ["render", *args, "--out", str(merged),
+                                       *(x for s in shards for x in ("--merge", str(s)))])
+    assert result.exit_code == 0, result.output
+    pdfs = {p.name: p.read_bytes() for p in whole.glob("*.pdf")}
+    assert {p.name: p.read_bytes() for p in merged.glob("*.pdf")} == pdfs
+    assert json.loads((merged / ".manifest.json").read_text()) == json.loads((whole / ".manifest.json").read_text())
+    again = CliRunner().invoke(main, ["render", *args, "--out", str(merged)])
+    assert "0 PDF(s) written" in again.output
+    with pytest.raises(SystemExit):
+        main(["render", "--shard", "4/3"], standalone_mode=True)

@@ -179,6 +179,15 @@ def schemas(registry, check):
         click.echo(f"wrote {path}")
 
 
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    k, sep, n = value.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise click.BadParameter(f"{value!r}: give K/N, K from 1 to N (e.g. 2/8)")
+    return int(k), int(n)
+
+
 def progress(label: str):
     """How long work tells its progress (a callable taking done and total): a bar on a terminal; in a log
     (CI), a line at each tenth of the work."""
@@ -213,7 +222,13 @@ def progress(label: str):
               help="Where the PDFs go (one per certificate version, NUMBER-vVERSION.pdf).")
 @click.option("--site", "mkdocs_yml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default="mkdocs.yml", show_default=True, help="The site configuration whose site_url the QR codes use.")
-def render(numbers, registry, as_of, out, mkdocs_yml):
+@click.option("--shard", callback=lambda ctx, param, value: _shard(value), metavar="K/N",
+              help="Render only the K-th of N shards (K from 1 to N): N runs, on as many machines, render "
+                   "everything between them; join their folders with --merge.")
+@click.option("--merge", "merge_from", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Join the folders of a sharded render into --out instead of rendering (give it once per "
+                   "shard); then check that every PDF is there and current.")
+def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from):
     """Render the PDF certificate of every version of the certificates NUMBERS (default: all).
 
     The registry is validated first and nothing is rendered if it has errors (actions now due are told,
@@ -234,9 +249,21 @@ def render(numbers, registry, as_of, out, mkdocs_yml):
     unknown = [n for n in numbers if n not in checked.histories]
     if unknown:
         raise click.UsageError("no such certificate: " + ", ".join(unknown))
+    if merge_from:
+        from .publish.pdf import jobs_for, merge, up_to_date
+
+        clashes = merge(list(merge_from), out)
+        if clashes:
+            raise click.ClickException("the shards disagree (different bytes under one name): " + ", ".join(clashes))
+        missing = up_to_date(jobs_for(checked, list(numbers) or None, site_url(mkdocs_yml)), out)
+        if missing:
+            raise click.ClickException(f"{len(missing)} PDF(s) missing or out of date after the merge (a shard "
+                                       "did not run, or ran on other records): " + ", ".join(missing[:10]))
+        click.echo(f"{len(merge_from)} shard(s) merged into {out}: every PDF is there and current", err=True)
+        return
     try:
         done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=list(numbers) or None,
-                           progress=progress("rendering PDFs"))
+                           progress=progress("rendering PDFs"), shard=shard)
     except RenderError as exc:
         raise click.ClickException(str(exc)) from None
     for message in done.failed:

@@ -250,7 +250,8 @@ def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from):
     if unknown:
         raise click.UsageError("no such certificate: " + ", ".join(unknown))
     if merge_from:
-        from .publish.pdf import jobs_for, merge, up_to_date
+        from .publish.pdf import jobs_for
+        from .publish.shards import merge, up_to_date
 
         clashes = merge(list(merge_from), out)
         if clashes:
@@ -261,9 +262,17 @@ def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from):
                                        "did not run, or ran on other records): " + ", ".join(missing[:10]))
         click.echo(f"{len(merge_from)} shard(s) merged into {out}: every PDF is there and current", err=True)
         return
+    chosen = list(numbers) or None
+    if shard is not None:
+        from .publish.shards import shard_numbers
+
+        chosen = shard_numbers(chosen or sorted(checked.histories), shard)
+        if not chosen:
+            click.echo(f"shard {shard[0]}/{shard[1]} has no certificate to render", err=True)
+            return
     try:
-        done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=list(numbers) or None,
-                           progress=progress("rendering PDFs"), shard=shard)
+        done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=chosen,
+                           progress=progress("rendering PDFs"))
     except RenderError as exc:
         raise click.ClickException(str(exc)) from None
     for message in done.failed:

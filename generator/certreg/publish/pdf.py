@@ -17,7 +17,6 @@ import logging
 import mimetypes
 import multiprocessing
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -935,24 +934,15 @@ def _is_current(path: Path, entry, key: str) -> bool:
         return False
 
 
-def shard_of(name: str, count: int) -> int:
-    """The shard (0 to ``count`` - 1) that renders the PDF ``name``: from the sha256 of the name alone, so that a
-    PDF stays in its shard as the registry grows (and the shard's cache of the last render still has it)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % count
-
-
 def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = None,
-           jobs: int | None = None, progress=None, archived: frozenset[str] = frozenset(),
-           shard: tuple[int, int] | None = None) -> Rendered:
+           jobs: int | None = None, progress=None, archived: frozenset[str] = frozenset()) -> Rendered:
     """Write the PDF of every version of the certificates (all, or ``numbers``) into ``out``.
 
     A PDF whose inputs (record, templates, font, program and the libraries that shape it) have not changed
     since it was written, and whose bytes have not either, is left alone: the manifest ``out/.manifest.json``
     keeps the key of each file's inputs and the sha256 of the file written. ``progress``, if given, is
     told (done, total) as the PDFs to write are made. The PDFs named in ``archived`` are published already
-    (the site's archive) and are not rendered at all: they count as current. ``shard`` (K, N) renders only the
-    K-th of N shards (K from 1; ``shard_of``): N processes, on as many machines, render the whole between them
-    into N folders, which ``merge`` joins.
+    (the site's archive) and are not rendered at all: they count as current.
     """
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / ".manifest.json"
@@ -961,8 +951,6 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
     except (OSError, ValueError):
         manifest = {}
     todo = jobs_for(checked, numbers, base_url)
-    if shard is not None:
-        todo = [job for job in todo if shard_of(job.name, shard[1]) == shard[0] - 1]
     result = Rendered()
     pending = []
     for job in todo:
@@ -1014,46 +1002,4 @@ def render(checked, out: Path, *, base_url: str, numbers: list[str] | None = Non
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, manifest_path)
     return result
-
-
-def up_to_date(todo: list[Job], out: Path) -> list[str]:
-    """The names of ``todo``'s PDFs that ``out`` lacks, or has from other inputs or with other bytes."""
-    try:
-        manifest = json.loads((out / ".manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
-    return [job.name for job in todo if not _is_current(out / job.name, manifest.get(job.name), job.key)]
-
-
-def merge(shards: list[Path], out: Path) -> list[str]:
-    """Join into ``out`` the folders of a sharded render (``render(shard=...)``): every PDF (copied) and the
-    manifest entries of each. Returns the names found in more than one shard with different bytes (none when the
-    shards come from one render); those are not merged."""
-    out.mkdir(parents=True, exist_ok=True)
-    manifest_path = out / ".manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
-    seen: dict[str, str | None] = {}
-    clashes = []
-    for folder in shards:
-        try:
-            theirs = json.loads((folder / ".manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            theirs = {}
-        for name, entry in sorted(theirs.items()):
-            if not (folder / name).is_file() or not isinstance(entry, dict):
-                continue
-            if name in seen and seen[name] != entry.get("sha256"):
-                clashes.append(name)
-                continue
-            seen[name] = entry.get("sha256")
-            if (out / name).resolve() != (folder / name).resolve():
-                shutil.copyfile(folder / name, out / name)
-            manifest[name] = entry
-    tmp = manifest_path.with_name(f".manifest.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, manifest_path)
-    return clashes
 

@@ -1,0 +1,70 @@
+"""A render shared between machines: which shard renders a certificate's PDFs, and joining the shards' folders.
+
+``certreg render --shard K/N`` renders the certificates of the K-th of N shards; ``certreg render --merge``
+joins their folders (``merge``) and checks that every PDF is there and current (``up_to_date``). Kept apart from
+pdf.py, whose source is part of every PDF's render key: sharing the work changes no PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .pdf import Job, _is_current
+
+
+def shard_of(number: str, count: int) -> int:
+    """The shard (0 to ``count`` - 1) that renders the PDFs of the certificate ``number``: from the sha256 of the
+    number alone, so that a certificate stays in its shard as the registry grows (and the shard's cache of the
+    last render still has its PDFs)."""
+    return int.from_bytes(hashlib.sha256(number.encode()).digest()[:8], "big") % count
+
+
+def shard_numbers(numbers: list[str], shard: tuple[int, int]) -> list[str]:
+    """The certificates of ``numbers`` that the K-th of N shards renders (``shard``: (K, N), K from 1)."""
+    return [n for n in numbers if shard_of(n, shard[1]) == shard[0] - 1]
+
+
+def up_to_date(todo: list[Job], out: Path) -> list[str]:
+    """The names of ``todo``'s PDFs that ``out`` lacks, or has from other inputs or with other bytes."""
+    try:
+        manifest = json.loads((out / ".manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    return [job.name for job in todo if not _is_current(out / job.name, manifest.get(job.name), job.key)]
+
+
+def merge(shards: list[Path], out: Path) -> list[str]:
+    """Join into ``out`` the folders of a sharded render (``render(shard=...)``): every PDF (copied) and the
+    manifest entries of each. Returns the names found in more than one shard with different bytes (none when the
+    shards come from one render); those are not merged."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / ".manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    seen: dict[str, str | None] = {}
+    clashes = []
+    for folder in shards:
+        try:
+            theirs = json.loads((folder / ".manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            theirs = {}
+        for name, entry in sorted(theirs.items()):
+            if not (folder / name).is_file() or not isinstance(entry, dict):
+                continue
+            if name in seen and seen[name] != entry.get("sha256"):
+                clashes.append(name)
+                continue
+            seen[name] = entry.get("sha256")
+            if (out / name).resolve() != (folder / name).resolve():
+                shutil.copyfile(folder / name, out / name)
+            manifest[name] = entry
+    tmp = manifest_path.with_name(f".manifest.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, manifest_path)
+    return clashes

@@ -93,6 +93,32 @@ def test_zwl_the_client_delay_is_told_in_days(builder, delay, said):
     assert f"{said} (client_delay_days)" in message and "1 day late" in message
 
 
+# --- REG-ORDER: an issue's dates in their order, on the day before, on and after ---------------------------
+
+
+@pytest.mark.parametrize("field, value, wrong", [
+    ("received", "2024-09-05", True), ("received", "2024-09-04", False), ("received", "2024-09-03", False),
+    ("accepted", "2024-10-09", True), ("accepted", "2024-10-08", False), ("accepted", "2024-10-07", False),
+    ("closed", "2024-10-09", True), ("closed", "2024-10-08", False), ("closed", "2024-10-07", False),
+])
+def test_an_issues_dates_may_fall_on_the_same_day_but_not_out_of_order(builder, field, value, wrong):
+    """REG-ORDER: received on or before accepted (2024-09-04), accepted on or before the issue (2024-10-08),
+    nonconformities closed on or before the issue: the same day is in order, the day after is not."""
+    n = "CEC-ZWL-2024-0001"
+    app = {"received": "2024-09-02", "accepted": "2024-09-04"}
+    extra: dict = {}
+    if field == "received":
+        app["received"] = value
+    elif field == "accepted":
+        app = {"received": "2024-10-07", "accepted": value}
+    else:
+        extra["nonconformities_closed"] = value
+    builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07", ZWL_CONTENT)
+    builder.decision(n, zwl_issue(n, "2024-10-08", application=app, **extra))
+    errors = [(p[1], p[2]) for p in problems(builder, "2025-01-15") if p[0] == "error"]
+    assert errors == ([("REG-ORDER", "2024-10-08-issue.yml")] if wrong else [])
+
+
 # --- validity: ZWL-7.2 (3 years), ZCF-11.2 (the reporting year) ---------------------------------------------
 
 

@@ -93,6 +93,30 @@ def test_zwl_the_client_delay_is_told_in_days(builder, delay, said):
     assert f"{said} (client_delay_days)" in message and "1 day late" in message
 
 
+@pytest.mark.parametrize("revocation", ["no action", "no ground after the limit"])
+def test_a_suspension_past_its_limit_in_a_scheme_without_a_ground_for_it_says_revoke_it(builder, revocation):
+    """ZCF-12.1.2 in a scheme (data) that has no revocation, or no revocation ground for a suspension past its
+    limit: the overdue suspension is still reported, and the message names no ground."""
+    path = builder.root / "schemes" / "zero-carbon-factory.yml"
+    text = path.read_text(encoding="utf-8")
+    if revocation == "no action":
+        text = text.replace("actions: [issue, change, suspend, restore, revoke, cancel, reissue]",
+                            "actions: [issue, change, suspend, restore, cancel, reissue]")
+        start = text.index("  - rule: ZCF-12.2\n    action: revoke")
+        text = text[:start] + text[text.index("grounds:\n"):]
+        start = text.index("  revoke:\n    rule: ZCF-12.2")
+        text = text[:start] + text[text.index("  cancel:\n"):]
+    else:
+        text = text.replace(", after_suspension_limit: true}", "}")
+    path.write_text(text, encoding="utf-8")
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-06-02", ground="c", facts_verified="2025-05-30")
+    found = [p for p in check_registry(builder.root, D("2025-09-15"), jobs=1).report.problems
+             if p.rule != "REG-SCHEMA"]  # (the JSON Schemas are not written again for the edited scheme)
+    assert [(p.level, p.rule, p.overdue) for p in found] == [("error", "ZCF-12.1.2", True)], found
+    assert "revoke it" in found[0].message and "ground" not in found[0].message.split("revoke it")[1]
+
+
 # --- REG-ORDER: an issue's dates in their order, on the day before, on and after ---------------------------
 
 

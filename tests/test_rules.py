@@ -296,3 +296,69 @@ def test_checking_without_keeping_the_records_keeps_no_history(builder):
     assert set(kept.histories) == {"CEC-ZWL-2024-0001"}
     assert lean.histories == {} and lean.registry.certificates == {}
     assert [p.rule for p in lean.report.problems] == [p.rule for p in kept.report.problems]
+
+
+def _edit_scheme(builder, key, old, new):
+    path = builder.root / "schemes" / f"{key}.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def errors_but_schemas(builder, as_of="2025-06-30"):
+    """The errors, but the stale JSON Schemas of a scheme a test edited."""
+    return [p for p in problems(builder, as_of) if p[0] == "error" and p[1] != "REG-SCHEMA"]
+
+
+def test_a_private_text_field_is_kept_out_of_published_text(builder):
+    """REG-PUBLIC: a scheme (data) that makes a text field private: its value may not appear in a public reason."""
+    _edit_scheme(builder, "zero-waste-low-carbon-water", "  specification:\n    type: text\n    required: true\n"
+                 "    public: true\n", "  specification:\n    type: text\n    required: true\n    public: false\n")
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01",
+                   reason={"zh": "规格为初始温度 ≥ 60 ℃，电导率 ≤ 10 μS/cm", "en": "Suspended"})
+    found = errors_but_schemas(builder)
+    assert [(p[1], p[2]) for p in found] == [("REG-PUBLIC", "2025-03-03-suspend.yml")], found
+    assert "is a private value" in found[0][4]
+
+
+def test_contact_details_in_a_changed_public_field_are_refused_at_the_change(builder):
+    """REG-PUBLIC: a change that writes a phone number into a public field is refused there (changes: FIELD)."""
+    n = builder.zwl()
+    path = builder.decide(n, "change", "2025-06-02", changes={"product_name": "高温冷凝回用水 订购 13912345678"})
+    found = [p for p in problems(builder) if p[0] == "error"]
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.strip().startswith("product_name:"))
+    assert [(p[1], p[2], p[3]) for p in found] == [("REG-PUBLIC", "2025-06-02-change.yml", line)], found
+
+
+def test_the_unit_identity_is_compared_whatever_the_succession_compares(builder):
+    """ZWL-4 compares the fields of unit_identity even where succession compares fewer (scheme data)."""
+    _edit_scheme(builder, "zero-waste-low-carbon-water",
+                 "  same: [manufacturer.name, product_name, factory.address, raw_material_source]",
+                 "  same: [manufacturer.name]")
+    builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05")
+    assert [(p[1], p[2]) for p in errors_but_schemas(builder)] == [("ZWL-4", "certificate.yml")]
+
+
+def test_a_scheme_without_a_unit_identity_certifies_a_unit_more_than_once(builder):
+    """Without unit_identity (scheme data), nothing limits a factory to one certificate at a time."""
+    path = builder.root / "schemes" / "zero-carbon-factory.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("unit_identity:\n")
+    end = text.index("\n", text.index("  what:", start)) + 1
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    builder.zcf("CEC-ZCF-2025-0001")
+    builder.zcf("CEC-ZCF-2025-0002", valid_from="2025-05-06")
+    assert errors_but_schemas(builder) == []
+
+
+def test_contact_details_in_a_public_content_field_are_refused_at_the_field(builder):
+    """REG-PUBLIC: a phone number in a public field of the certificate is reported at that field's line."""
+    builder.zwl(product_name="高温冷凝回用水 订购 13912345678")
+    path = builder.root / "certificates" / "CEC-ZWL-2024-0001" / "certificate.yml"
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.strip().startswith("product_name:"))
+    found = [p for p in problems(builder) if p[0] == "error"]
+    assert [(p[1], p[2], p[3]) for p in found] == [("REG-PUBLIC", "certificate.yml", line)], found

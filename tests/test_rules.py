@@ -362,3 +362,10 @@ def test_contact_details_in_a_public_content_field_are_refused_at_the_field(buil
                 if t.strip().startswith("product_name:"))
     found = [p for p in problems(builder) if p[0] == "error"]
     assert [(p[1], p[2], p[3]) for p in found] == [("REG-PUBLIC", "certificate.yml", line)], found
+
+
+def test_a_change_of_the_private_contact_is_not_published_text(builder):
+    """REG-PUBLIC looks only at public fields: a change of the private contact (its phone number) is allowed."""
+    n = builder.zwl()
+    builder.decide(n, "change", "2025-06-02", changes={"contact": {"name": "王小明", "phone": "13912345678"}})
+    assert [p for p in problems(builder) if p[1] == "REG-PUBLIC"] == []

@@ -369,3 +369,17 @@ def test_a_change_of_the_private_contact_is_not_published_text(builder):
     n = builder.zwl()
     builder.decide(n, "change", "2025-06-02", changes={"contact": {"name": "王小明", "phone": "13912345678"}})
     assert [p for p in problems(builder) if p[1] == "REG-PUBLIC"] == []
+
+
+def test_a_credit_code_is_not_scanned_for_private_values(builder):
+    """REG-PUBLIC: a unified social credit code is published as it is, even when the contact's mobile number
+    happens to be among its 18 characters (an identifier is no text that could leak it)."""
+    builder.zcf(credit_code="9113800001111ABCDP")  # the contact's phone is 13800001111
+    assert [p for p in problems(builder) if p[0] == "error"] == []
+
+
+def test_a_changed_credit_code_is_refused_as_immutable_only(builder):
+    """ZCF-11.2: the credit code cannot change; the refused change is not also scanned as published text."""
+    n = builder.zcf()
+    builder.decide(n, "change", "2025-06-02", changes={"credit_code": "9113800001111ABCDP"})
+    assert [p[1] for p in problems(builder) if p[0] == "error"] == ["ZCF-11.2"]

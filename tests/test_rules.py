@@ -383,3 +383,36 @@ def test_a_changed_credit_code_is_refused_as_immutable_only(builder):
     n = builder.zcf()
     builder.decide(n, "change", "2025-06-02", changes={"credit_code": "9113800001111ABCDP"})
     assert [p[1] for p in problems(builder) if p[0] == "error"] == ["ZCF-11.2"]
+
+
+def test_a_stale_json_schema_is_an_error_at_its_first_line(builder):
+    """REG-SCHEMA: a published JSON Schema that no longer matches the scheme declarations is reported at 1:1."""
+    builder.zwl()
+    schema = builder.root / "schemas" / "decision.schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8").replace('"title"', '"description"', 1), encoding="utf-8")
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    assert [(p.path, p.level, p.rule, p.line, p.column) for p in c.report.problems] == [
+        (schema, "error", "REG-SCHEMA", 1, 1)]
+    assert "certreg schemas" in c.report.problems[0].message
+
+
+def test_a_check_says_what_day_it_judged_and_how_many_certificates(builder):
+    builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    assert (c.as_of, c.count) == (D("2025-06-30"), 2)
+
+
+def test_a_decision_without_its_number_hides_no_clash_of_the_next(builder):
+    """REG-ANNOUNCE: a suspension that lacks its number, then a restoration whose number another certificate's
+    suspension also carries: both clashes are reported, and the missing number too."""
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    b = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    builder.decide(a, "suspend", "2025-06-02", ground="holder-request", facts_verified="2025-06-01",
+                   announcement=None)
+    builder.decide(a, "restore", "2025-07-01", rectification_verified="2025-06-30", announcement="20250701-1")
+    builder.decide(b, "suspend", "2025-07-01", ground="holder-request", facts_verified="2025-06-30",
+                   announcement="20250701-1")
+    found = sorted((p[2], p[1]) for p in problems(builder, "2025-07-15") if p[0] == "error")
+    assert found == [("2025-06-02-suspend.yml", "REG-ANNOUNCE"), ("2025-07-01-restore.yml", "REG-ANNOUNCE"),
+                     ("2025-07-01-suspend.yml", "REG-ANNOUNCE")]

@@ -8,7 +8,7 @@ import pytest
 
 from certreg.rules.dates import CalendarUnknown, add_months, add_working_days, calendar_years
 from certreg.rules.validate import check_registry
-from conftest import ZWL_CONTENT
+from conftest import ZCF_CONTENT, ZWL_CONTENT, zcf_issue
 
 D = dt.date.fromisoformat
 
@@ -416,3 +416,57 @@ def test_a_decision_without_its_number_hides_no_clash_of_the_next(builder):
     found = sorted((p[2], p[1]) for p in problems(builder, "2025-07-15") if p[0] == "error")
     assert found == [("2025-06-02-suspend.yml", "REG-ANNOUNCE"), ("2025-07-01-restore.yml", "REG-ANNOUNCE"),
                      ("2025-07-01-suspend.yml", "REG-ANNOUNCE")]
+
+
+def _successor(builder, number, follows, valid_from="2026-03-02", **content):
+    """A zero-carbon factory certificate of the 2025 reporting year following ``follows`` (of 2024)."""
+    builder.certificate(number, "zero-carbon-factory", valid_from, "2026-12-31",
+                        {**ZCF_CONTENT, "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"}, **content},
+                        follows=follows)
+    builder.decision(number, zcf_issue(number, valid_from,
+                                       application={"received": "2026-01-05", "accepted": "2026-01-09"}))
+    return number
+
+
+def links(builder, as_of="2026-06-30"):
+    return sorted((p[2] if p[2] != "certificate.yml" else "certificate.yml", p[1], p[4])
+                  for p in problems(builder, as_of) if p[0] == "error")
+
+
+def test_a_successor_certifies_the_same_unit_and_is_issued_after(builder):
+    """ZCF-11.2: the certificate that follows certifies the same factory (credit code), at the follows: line,
+    and is issued after the one it follows (the same day is not after)."""
+    builder.zcf("CEC-ZCF-2025-0001")
+    _successor(builder, "CEC-ZCF-2026-0001", "CEC-ZCF-2025-0001", credit_code="91320100MA1XXXXX11")
+    found = [p for p in problems(builder, "2026-06-30") if p[0] == "error" and "differs" in p[4]]
+    path = builder.root / "certificates" / "CEC-ZCF-2026-0001" / "certificate.yml"
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("follows:"))
+    assert [(p[1], p[3]) for p in found] == [("ZCF-11.2", line)], found
+    assert "follows CEC-ZCF-2025-0001 but credit_code differs (“91320100MA1XXXXX11” here" in found[0][4]
+
+
+@pytest.mark.parametrize("valid_from, first", [("2025-04-14", True), ("2025-04-15", True), ("2025-04-16", False)])
+def test_a_successor_issued_on_or_before_its_predecessor_is_refused(builder, valid_from, first):
+    builder.zcf("CEC-ZCF-2025-0001")  # valid from 2025-04-15
+    _successor(builder, "CEC-ZCF-2025-0002", "CEC-ZCF-2025-0001", valid_from=valid_from)
+    found = [p[4] for p in problems(builder, "2026-06-30") if "was issued first" in p[4]]
+    assert len(found) == (1 if first else 0), found
+
+
+def test_every_broken_link_is_reported(builder):
+    """REG-LINK: a certificate following itself, one following a certificate not in the registry, one following
+    a certificate of another scheme, and two following one: each is reported (none hides the next)."""
+    builder.zcf("CEC-ZCF-2025-0001")
+    builder.zwl("CEC-ZWL-2024-0001")
+    _successor(builder, "CEC-ZCF-2026-0001", "CEC-ZCF-2026-0001")  # itself
+    _successor(builder, "CEC-ZCF-2026-0002", "CEC-ZWL-2024-0001", credit_code="91320100MA1XXXXX11")  # other scheme
+    _successor(builder, "CEC-ZCF-2026-0003", "CEC-ZCF-2024-0009", credit_code="91330600MA2BXXXX2R")  # missing
+    _successor(builder, "CEC-ZCF-2026-0004", "CEC-ZCF-2025-0001")  # two following one:
+    _successor(builder, "CEC-ZCF-2026-0005", "CEC-ZCF-2025-0001", credit_code="91330600MA2BXXXX3W")
+    found = [(p.path.parent.name, p.rule, p.message) for p in
+             check_registry(builder.root, D("2026-06-30"), jobs=1).report.problems if p.rule == "REG-LINK"]
+    assert ("CEC-ZCF-2026-0001", "REG-LINK", "a certificate cannot follow itself") in found
+    assert any(n == "CEC-ZCF-2026-0002" and "another scheme (zero-waste-low-carbon-water)" in m for n, _, m in found)
+    assert any(n == "CEC-ZCF-2026-0003" and "not in the registry" in m for n, _, m in found)
+    assert [n for n, _, m in found if "a certificate has one successor" in m] == ["CEC-ZCF-2026-0004",
+                                                                                 "CEC-ZCF-2026-0005"]

@@ -477,3 +477,34 @@ def test_every_broken_link_is_reported(builder):
           if "a certificate has one successor" in p.message}
     assert at == {("CEC-ZCF-2026-0004", 3), ("CEC-ZCF-2026-0005", 3)}  # follows: (after number and scheme)
 
+
+
+def test_a_change_that_makes_two_certificates_one_unit_is_reported_at_the_change(builder):
+    """ZWL-4: B certifies another product until its change makes it A's: the clash begins on the change's date
+    and is reported at its changes: line."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05", product_name="余热回用水")
+    path = builder.decide("CEC-ZWL-2024-0002", "change", "2025-02-03", changes={"product_name": "高温冷凝回用水"})
+    found = [p for p in problems(builder, "2025-03-01") if p[0] == "error"]
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("changes:"))
+    assert [(p[1], p[2], p[3]) for p in found] == [("ZWL-4", "2025-02-03-change.yml", line)], found
+    assert "both in force from 2025-02-03" in found[0][4]
+
+
+def test_a_change_away_from_a_unit_frees_it_from_its_date(builder):
+    """ZWL-4: A changes its product on 2025-02-03; B certifies A's old product from 2025-03-03 (no clash) or from
+    2025-02-03 (none either: the change took effect that day), but from 2025-02-02 it clashes with A's first
+    version."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-02-03", changes={"product_name": "余热回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-03-03")
+    assert [p for p in problems(builder, "2025-04-01") if p[0] == "error"] == []
+
+
+@pytest.mark.parametrize("valid_from, clash", [("2025-02-02", True), ("2025-02-03", False), ("2025-02-04", False)])
+def test_a_unit_is_free_from_the_day_a_change_takes_it_away(builder, valid_from, clash):
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-02-03", changes={"product_name": "余热回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from=valid_from)
+    found = [p[1] for p in problems(builder, "2025-04-01") if p[0] == "error"]
+    assert found == (["ZWL-4"] if clash else [])

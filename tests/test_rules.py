@@ -508,3 +508,44 @@ def test_a_unit_is_free_from_the_day_a_change_takes_it_away(builder, valid_from,
     builder.zwl("CEC-ZWL-2025-0001", valid_from=valid_from)
     found = [p[1] for p in problems(builder, "2025-04-01") if p[0] == "error"]
     assert found == (["ZWL-4"] if clash else [])
+
+
+def test_a_certificate_never_in_force_hides_no_clash_of_the_others(builder):
+    """ZWL-4: a certificate without its issue decision (never in force: REG-ORDER) is skipped, and the two after
+    it that certify one unit still clash."""
+    builder.certificate("CEC-ZWL-2024-0001", "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07", ZWL_CONTENT)
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0003", valid_from="2024-11-05")
+    found = sorted((p[1], p[2]) for p in problems(builder, "2025-03-01") if p[0] == "error")
+    assert found == [("REG-ORDER", "certificate.yml"), ("ZWL-4", "certificate.yml")]
+
+
+def test_of_two_certificates_of_one_unit_the_later_one_is_reported(builder):
+    """ZWL-4: the clash is reported on the certificate that began later (here the one that also ends first)."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05")
+    builder.decide("CEC-ZWL-2024-0002", "cancel", "2025-03-03", ground="holder-request")
+    c = check_registry(builder.root, D("2025-04-01"), jobs=1)
+    found = [(p.path.parent.name, p.rule) for p in c.report.problems if p.level == "error"]
+    assert found == [("CEC-ZWL-2024-0002", "ZWL-4")]
+    assert "CEC-ZWL-2024-0002 and CEC-ZWL-2024-0001 certify" in c.report.problems[0].message
+
+
+def test_a_unit_left_two_changes_ago_is_free(builder):
+    """ZWL-4 over three versions: A certifies its product until 2025-01-06, then others; B certifies it from
+    2025-02-03: no clash."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-01-06", changes={"product_name": "余热回用水"})
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-03-03", changes={"product_name": "工艺回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-02-03")
+    assert [p for p in problems(builder, "2025-04-01") if p[0] == "error"] == []
+
+
+def test_of_two_certificates_of_one_unit_begun_the_same_day_the_higher_number_is_reported(builder):
+    """ZWL-4: begun the same day, the clash is reported on the certificate numbered later (whichever ends first)."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0002", "cancel", "2025-03-03", ground="holder-request")
+    c = check_registry(builder.root, D("2025-04-01"), jobs=1)
+    assert [(p.path.parent.name, p.rule) for p in c.report.problems if p.level == "error"] == [
+        ("CEC-ZWL-2024-0002", "ZWL-4")]

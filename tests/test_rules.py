@@ -8,7 +8,7 @@ import pytest
 
 from certreg.rules.dates import CalendarUnknown, add_months, add_working_days, calendar_years
 from certreg.rules.validate import check_registry
-from conftest import ZCF_CONTENT, ZWL_CONTENT, zcf_issue
+from conftest import ZCF_CONTENT, ZWL_CONTENT, zcf_issue, zwl_issue
 
 D = dt.date.fromisoformat
 
@@ -549,3 +549,17 @@ def test_of_two_certificates_of_one_unit_begun_the_same_day_the_higher_number_is
     c = check_registry(builder.root, D("2025-04-01"), jobs=1)
     assert [(p.path.parent.name, p.rule) for p in c.report.problems if p.level == "error"] == [
         ("CEC-ZWL-2024-0002", "ZWL-4")]
+
+
+def test_a_correction_after_expiry_is_no_clash_with_the_renewal(builder):
+    """ZWL-4: a clerical correction of A dated the day after A expired (the day its renewal B begins) makes a
+    version that is in force on no day: A and B do not clash."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")  # last day 2027-10-07
+    first = builder.decide("CEC-ZWL-2024-0001", "change", "2027-10-08", changes={"specification": "初始温度 ≥ 61 ℃"},
+                           corrects="2024-10-08-issue.yml")
+    n = "CEC-ZWL-2027-0001"
+    builder.certificate(n, "zero-waste-low-carbon-water", "2027-10-08", "2030-10-07", ZWL_CONTENT,
+                        follows="CEC-ZWL-2024-0001")
+    builder.decision(n, zwl_issue(n, "2027-10-08", application={"received": "2027-06-01", "accepted": "2027-06-03"}))
+    found = [p for p in errors_but_schemas(builder, "2027-11-01") if p[1] == "ZWL-4"]
+    assert found == [] and first.exists()

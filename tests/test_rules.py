@@ -563,3 +563,18 @@ def test_a_correction_after_expiry_is_no_clash_with_the_renewal(builder):
     builder.decision(n, zwl_issue(n, "2027-10-08", application={"received": "2027-06-01", "accepted": "2027-06-03"}))
     found = [p for p in errors_but_schemas(builder, "2027-11-01") if p[1] == "ZWL-4"]
     assert found == [] and first.exists()
+
+
+def test_a_third_certificate_of_a_unit_is_reported_against_each_of_the_two_before(builder):
+    """ZWL-4 with versions: A and B (one unit) each change their specification; C of the same unit is reported
+    against A and against B (a pair already reported for earlier versions stops no other)."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-01-06", changes={"specification": "初始温度 ≥ 61 ℃"})
+    builder.decide("CEC-ZWL-2024-0002", "change", "2025-02-03", changes={"specification": "初始温度 ≥ 62 ℃"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-03-03")
+    c = check_registry(builder.root, D("2025-04-01"), jobs=1)
+    third = sorted(p.message[:61] for p in c.report.problems
+                   if p.rule == "ZWL-4" and p.path.parent.name == "CEC-ZWL-2025-0001")
+    assert third == ["CEC-ZWL-2025-0001 and CEC-ZWL-2024-0001 certify the same prod",
+                     "CEC-ZWL-2025-0001 and CEC-ZWL-2024-0002 certify the same prod"], third

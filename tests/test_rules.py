@@ -431,11 +431,6 @@ def _successor(builder, number, follows, valid_from="2026-03-02", **content):
     return number
 
 
-def links(builder, as_of="2026-06-30"):
-    return sorted((p[2] if p[2] != "certificate.yml" else "certificate.yml", p[1], p[4])
-                  for p in problems(builder, as_of) if p[0] == "error")
-
-
 def test_a_successor_certifies_the_same_unit_and_is_issued_after(builder):
     """ZCF-11.2: the certificate that follows certifies the same factory (credit code), at the follows: line,
     and is issued after the one it follows (the same day is not after)."""

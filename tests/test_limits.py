@@ -93,6 +93,56 @@ def test_zwl_the_client_delay_is_told_in_days(builder, delay, said):
     assert f"{said} (client_delay_days)" in message and "1 day late" in message
 
 
+@pytest.mark.parametrize("revocation", ["no action", "no ground after the limit"])
+def test_a_suspension_past_its_limit_in_a_scheme_without_a_ground_for_it_says_revoke_it(builder, revocation):
+    """ZCF-12.1.2 in a scheme (data) that has no revocation, or no revocation ground for a suspension past its
+    limit: the overdue suspension is still reported, and the message names no ground."""
+    path = builder.root / "schemes" / "zero-carbon-factory.yml"
+    text = path.read_text(encoding="utf-8")
+    if revocation == "no action":
+        text = text.replace("actions: [issue, change, suspend, restore, revoke, cancel, reissue]",
+                            "actions: [issue, change, suspend, restore, cancel, reissue]")
+        start = text.index("  - rule: ZCF-12.2\n    action: revoke")
+        text = text[:start] + text[text.index("grounds:\n"):]
+        start = text.index("  revoke:\n    rule: ZCF-12.2")
+        text = text[:start] + text[text.index("  cancel:\n"):]
+    else:
+        text = text.replace(", after_suspension_limit: true}", "}")
+    path.write_text(text, encoding="utf-8")
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-06-02", ground="c", facts_verified="2025-05-30")
+    found = [p for p in check_registry(builder.root, D("2025-09-15"), jobs=1).report.problems
+             if p.rule != "REG-SCHEMA"]  # (the JSON Schemas are not written again for the edited scheme)
+    assert [(p.level, p.rule, p.overdue) for p in found] == [("error", "ZCF-12.1.2", True)], found
+    assert "revoke it" in found[0].message and "ground" not in found[0].message.split("revoke it")[1]
+
+
+# --- REG-ORDER: an issue's dates in their order, on the day before, on and after ---------------------------
+
+
+@pytest.mark.parametrize("field, value, wrong", [
+    ("received", "2024-09-05", True), ("received", "2024-09-04", False), ("received", "2024-09-03", False),
+    ("accepted", "2024-10-09", True), ("accepted", "2024-10-08", False), ("accepted", "2024-10-07", False),
+    ("closed", "2024-10-09", True), ("closed", "2024-10-08", False), ("closed", "2024-10-07", False),
+])
+def test_an_issues_dates_may_fall_on_the_same_day_but_not_out_of_order(builder, field, value, wrong):
+    """REG-ORDER: received on or before accepted (2024-09-04), accepted on or before the issue (2024-10-08),
+    nonconformities closed on or before the issue: the same day is in order, the day after is not."""
+    n = "CEC-ZWL-2024-0001"
+    app = {"received": "2024-09-02", "accepted": "2024-09-04"}
+    extra: dict = {}
+    if field == "received":
+        app["received"] = value
+    elif field == "accepted":
+        app = {"received": "2024-10-07", "accepted": value}
+    else:
+        extra["nonconformities_closed"] = value
+    builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07", ZWL_CONTENT)
+    builder.decision(n, zwl_issue(n, "2024-10-08", application=app, **extra))
+    errors = [(p[1], p[2]) for p in problems(builder, "2025-01-15") if p[0] == "error"]
+    assert errors == ([("REG-ORDER", "2024-10-08-issue.yml")] if wrong else [])
+
+
 # --- validity: ZWL-7.2 (3 years), ZCF-11.2 (the reporting year) ---------------------------------------------
 
 

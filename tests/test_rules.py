@@ -325,3 +325,280 @@ def test_a_serial_has_four_digits_then_five_or_six_without_leading_zeros(builder
     refused = [("error", "REG-ID", "certificate.yml", 1,
                 f"{number} does not have the {scheme} number pattern (e.g. {number[:8]}2025-0001)")]
     assert found == ([] if valid else refused)
+
+
+def _edit_scheme(builder, key, old, new):
+    path = builder.root / "schemes" / f"{key}.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def errors_but_schemas(builder, as_of="2025-06-30"):
+    """The errors, but those of the JSON Schemas (schemas/*.json), stale once a test edits a scheme; an edited
+    scheme that the loader refuses is among them (its certificates would not be checked at all)."""
+    c = check_registry(builder.root, D(as_of), jobs=1)
+    return [(p.level, p.rule, p.path.name, p.line, p.message) for p in c.report.problems
+            if p.level == "error" and p.path.parent.name != "schemas"]
+
+
+def test_a_private_text_field_is_kept_out_of_published_text(builder):
+    """REG-PUBLIC: a scheme (data) that makes a text field private: its value may not appear in a public reason."""
+    _edit_scheme(builder, "zero-waste-low-carbon-water", "  specification:\n    type: text\n    required: true\n"
+                 "    public: true\n", "  specification:\n    type: text\n    required: true\n    public: false\n")
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01",
+                   reason={"zh": "规格为初始温度 ≥ 60 ℃，电导率 ≤ 10 μS/cm", "en": "Suspended"})
+    found = errors_but_schemas(builder)
+    assert [(p[1], p[2]) for p in found] == [("REG-PUBLIC", "2025-03-03-suspend.yml")], found
+    assert "is a private value" in found[0][4]
+
+
+def test_contact_details_in_a_changed_public_field_are_refused_at_the_change(builder):
+    """REG-PUBLIC: a change that writes a phone number into a public field is refused there (changes: FIELD)."""
+    n = builder.zwl()
+    path = builder.decide(n, "change", "2025-06-02", changes={"product_name": "高温冷凝回用水 订购 13912345678"})
+    found = [p for p in problems(builder) if p[0] == "error"]
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.strip().startswith("product_name:"))
+    assert [(p[1], p[2], p[3]) for p in found] == [("REG-PUBLIC", "2025-06-02-change.yml", line)], found
+
+
+def test_the_unit_identity_is_compared_whatever_the_succession_compares(builder):
+    """ZWL-4 compares the fields of unit_identity even where succession compares fewer (scheme data)."""
+    _edit_scheme(builder, "zero-waste-low-carbon-water",
+                 "  same: [manufacturer.name, product_name, factory.address, raw_material_source]",
+                 "  same: [manufacturer.name]")
+    builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05")
+    assert [(p[1], p[2]) for p in errors_but_schemas(builder)] == [("ZWL-4", "certificate.yml")]
+
+
+def test_a_scheme_without_a_unit_identity_certifies_a_unit_more_than_once(builder):
+    """Without unit_identity (scheme data), nothing limits a factory to one certificate at a time."""
+    path = builder.root / "schemes" / "zero-carbon-factory.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("unit_identity:\n")
+    end = text.index("\n", text.index("  what:", start)) + 1
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    builder.zcf("CEC-ZCF-2025-0001")
+    builder.zcf("CEC-ZCF-2025-0002", valid_from="2025-05-06")
+    assert errors_but_schemas(builder) == []
+
+
+def test_contact_details_in_a_public_content_field_are_refused_at_the_field(builder):
+    """REG-PUBLIC: a phone number in a public field of the certificate is reported at that field's line."""
+    builder.zwl(product_name="高温冷凝回用水 订购 13912345678")
+    path = builder.root / "certificates" / "CEC-ZWL-2024-0001" / "certificate.yml"
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.strip().startswith("product_name:"))
+    found = [p for p in problems(builder) if p[0] == "error"]
+    assert [(p[1], p[2], p[3]) for p in found] == [("REG-PUBLIC", "certificate.yml", line)], found
+
+
+def test_a_change_of_the_private_contact_is_not_published_text(builder):
+    """REG-PUBLIC looks only at public fields: a change of the private contact (its phone number) is allowed."""
+    n = builder.zwl()
+    builder.decide(n, "change", "2025-06-02", changes={"contact": {"name": "王小明", "phone": "13912345678"}})
+    assert [p for p in problems(builder) if p[1] == "REG-PUBLIC"] == []
+
+
+def test_a_credit_code_is_not_scanned_for_private_values(builder):
+    """REG-PUBLIC: a unified social credit code is published as it is, even when the contact's mobile number
+    happens to be among its 18 characters (an identifier is no text that could leak it)."""
+    builder.zcf(credit_code="9113800001111ABCDP")  # the contact's phone is 13800001111
+    assert [p for p in problems(builder) if p[0] == "error"] == []
+
+
+def test_a_changed_credit_code_is_refused_as_immutable_only(builder):
+    """ZCF-11.2: the credit code cannot change; the refused change is not also scanned as published text."""
+    n = builder.zcf()
+    builder.decide(n, "change", "2025-06-02", changes={"credit_code": "9113800001111ABCDP"})
+    assert [p[1] for p in problems(builder) if p[0] == "error"] == ["ZCF-11.2"]
+
+
+def test_a_stale_json_schema_is_an_error_at_its_first_line(builder):
+    """REG-SCHEMA: a published JSON Schema that no longer matches the scheme declarations is reported at 1:1."""
+    builder.zwl()
+    schema = builder.root / "schemas" / "decision.schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8").replace('"title"', '"description"', 1), encoding="utf-8")
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    assert [(p.path, p.level, p.rule, p.line, p.column) for p in c.report.problems] == [
+        (schema, "error", "REG-SCHEMA", 1, 1)]
+    assert "certreg schemas" in c.report.problems[0].message
+
+
+def test_a_check_says_what_day_it_judged_and_how_many_certificates(builder):
+    builder.zwl("CEC-ZWL-2024-0001")
+    builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    assert (c.as_of, c.count) == (D("2025-06-30"), 2)
+
+
+def test_a_decision_without_its_number_hides_no_clash_of_the_next(builder):
+    """REG-ANNOUNCE: a suspension that lacks its number, then a restoration whose number another certificate's
+    suspension also carries: both clashes are reported, and the missing number too."""
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    b = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    builder.decide(a, "suspend", "2025-06-02", ground="holder-request", facts_verified="2025-06-01",
+                   announcement=None)
+    builder.decide(a, "restore", "2025-07-01", rectification_verified="2025-06-30", announcement="20250701-1")
+    builder.decide(b, "suspend", "2025-07-01", ground="holder-request", facts_verified="2025-06-30",
+                   announcement="20250701-1")
+    found = sorted((p[2], p[1]) for p in problems(builder, "2025-07-15") if p[0] == "error")
+    assert found == [("2025-06-02-suspend.yml", "REG-ANNOUNCE"), ("2025-07-01-restore.yml", "REG-ANNOUNCE"),
+                     ("2025-07-01-suspend.yml", "REG-ANNOUNCE")]
+
+
+def _successor(builder, number, follows, valid_from="2026-03-02", **content):
+    """A zero-carbon factory certificate of the 2025 reporting year following ``follows`` (of 2024)."""
+    builder.certificate(number, "zero-carbon-factory", valid_from, "2026-12-31",
+                        {**ZCF_CONTENT, "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"}, **content},
+                        follows=follows)
+    builder.decision(number, zcf_issue(number, valid_from,
+                                       application={"received": "2026-01-05", "accepted": "2026-01-09"}))
+    return number
+
+
+def test_a_successor_certifies_the_same_unit_and_is_issued_after(builder):
+    """ZCF-11.2: the certificate that follows certifies the same factory (credit code), at the follows: line,
+    and is issued after the one it follows (the same day is not after)."""
+    builder.zcf("CEC-ZCF-2025-0001")
+    _successor(builder, "CEC-ZCF-2026-0001", "CEC-ZCF-2025-0001", credit_code="91320100MA1XXXXX11")
+    found = [p for p in problems(builder, "2026-06-30") if p[0] == "error" and "differs" in p[4]]
+    path = builder.root / "certificates" / "CEC-ZCF-2026-0001" / "certificate.yml"
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("follows:"))
+    assert [(p[1], p[3]) for p in found] == [("ZCF-11.2", line)], found
+    assert "follows CEC-ZCF-2025-0001 but credit_code differs (“91320100MA1XXXXX11” here" in found[0][4]
+
+
+@pytest.mark.parametrize("valid_from, first", [("2025-04-14", True), ("2025-04-15", True), ("2025-04-16", False)])
+def test_a_successor_issued_on_or_before_its_predecessor_is_refused(builder, valid_from, first):
+    builder.zcf("CEC-ZCF-2025-0001")  # valid from 2025-04-15
+    _successor(builder, "CEC-ZCF-2025-0002", "CEC-ZCF-2025-0001", valid_from=valid_from)
+    found = [p[4] for p in problems(builder, "2026-06-30") if "was issued first" in p[4]]
+    assert len(found) == (1 if first else 0), found
+
+
+def test_every_broken_link_is_reported(builder):
+    """REG-LINK: a certificate following itself, one following a certificate not in the registry, one following
+    a certificate of another scheme, and two following one: each is reported (none hides the next)."""
+    builder.zcf("CEC-ZCF-2025-0001")
+    builder.zwl("CEC-ZWL-2024-0001")
+    _successor(builder, "CEC-ZCF-2026-0001", "CEC-ZCF-2026-0001")  # itself
+    _successor(builder, "CEC-ZCF-2026-0002", "CEC-ZWL-2024-0001", credit_code="91320100MA1XXXXX11")  # other scheme
+    _successor(builder, "CEC-ZCF-2026-0003", "CEC-ZCF-2024-0009", credit_code="91330600MA2BXXXX2R")  # missing
+    _successor(builder, "CEC-ZCF-2026-0004", "CEC-ZCF-2025-0001")  # two following one:
+    _successor(builder, "CEC-ZCF-2026-0005", "CEC-ZCF-2025-0001", credit_code="91330600MA2BXXXX3W")
+    found = [(p.path.parent.name, p.rule, p.message) for p in
+             check_registry(builder.root, D("2026-06-30"), jobs=1).report.problems if p.rule == "REG-LINK"]
+    assert ("CEC-ZCF-2026-0001", "REG-LINK", "a certificate cannot follow itself") in found
+    assert any(n == "CEC-ZCF-2026-0002" and "another scheme (zero-waste-low-carbon-water)" in m for n, _, m in found)
+    assert any(n == "CEC-ZCF-2026-0003" and "not in the registry" in m for n, _, m in found)
+    assert [n for n, _, m in found if "a certificate has one successor" in m] == ["CEC-ZCF-2026-0004",
+                                                                                 "CEC-ZCF-2026-0005"]
+    at = {(p.path.parent.name, p.line) for p in check_registry(builder.root, D("2026-06-30"), jobs=1).report.problems
+          if "a certificate has one successor" in p.message}
+    assert at == {("CEC-ZCF-2026-0004", 3), ("CEC-ZCF-2026-0005", 3)}  # follows: (after number and scheme)
+
+
+
+def test_a_change_that_makes_two_certificates_one_unit_is_reported_at_the_change(builder):
+    """ZWL-4: B certifies another product until its change makes it A's: the clash begins on the change's date
+    and is reported at its changes: line."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05", product_name="余热回用水")
+    path = builder.decide("CEC-ZWL-2024-0002", "change", "2025-02-03", changes={"product_name": "高温冷凝回用水"})
+    found = [p for p in problems(builder, "2025-03-01") if p[0] == "error"]
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("changes:"))
+    assert [(p[1], p[2], p[3]) for p in found] == [("ZWL-4", "2025-02-03-change.yml", line)], found
+    assert "both in force from 2025-02-03" in found[0][4]
+
+
+def test_a_change_away_from_a_unit_frees_it_from_its_date(builder):
+    """ZWL-4: A changes its product on 2025-02-03; B certifies A's old product from 2025-03-03 (no clash) or from
+    2025-02-03 (none either: the change took effect that day), but from 2025-02-02 it clashes with A's first
+    version."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-02-03", changes={"product_name": "余热回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-03-03")
+    assert [p for p in problems(builder, "2025-04-01") if p[0] == "error"] == []
+
+
+@pytest.mark.parametrize("valid_from, clash", [("2025-02-02", True), ("2025-02-03", False), ("2025-02-04", False)])
+def test_a_unit_is_free_from_the_day_a_change_takes_it_away(builder, valid_from, clash):
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-02-03", changes={"product_name": "余热回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from=valid_from)
+    found = [p[1] for p in problems(builder, "2025-04-01") if p[0] == "error"]
+    assert found == (["ZWL-4"] if clash else [])
+
+
+def test_a_certificate_never_in_force_hides_no_clash_of_the_others(builder):
+    """ZWL-4: a certificate without its issue decision (never in force: REG-ORDER) is skipped, and the two after
+    it that certify one unit still clash."""
+    builder.certificate("CEC-ZWL-2024-0001", "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07", ZWL_CONTENT)
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0003", valid_from="2024-11-05")
+    found = sorted((p[1], p[2]) for p in problems(builder, "2025-03-01") if p[0] == "error")
+    assert found == [("REG-ORDER", "certificate.yml"), ("ZWL-4", "certificate.yml")]
+
+
+def test_of_two_certificates_of_one_unit_the_later_one_is_reported(builder):
+    """ZWL-4: the clash is reported on the certificate that began later (here the one that also ends first)."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05")
+    builder.decide("CEC-ZWL-2024-0002", "cancel", "2025-03-03", ground="holder-request")
+    c = check_registry(builder.root, D("2025-04-01"), jobs=1)
+    found = [(p.path.parent.name, p.rule) for p in c.report.problems if p.level == "error"]
+    assert found == [("CEC-ZWL-2024-0002", "ZWL-4")]
+    assert "CEC-ZWL-2024-0002 and CEC-ZWL-2024-0001 certify" in c.report.problems[0].message
+
+
+def test_a_unit_left_two_changes_ago_is_free(builder):
+    """ZWL-4 over three versions: A certifies its product until 2025-01-06, then others; B certifies it from
+    2025-02-03: no clash."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-01-06", changes={"product_name": "余热回用水"})
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-03-03", changes={"product_name": "工艺回用水"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-02-03")
+    assert [p for p in problems(builder, "2025-04-01") if p[0] == "error"] == []
+
+
+def test_of_two_certificates_of_one_unit_begun_the_same_day_the_higher_number_is_reported(builder):
+    """ZWL-4: begun the same day, the clash is reported on the certificate numbered later (whichever ends first)."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-10-08")
+    builder.decide("CEC-ZWL-2024-0002", "cancel", "2025-03-03", ground="holder-request")
+    c = check_registry(builder.root, D("2025-04-01"), jobs=1)
+    assert [(p.path.parent.name, p.rule) for p in c.report.problems if p.level == "error"] == [
+        ("CEC-ZWL-2024-0002", "ZWL-4")]
+
+
+def test_a_correction_after_expiry_is_no_clash_with_the_renewal(builder):
+    """ZWL-4: a clerical correction of A dated the day after A expired (the day its renewal B begins) makes a
+    version that is in force on no day: A and B do not clash."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")  # last day 2027-10-07
+    first = builder.decide("CEC-ZWL-2024-0001", "change", "2027-10-08", changes={"specification": "初始温度 ≥ 61 ℃"},
+                           corrects="2024-10-08-issue.yml")
+    n = "CEC-ZWL-2027-0001"
+    builder.certificate(n, "zero-waste-low-carbon-water", "2027-10-08", "2030-10-07", ZWL_CONTENT,
+                        follows="CEC-ZWL-2024-0001")
+    builder.decision(n, zwl_issue(n, "2027-10-08", application={"received": "2027-06-01", "accepted": "2027-06-03"}))
+    found = [p for p in errors_but_schemas(builder, "2027-11-01") if p[1] == "ZWL-4"]
+    assert found == [] and first.exists()
+
+
+def test_a_third_certificate_of_a_unit_is_reported_against_each_of_the_two_before(builder):
+    """ZWL-4 with versions: A and B (one unit) each change their specification; C of the same unit is reported
+    against A and against B (a pair already reported for earlier versions stops no other)."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    builder.zwl("CEC-ZWL-2024-0002", valid_from="2024-11-05")
+    builder.decide("CEC-ZWL-2024-0001", "change", "2025-01-06", changes={"specification": "初始温度 ≥ 61 ℃"})
+    builder.decide("CEC-ZWL-2024-0002", "change", "2025-02-03", changes={"specification": "初始温度 ≥ 62 ℃"})
+    builder.zwl("CEC-ZWL-2025-0001", valid_from="2025-03-03")
+    c = check_registry(builder.root, D("2025-04-01"), jobs=1)
+    third = sorted(p.message[:61] for p in c.report.problems
+                   if p.rule == "ZWL-4" and p.path.parent.name == "CEC-ZWL-2025-0001")
+    assert third == ["CEC-ZWL-2025-0001 and CEC-ZWL-2024-0001 certify the same prod",
+                     "CEC-ZWL-2025-0001 and CEC-ZWL-2024-0002 certify the same prod"], third

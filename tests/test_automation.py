@@ -7,6 +7,7 @@ CODEOWNERS."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -272,22 +273,58 @@ def test_a_pull_request_is_validated_against_the_published_registry_and_its_effe
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
 
 
+def needs_of(job: dict) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def before(workflow: dict, name: str) -> set[str]:
+    """The jobs that the job ``name`` waits for, directly or not."""
+    found: set[str] = set()
+    todo = needs_of(workflow["jobs"][name])
+    while todo:
+        one = todo.pop()
+        if one not in found:
+            found.add(one)
+            todo += needs_of(workflow["jobs"][one])
+    return found
+
+
+def plan_job(workflow: dict) -> tuple[str, dict]:
+    """The job that counts the PDFs to render (certreg render --dry-run) against the published open data."""
+    [(name, plan)] = [(n, j) for n, j in workflow["jobs"].items()
+                      if any(c[1:2] == ["render"] and "--dry-run" in c for c, _, _ in commands(workflow, j))]
+    return name, plan
+
+
 def test_the_site_is_built_and_published_on_merge_daily_and_by_hand(workflow):
     on = triggers(workflow)
     assert "main" in on["push"]["branches"] and "workflow_dispatch" in on and on["schedule"]
 
     [(name, build)] = jobs_running(workflow, "build")
-    assert "pull_request" in build.get("if", "") and "!=" in build["if"], "a pull request does not publish"
+    gates = [workflow["jobs"][n].get("if", "") for n in [name, *before(workflow, name)]]
+    assert any("pull_request" in g and "!=" in g for g in gates), "a pull request does not publish"
     [(command, env, step)] = [c for c in commands(workflow, build) if c[0][1:2] == ["build"]]
     out = option(command, "--out", env) or "site"
-    # REG-APPEND on every build: the live site's open data are where the build goes, for certreg build to compare
-    earlier = build["steps"][:build["steps"].index(step)]
-    fetch = [s for s in earlier if "curl" in s.get("run", "") and "data/$file" in s["run"]]
-    assert fetch and f"{out}/data" in fetch[0]["run"]
-    loop = re.search(r"\bfor file in ([^;\n]*)", fetch[0]["run"])
+    # REG-APPEND on every build: the live site's open data are where the build goes, for certreg build to compare.
+    # They are fetched once, by the plan, whose artifact takes them to the build (and to the shards).
+    plan_name, plan = plan_job(workflow)
+    assert plan_name in before(workflow, name)
+    [fetch] = [s for s in plan["steps"] if "curl" in s.get("run", "") and "data/$file" in s["run"]]
+    loop = re.search(r"\bfor file in ([^;\n]*)", fetch["run"])
     assert loop and {"certificates.json", "announcements.json", "records.json"} <= set(loop.group(1).split())
+    fetched = re.search(r'-o "([^"$]+)/data/\$file"', fetch["run"]).group(1)  # e.g. plan/site
+    [sent] = uses(plan, "actions/upload-artifact")
+    assert fetched.startswith(sent["with"]["path"].rstrip("/") + "/")
+    inside = fetched[len(sent["with"]["path"].rstrip("/")) + 1:]
+    [got] = [s for s in uses(build, "actions/download-artifact") if s["with"].get("name") == sent["with"]["name"]]
+    copied = f"cp -R {got['with']['path'].rstrip('/')}/{inside}/data/. {out}/data/"
+    [copy] = [s for s in build["steps"] if copied in s.get("run", "")]
+    steps = build["steps"]
+    assert steps.index(got) < steps.index(copy) < steps.index(step)
     # a push that rewrote main's history is refused, whatever else
-    pushed = [c for c in commands(workflow, build) if c[0][1:2] == ["validate"]]
+    pushed = [c for j in [name, *before(workflow, name)] for c in commands(workflow, workflow["jobs"][j])
+              if c[0][1:2] == ["validate"]]
     assert pushed and all(option(c, "--base", e) == "${{ github.event.before }}" for c, e, _ in pushed)
     [upload] = uses(build, "actions/upload-pages-artifact")
     assert upload["with"]["path"].rstrip("/") == out.rstrip("/")
@@ -449,14 +486,23 @@ def environment_of(job: dict) -> str | None:
     return environment.get("name") if isinstance(environment, dict) else environment
 
 
+def site_artifacts(workflow: dict) -> set[str]:
+    """The names of the artifacts that a job uploading to the object store downloads: the site."""
+    return {s["with"].get("name") for job in workflow["jobs"].values() if store_uploads(workflow, job)
+            for s in uses(job, "actions/download-artifact")}
+
+
 def publication_problems(workflow: dict) -> list[str]:
-    """What lets another branch than main (a manual run on a branch) upload or deploy the site."""
+    """What lets another branch than main (a manual run on a branch) upload or deploy the site. (The artifacts of
+    the work on the way, the plan and the shards' PDFs, are the run's own: no job publishes them as they are.)"""
     problems = []
+    site = site_artifacts(workflow)
     for name, job in workflow["jobs"].items():
-        for action in ("actions/upload-pages-artifact", "actions/upload-artifact"):
-            for step in uses(job, action):
-                if not (only_on_main(step.get("if")) or only_on_main(job.get("if"))):
-                    problems.append(f"{name} uploads the site for any branch ({action})")
+        steps = uses(job, "actions/upload-pages-artifact")
+        steps += [s for s in uses(job, "actions/upload-artifact") if s.get("with", {}).get("name") in site]
+        for step in steps:
+            if not (only_on_main(step.get("if")) or only_on_main(job.get("if"))):
+                problems.append(f"{name} uploads the site for any branch ({step['uses'].partition('@')[0]})")
         if uses(job, "actions/deploy-pages"):
             if not only_on_main(job.get("if")):
                 problems.append(f"{name} deploys for any branch")
@@ -509,15 +555,18 @@ def test_the_target_is_read_from_publication_yml_and_each_kind_published_its_own
     from certreg.publish.target import KINDS
 
     [(name, build)] = jobs_running(workflow, "build")
-    checks = [(c, step) for c, _, step in commands(workflow, build) if c[1:2] == ["upload"] and "--check" in c]
-    assert len(checks) == 1, "the build job reads the target with certreg upload --check"
+    plan_name, plan = plan_job(workflow)
+    checks = [(c, step) for c, _, step in commands(workflow, plan) if c[1:2] == ["upload"] and "--check" in c]
+    assert len(checks) == 1, "the plan reads the target with certreg upload --check"
     reading = checks[0][1]
     assert "$GITHUB_OUTPUT" in reading["run"] and reading.get("id")
-    kind = f"steps.{reading['id']}.outputs.kind"
-    [(output, value)] = build["outputs"].items()
+    assert plan["outputs"]["target"].replace(" ", "") == f"${{{{steps.{reading['id']}.outputs.kind}}}}"
+    steps = plan["steps"]  # read before anything is rendered or built
+    assert steps.index(reading) < min(steps.index(s) for s in steps if "certreg render" in s.get("run", ""))
+    kind = f"needs.{plan_name}.outputs.target"  # the build's steps read it from the plan...
+    assert plan_name in needs_of(build)
+    [(output, value)] = build["outputs"].items()  # ...and pass it on to the jobs that publish
     assert value.replace(" ", "") == f"${{{{{kind}}}}}"
-    steps = build["steps"]
-    assert steps.index(reading) < min(steps.index(s) for s in steps if "certreg build" in s.get("run", ""))
 
     def gated(condition, on: str) -> str | None:
         found = re.findall(rf"{re.escape(on)}\s*==\s*'([^']*)'", condition or "")
@@ -657,3 +706,169 @@ def test_the_staff_guide_lists_every_ground_of_the_schemes(lang, page):
             for code, ground in grounds["choices"].items():
                 rows = [line for line in lines if line.startswith("|") and f"`{code}`" in line and ground[lang] in line]
                 assert rows, f"{page}: {scheme['key']} {action} ground {code} ({ground[lang]}) is missing"
+
+
+# --- the render shared between machines ----------------------------------------------------------------------
+
+
+def step_named(job: dict, words_in_name: str) -> dict:
+    [step] = [s for s in job["steps"] if words_in_name in s.get("name", "")]
+    return step
+
+
+def shard_job(workflow: dict) -> tuple[str, dict]:
+    [(name, job)] = [(n, j) for n, j in workflow["jobs"].items()
+                     if any(c[1:2] == ["render"] and option(c, "--shard") for c, _, _ in commands(workflow, j))]
+    return name, job
+
+
+def test_the_pdfs_are_rendered_in_shards_that_the_build_joins(workflow):
+    """The plan counts the PDFs to render, against the published open data; a matrix of shards renders them (none
+    when there is nothing to render), each leaving out the PDFs published as issued; the build joins the shards'
+    folders (certreg render --merge checks that every PDF is there) before it builds, and only once every shard
+    has rendered."""
+    plan_name, plan = plan_job(workflow)
+    render_name, render = shard_job(workflow)
+    [(build_name, build)] = jobs_running(workflow, "build")
+    assert plan_name in needs_of(render) and {plan_name, render_name} <= set(needs_of(build))
+
+    count = step_named(plan, "Count the PDFs")
+    assert plan["outputs"]["shards"].replace(" ", "") == f"${{{{steps.{count['id']}.outputs.count}}}}"
+    assert plan["outputs"]["matrix"].replace(" ", "") == f"${{{{steps.{count['id']}.outputs.matrix}}}}"
+    matrix = render["strategy"]["matrix"]["shard"].replace(" ", "")
+    assert matrix == f"${{{{fromJSON(needs.{plan_name}.outputs.matrix)}}}}"
+    assert render["if"].replace(" ", "") == f"needs.{plan_name}.outputs.shards!='0'"  # (an empty matrix is an error)
+
+    [(dry, dry_env, _)] = [c for c in commands(workflow, plan) if "--dry-run" in c[0]]
+    [(shard, shard_env, shard_step)] = [c for c in commands(workflow, render) if option(c[0], "--shard")]
+    assert option(shard, "--shard", shard_env) == f"${{{{ matrix.shard }}}}/${{{{ needs.{plan_name}.outputs.shards }}}}"
+    # the plan and each shard leave out the same PDFs: those the open data the plan fetched lists as issued
+    [sent] = uses(plan, "actions/upload-artifact")
+    [got] = [s for s in uses(render, "actions/download-artifact") if s["with"]["name"] == sent["with"]["name"]]
+    assert option(dry, "--published", dry_env).startswith(sent["with"]["path"].rstrip("/") + "/")
+    assert (option(shard, "--published", shard_env).removeprefix(got["with"]["path"].rstrip("/"))
+            == option(dry, "--published", dry_env).removeprefix(sent["with"]["path"].rstrip("/")))
+    [pdfs] = uses(render, "actions/upload-artifact")
+    assert pdfs["with"]["name"].replace(" ", "") == "pdfs-${{matrix.shard}}"
+    assert option(shard, "--out", shard_env) == pdfs["with"]["path"]
+    assert pdfs["with"]["include-hidden-files"] is True  # the render's manifest, .manifest.json
+
+    # the build waits for every shard, and goes on without any when none was needed
+    condition = build["if"].replace(" ", "").replace("\n", "")
+    assert "!cancelled()" in condition and f"needs.{plan_name}.result=='success'" in condition
+    assert (f"(needs.{render_name}.result=='success'||needs.{render_name}.result=='skipped')" in condition)
+    [joined] = [s for s in uses(build, "actions/download-artifact") if s["with"].get("pattern")]
+    pattern = joined["with"]["pattern"]
+    assert fnmatch.fnmatch("pdfs-7", pattern) and not fnmatch.fnmatch("plan", pattern)
+    [(merge, merge_env, merge_step)] = [c for c in commands(workflow, build) if c[0][1:2] == ["render"]]
+    [(built, built_env, build_step)] = [c for c in commands(workflow, build) if c[0][1:2] == ["build"]]
+    site = option(built, "--out", built_env)
+    assert option(merge, "--published", merge_env) == site and option(merge, "--out", merge_env) == "certs"
+    assert f'for folder in {joined["with"]["path"]}/pdfs-*; do merge+=(--merge "$folder"); done' in merge_step["run"]
+    steps = build["steps"]
+    assert steps.index(joined) < steps.index(merge_step) < steps.index(build_step)
+    assert "--no-pdfs" not in built
+
+
+def run_step(step: dict, cwd: Path, env: dict, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """A step's script run by bash (as GitHub runs it: -e, -o pipefail) in ``cwd``, with its env: and ``env``; its
+    outputs ($GITHUB_OUTPUT) read back."""
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    output.write_text("")
+    full = {**os.environ, **{k: str(v) for k, v in step.get("env", {}).items()}, **env,
+            "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(tmp_path)}
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd,
+                            env=full, capture_output=True, text=True, timeout=120)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return result, outputs
+
+
+@pytest.mark.parametrize("pdfs,shards", [(0, 0), (1, 1), (999, 1), (1000, 1), (1001, 2), (63_999, 64),
+                                          (64_000, 64), (64_001, 64), (150_000, 64)])
+def test_the_plan_makes_one_shard_a_thousand_pdfs_at_most_sixty_four(workflow, tmp_path, pdfs, shards):
+    """The plan's script, run with a certreg that lists ``pdfs`` PDFs to render: the shard count and the matrix."""
+    step = step_named(plan_job(workflow)[1], "Count the PDFs")
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    (bin_ / "certreg").write_text(f"#!/bin/sh\nseq {pdfs} | sed 's/$/.pdf/'\n" if pdfs else "#!/bin/sh\n:\n")
+    (bin_ / "certreg").chmod(0o755)
+    (tmp_path / "plan").mkdir()
+    path = f"{bin_}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    result, outputs = run_step(step, tmp_path, {"PATH": path}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert outputs["count"] == str(shards)
+    assert json.loads(outputs["matrix"]) == list(range(1, shards + 1))
+    assert len((tmp_path / "plan" / "to-render.txt").read_text().splitlines()) == pdfs
+    # a shard of the largest registry fits its job's time: 150,000 PDFs at 187 ms a PDF on 2 cores, 10 minutes
+    # to set up (the font, the packages, the check of the registry)
+    if shards:
+        minutes = (-(-pdfs // shards) * 0.187 / 2 + 600) / 60
+        assert minutes < shard_job(workflow)[1]["timeout-minutes"] / 2
+
+
+@pytest.fixture
+def web(tmp_path):
+    """A folder served over HTTP on 127.0.0.1 (as the published site), and its address."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "web"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_build_fetches_every_published_pdf_as_issued_or_fails(workflow, tmp_path, web):
+    """The build's fetch of the archive, run against a site served on 127.0.0.1: every PDF the open data lists as
+    issued (and each re-issue) arrives; one that cannot be fetched fails the step naming it; an odd name in the
+    open data is refused before anything is fetched."""
+    root, url = web
+    [(_, build)] = jobs_running(workflow, "build")
+    step = step_named(build, "Fetch the published PDFs")
+    work = tmp_path / "work"
+    (work / "plan" / "site" / "data").mkdir(parents=True)
+    names = {"CEC-ZWL-2025-0001": [("1", []), ("2", [1, 2])], "CEC-ZCF-2026-10000": [("1", [])]}
+    data = {"certificates": [{"number": n, "versions": [
+        {"version": int(v), "pdf_issued": f"{url}certificates/{n}/issued/{n}-v{v}.pdf",
+         "reissues": [{"reissue": r} for r in rs]} for v, rs in versions]} for n, versions in names.items()]}
+    wanted = [f"certificates/{n}/issued/{n}-v{v}{f'-r{r}' if r else ''}.pdf"
+              for n, versions in names.items() for v, rs in versions for r in [0, *rs]]
+    for i, path in enumerate(wanted):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(b"%PDF-1.7 " + str(i).encode())
+
+    # (site_url takes only https:// addresses: the script's python, asked for it, answers the test server's)
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "python").write_text(f"#!/bin/sh\ncase \"$2\" in *site_url*) echo '{url}' ;; *) exit 9 ;; esac\n")
+    (shim / "python").chmod(0o755)
+
+    def run(data):
+        (work / "plan" / "site" / "data" / "certificates.json").write_text(json.dumps(data))
+        shutil.rmtree(work / "site", ignore_errors=True)
+        return run_step(step, work, {"PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}, tmp_path)[0]
+
+    result = run(data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.relative_to(work / "site").as_posix() for p in (work / "site").rglob("*.pdf")) == sorted(wanted)
+    assert all((work / "site" / p).read_bytes() == (root / p).read_bytes() for p in wanted)
+    assert (work / "site" / "data" / "certificates.json").is_file()  # the open data the plan fetched, for the build
+
+    (root / wanted[2]).unlink()
+    result = run(data)
+    assert result.returncode == 1 and f"{url}{wanted[2]} cannot be fetched" in result.stdout
+
+    data["certificates"][0]["number"] = "../../etc"
+    result = run(data)
+    assert result.returncode == 1 and "odd PDF: ../../etc 1" in result.stdout
+    assert not (work / "site" / "certificates").exists()

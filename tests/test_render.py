@@ -596,3 +596,66 @@ def test_the_shards_of_a_render_make_the_whole_render_byte_for_byte(sample, tmp_
     assert "0 PDF(s) written" in again.output
     with pytest.raises(SystemExit):
         main(["render", "--shard", "4/3"], standalone_mode=True)
+
+
+def test_a_render_lists_what_it_would_write_and_leaves_out_what_the_published_site_has_as_issued(sample, tmp_path):
+    """--dry-run prints the PDFs a render would write, and writes nothing; --published SITE leaves out the PDFs as
+    issued that the site has as files or lists in its open data (what a shard, holding only the open data, needs)
+    from the render, from --dry-run and from what --merge requires; a name of no PDF in the open data is ignored,
+    and open data that is not JSON is an error naming the file."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from certreg.cli import main
+
+    whole = sample[1]
+    names = sorted(p.name for p in whole.glob("*.pdf"))
+    args = ["--registry", str(REGISTRY), "--as-of", SAMPLE_AS_OF.isoformat(), "--site", str(ROOT / "mkdocs.yml")]
+
+    def run(*more):
+        result = CliRunner().invoke(main, ["render", *args, *more])
+        return result.exit_code, result.stdout.split(), result.output
+
+    out = tmp_path / "out"
+    assert run("--dry-run", "--out", str(out))[:2] == (0, names)
+    assert not out.exists()  # nothing written
+    shutil.copytree(whole, out)
+    assert run("--dry-run", "--out", str(out))[:2] == (0, [])
+    (out / names[0]).write_bytes(b"%PDF-1.7 cut short")
+    assert run("--dry-run", "--out", str(out))[:2] == (0, [names[0]])
+
+    site = tmp_path / "site"
+    number = names[1].rsplit("-v", 1)[0]
+    (site / "certificates" / number / "issued").mkdir(parents=True)
+    (site / "certificates" / number / "issued" / names[1]).write_bytes(b"%PDF as issued")  # a file...
+    data = {"certificates": [
+        {"number": "x", "versions": [{"version": 1, "pdf_issued": f"https://example.org/certificates/x/issued/{names[2]}",
+                                      "reissues": [{"pdf_issued": "https://example.org/../x.pdf"}]},
+                                     {"pdf_issued": 7}]},
+        "not an object"]}
+    (site / "data").mkdir()
+    (site / "data" / "certificates.json").write_text(json.dumps(data), encoding="utf-8")  # ...and the open data
+    fresh = tmp_path / "fresh"
+    code, listed, _ = run("--dry-run", "--published", str(site), "--out", str(fresh))
+    assert (code, listed) == (0, [n for n in names if n not in names[1:3]])
+
+    shards = []
+    for k in (1, 2):
+        shard = tmp_path / f"shard-{k}"
+        code, _, output = run("--shard", f"{k}/2", "--published", str(site), "--out", str(shard))
+        assert code == 0, output
+        shards.append(shard)
+    rendered = sorted(p.name for s in shards for p in s.glob("*.pdf"))
+    assert rendered == [n for n in names if n not in names[1:3]]
+    merge = [x for s in shards for x in ("--merge", str(s))]
+    code, _, output = run(*merge, "--out", str(tmp_path / "m1"))
+    assert code == 1 and "2 PDF(s) missing" in output, output  # the archive's two, without --published
+    code, _, output = run(*merge, "--published", str(site), "--out", str(tmp_path / "m2"))
+    assert code == 0, output
+    for name in rendered:
+        assert (tmp_path / "m2" / name).read_bytes() == (whole / name).read_bytes()
+
+    (site / "data" / "certificates.json").write_text("{not json", encoding="utf-8")
+    code, _, output = run("--dry-run", "--published", str(site), "--out", str(fresh))
+    assert code == 1 and f"{site / 'data' / 'certificates.json'}: not the registry's open data" in output

@@ -228,12 +228,19 @@ def progress(label: str):
 @click.option("--merge", "merge_from", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Join the folders of a sharded render into --out instead of rendering (give it once per "
                    "shard); then check that every PDF is there and current.")
-def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from):
+@click.option("--published", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="SITE",
+              help="The published site, or the part of it at hand (its open data, data/certificates.json): the "
+                   "PDFs as issued that it has or lists are the archive, published again as they are, so they "
+                   "are neither rendered nor required by --merge.")
+@click.option("--dry-run", is_flag=True,
+              help="Render nothing: print the name of each PDF that would be rendered, one a line.")
+def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from, published, dry_run):
     """Render the PDF certificate of every version of the certificates NUMBERS (default: all).
 
     The registry is validated first and nothing is rendered if it has errors (actions now due are told,
     and hold nothing back). A PDF whose inputs
-    (record, templates, font, program) have not changed is not rendered again.
+    (record, templates, font, program) have not changed is not rendered again, nor one that the published site
+    (--published) has as issued.
     """
     from .publish.pdf import RenderError, site_url
     from .publish.pdf import render as render_pdfs
@@ -249,14 +256,24 @@ def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from):
     unknown = [n for n in numbers if n not in checked.histories]
     if unknown:
         raise click.UsageError("no such certificate: " + ", ".join(unknown))
+    archived: frozenset[str] = frozenset()
+    if published is not None:
+        from .publish.shards import published_pdfs
+
+        try:
+            archived = published_pdfs(published)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
     if merge_from:
         from .publish.pdf import jobs_for
         from .publish.shards import merge, up_to_date
 
+        if dry_run:
+            raise click.UsageError("--dry-run renders nothing and --merge renders nothing: give one of them")
         clashes = merge(list(merge_from), out)
         if clashes:
             raise click.ClickException("the shards disagree (different bytes under one name): " + ", ".join(clashes))
-        missing = up_to_date(jobs_for(checked, list(numbers) or None, site_url(mkdocs_yml)), out)
+        missing = up_to_date(jobs_for(checked, list(numbers) or None, site_url(mkdocs_yml)), out, archived)
         if missing:
             raise click.ClickException(f"{len(missing)} PDF(s) missing or out of date after the merge (a shard "
                                        "did not run, or ran on other records): " + ", ".join(missing[:10]))
@@ -270,9 +287,18 @@ def render(numbers, registry, as_of, out, mkdocs_yml, shard, merge_from):
         if not chosen:
             click.echo(f"shard {shard[0]}/{shard[1]} has no certificate to render", err=True)
             return
+    if dry_run:
+        from .publish.pdf import jobs_for
+        from .publish.shards import up_to_date
+
+        todo = up_to_date(jobs_for(checked, chosen, site_url(mkdocs_yml)), out, archived)
+        for name in todo:
+            click.echo(name)
+        click.echo(f"{len(todo)} PDF(s) to render into {out}", err=True)
+        return
     try:
         done = render_pdfs(checked, out, base_url=site_url(mkdocs_yml), numbers=chosen,
-                           progress=progress("rendering PDFs"))
+                           progress=progress("rendering PDFs"), archived=archived)
     except RenderError as exc:
         raise click.ClickException(str(exc)) from None
     for message in done.failed:

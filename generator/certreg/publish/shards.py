@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 from .pdf import Job, _is_current
+
+ISSUED_NAME = re.compile(r"^CEC-[A-Z]{3}-[0-9]{4}-[0-9]{4,6}-v[1-9][0-9]*(?:-r[1-9][0-9]*)?\.pdf$")
 
 
 def shard_of(number: str, count: int) -> int:
@@ -28,13 +31,40 @@ def shard_numbers(numbers: list[str], shard: tuple[int, int]) -> list[str]:
     return [n for n in numbers if shard_of(n, shard[1]) == shard[0] - 1]
 
 
-def up_to_date(todo: list[Job], out: Path) -> list[str]:
-    """The names of ``todo``'s PDFs that ``out`` lacks, or has from other inputs or with other bytes."""
+def published_pdfs(site: Path) -> frozenset[str]:
+    """The names of the PDFs as issued that the published site ``site`` has (the archive, ZCF-11.3: published
+    again as they are, never rendered anew): the files under ``certificates/*/issued/``, and those its open data
+    (``data/certificates.json``) lists as issued, so that a machine holding only the open data knows them too.
+    A name of no certificate's PDF in the open data is ignored (it would name nothing to render anyway)."""
+    names = {p.name for p in site.glob("certificates/*/issued/*.pdf")}
+    try:
+        data = json.loads((site / "data" / "certificates.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return frozenset(names)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{site / 'data' / 'certificates.json'}: not the registry's open data ({exc})") from None
+    certificates = data.get("certificates") if isinstance(data, dict) else None
+    for cert in certificates if isinstance(certificates, list) else []:
+        for v in cert.get("versions", []) if isinstance(cert, dict) else []:
+            if not isinstance(v, dict):
+                continue
+            for url in [v.get("pdf_issued")] + [r.get("pdf_issued") for r in v.get("reissues", [])
+                                                 if isinstance(r, dict)]:
+                name = url.rpartition("/")[2] if isinstance(url, str) else ""
+                if ISSUED_NAME.match(name):
+                    names.add(name)
+    return frozenset(names)
+
+
+def up_to_date(todo: list[Job], out: Path, archived: frozenset[str] = frozenset()) -> list[str]:
+    """The names of ``todo``'s PDFs that ``out`` lacks, or has from other inputs or with other bytes (but those of
+    ``archived``, published already and never rendered)."""
     try:
         manifest = json.loads((out / ".manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = {}
-    return [job.name for job in todo if not _is_current(out / job.name, manifest.get(job.name), job.key)]
+    return [job.name for job in todo
+            if job.name not in archived and not _is_current(out / job.name, manifest.get(job.name), job.key)]
 
 
 def merge(shards: list[Path], out: Path) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 
 import pytest
 
@@ -658,3 +659,26 @@ def test_a_certificate_following_itself_hides_no_loop_of_others(builder):
                      for n in ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003")], loops
     itself = [p.path.parent.name for p in c.report.problems if p.rule == "REG-LINK" and "loops back" not in p.message]
     assert "CEC-ZWL-2024-0001" in itself
+
+
+def test_a_chain_that_runs_into_a_loop_of_others_is_reported_and_ends(builder):
+    """REG-LINK: A follows B, B follows C and C follows B: A's chain never comes back to A but runs into the loop
+    of B and C; all three are reported (and the check ends)."""
+    for n, follows in (("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0002"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
+                       ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002")):
+        builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07",
+                            {**ZWL_CONTENT, "raw_material_source": n}, follows=follows)
+        builder.decision(n, zwl_issue(n, "2024-10-08"))
+
+    def endless(signum, frame):
+        raise TimeoutError("the check of a chain running into a loop did not end in 60 s")
+
+    before = signal.signal(signal.SIGALRM, endless)
+    signal.alarm(60)
+    try:
+        c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+    loops = sorted(p.path.parent.name for p in c.report.problems if p.rule == "REG-LINK" and "loops back" in p.message)
+    assert loops == ["CEC-ZWL-2024-0001", "CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"], loops

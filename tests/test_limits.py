@@ -317,6 +317,50 @@ def test_a_suspension_may_not_be_set_to_end_before_it_begins(builder, scheme, of
     assert problems(builder, start.isoformat()) == ([] if ok else [("error", rule, path.name)])
 
 
+CANCEL = {"zero-carbon-factory": "ceased", "zero-waste-low-carbon-water": "holder-request"}
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("offset, outlived", DAYS)
+def test_a_suspension_cancelled_on_its_limit_ended_in_time_and_the_day_after_outlived_it(builder, scheme, offset,
+                                                                                       outlived):
+    """A suspended certificate cancelled on the day before its limit, on it (in time: nothing to tell) or the day
+    after (it outlived its limit, and was cancelled instead of revoked: a past fault, a warning at the
+    cancellation), judged on the day of the cancellation and the day after."""
+    n, rule, limit = _suspended(builder, scheme)
+    day = limit + dt.timedelta(days=offset)
+    builder.decide(n, "cancel", day.isoformat(), ground=CANCEL[scheme])
+    for as_of in (day, day + dt.timedelta(days=1)):
+        assert problems(builder, as_of.isoformat()) == ([("warning", rule, f"{day}-cancel.yml")] if outlived else [])
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("offset, found", [(-1, ("error", True)), (0, ("warning", False)), (1, ("warning", False))])
+def test_a_suspension_past_its_limit_is_overdue_until_the_day_it_is_cancelled(builder, scheme, offset, found):
+    """Cancelled two days after its limit: the day before the cancellation the certificate is still suspended
+    past its limit (overdue, an error); on the day of the cancellation and after, it is a past fault (a warning
+    at the cancellation)."""
+    n, rule, limit = _suspended(builder, scheme)
+    cancelled = limit + dt.timedelta(days=2)
+    builder.decide(n, "cancel", cancelled.isoformat(), ground=CANCEL[scheme])
+    as_of = cancelled + dt.timedelta(days=offset)
+    c = check_registry(builder.root, as_of, jobs=1)
+    where = "-suspend.yml" if found[1] else f"{cancelled}-cancel.yml"
+    assert [(p.level, p.rule, p.overdue) for p in c.report.problems] == [(found[0], rule, found[1])]
+    assert c.report.problems[0].path.name.endswith(where)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_warning_for_a_suspension_cancelled_past_its_limit_is_at_the_cancellation(builder, scheme):
+    """...not at another decision of that day (a change, which takes effect first)."""
+    n, rule, limit = _suspended(builder, scheme)
+    day = (limit + dt.timedelta(days=1)).isoformat()
+    field = "product_name" if scheme == "zero-waste-low-carbon-water" else "factory_name"
+    builder.decide(n, "change", day, changes={field: "更名后的名称"})
+    builder.decide(n, "cancel", day, ground=CANCEL[scheme])
+    assert problems(builder, day) == [("warning", rule, f"{day}-cancel.yml")]
+
+
 @pytest.mark.parametrize("day, ok", [("2026-02-04", False), ("2026-02-05", False), ("2026-02-06", True)])
 def test_zwl_revocation_for_an_unrestored_suspension_comes_after_its_limit(builder, day, ok):
     """ZWL-7.4: not restored within the 6 months (to 2026-02-05): revoked from the next day on that ground."""

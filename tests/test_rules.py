@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 
 import pytest
 
@@ -354,6 +355,18 @@ def test_a_private_text_field_is_kept_out_of_published_text(builder):
     assert "is a private value" in found[0][4]
 
 
+def test_a_private_longtext_field_is_kept_out_of_published_text(builder):
+    """REG-PUBLIC: the same for a field of several lines (longtext) that a scheme makes private."""
+    _edit_scheme(builder, "zero-carbon-factory", "  boundary:\n    type: longtext\n    required: true\n"
+                 "    public: true\n", "  boundary:\n    type: longtext\n    required: true\n    public: false\n")
+    n = builder.zcf()
+    builder.decide(n, "suspend", "2025-06-03", ground="a", facts_verified="2025-06-02",
+                   reason={"zh": f"核算边界（{ZCF_CONTENT['boundary']}）内的排放数据有误", "en": "Suspended"})
+    found = errors_but_schemas(builder, "2025-06-30")
+    assert [(p[1], p[2]) for p in found] == [("REG-PUBLIC", "2025-06-03-suspend.yml")], found
+    assert f'"{ZCF_CONTENT["boundary"]}" is a private value' in found[0][4]
+
+
 def test_contact_details_in_a_changed_public_field_are_refused_at_the_change(builder):
     """REG-PUBLIC: a change that writes a phone number into a public field is refused there (changes: FIELD)."""
     n = builder.zwl()
@@ -602,3 +615,99 @@ def test_a_third_certificate_of_a_unit_is_reported_against_each_of_the_two_befor
                    if p.rule == "ZWL-4" and p.path.parent.name == "CEC-ZWL-2025-0001")
     assert third == ["CEC-ZWL-2025-0001 and CEC-ZWL-2024-0001 certify the same prod",
                      "CEC-ZWL-2025-0001 and CEC-ZWL-2024-0002 certify the same prod"], third
+
+
+def test_a_successor_of_a_certificate_never_issued_is_judged_against_its_content(builder):
+    """ZWL-7.2 / REG-ORDER: a predecessor without its issue decision (an error of its own) still has the content of
+    its record, from its valid_from: the successor that certifies another product is told so."""
+    builder.certificate("CEC-ZWL-2024-0001", "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07", ZWL_CONTENT)
+    n = "CEC-ZWL-2027-0001"
+    builder.certificate(n, "zero-waste-low-carbon-water", "2027-10-08", "2030-10-07",
+                        {**ZWL_CONTENT, "product_name": "另一种回用水"}, follows="CEC-ZWL-2024-0001")
+    builder.decision(n, zwl_issue(n, "2027-10-08", application={"received": "2027-06-01", "accepted": "2027-06-03"}))
+    c = check_registry(builder.root, D("2027-11-01"), jobs=1)
+    found = sorted((p.path.parent.name, p.rule, p.message[:41]) for p in c.report.problems
+                   if p.level == "error" and p.path.parent.name != "schemas")
+    assert found == [("CEC-ZWL-2024-0001", "REG-ORDER", "the certificate has no issue decision; ad"),
+                     ("CEC-ZWL-2027-0001", "ZWL-7.2", "follows CEC-ZWL-2024-0001 but product_nam")], found
+
+
+def test_two_announced_decisions_of_one_day_without_numbers_are_told_two_numbers(builder):
+    """REG-ANNOUNCE: each decision of a day that lacks its number is told the next one free, one after the other
+    (20250602-1, then 20250602-2), in the order of their files."""
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    b = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    for n in (a, b):
+        builder.decide(n, "suspend", "2025-06-02", ground="holder-request", facts_verified="2025-06-01",
+                       announcement=None)
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    found = [(p.path.parent.parent.name, p.message.partition("add announcement: ")[2][:10])
+             for p in c.report.problems if p.rule == "REG-ANNOUNCE"]
+    assert found == [(a, "20250602-1"), (b, "20250602-2")], found
+
+
+def test_a_number_of_two_announcements_late_in_the_year_and_month_is_read_as_its_own_date(builder):
+    """REG-ANNOUNCE: two decisions that carry 20251117-1: the record that is not published takes the next number
+    free on 2025-11-17 (a two-digit month and day read whole)."""
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    b = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    for n in (a, b):
+        builder.decide(n, "suspend", "2025-11-17", ground="holder-request", facts_verified="2025-11-14",
+                       announcement="20251117-1")
+    found = sorted(p[4] for p in problems(builder, "2025-11-30") if p[1] == "REG-ANNOUNCE")
+    assert found == [f"announcement 20251117-1 is also the number of {other} 2025-11-17-suspend.yml: a number names "
+                     "one announcement; if that one is published, this record takes the next number free on "
+                     "2025-11-17, 20251117-2" for other in (a, b)], found
+
+
+def test_a_successor_never_issued_is_told_only_that(builder):
+    """ZWL-7.2: the renewal window is judged from the successor's application, which a certificate without its
+    issue decision does not have: it is told that it has no issue decision, and nothing about its renewal."""
+    builder.zwl("CEC-ZWL-2024-0001", valid_from="2024-10-08")
+    n = "CEC-ZWL-2027-0001"
+    builder.certificate(n, "zero-waste-low-carbon-water", "2027-10-08", "2030-10-07", ZWL_CONTENT,
+                        follows="CEC-ZWL-2024-0001")
+    c = check_registry(builder.root, D("2027-11-01"), jobs=1)
+    found = [(p.path.parent.name, p.rule, p.message[:41]) for p in c.report.problems
+             if p.level == "error" and p.path.parent.name != "schemas"]
+    assert found == [(n, "REG-ORDER", "the certificate has no issue decision; ad")], found
+
+
+def test_a_certificate_following_itself_hides_no_loop_of_others(builder):
+    """REG-LINK: one certificate follows itself, two others follow each other: all three are reported, the loop at
+    the follows: line of each certificate in it."""
+    for n, follows in (("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0001"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
+                       ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002")):
+        builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07",
+                            {**ZWL_CONTENT, "raw_material_source": n}, follows=follows)
+        builder.decision(n, zwl_issue(n, "2024-10-08"))
+    c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    loops = sorted((p.path.relative_to(builder.root).as_posix(), p.line, p.message) for p in c.report.problems
+                   if p.rule == "REG-LINK" and "loops back" in p.message)
+    assert loops == [(f"certificates/{n}/certificate.yml", 3, f"the follows: chain from {n} loops back to itself")
+                     for n in ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003")], loops
+    itself = [p.path.parent.name for p in c.report.problems if p.rule == "REG-LINK" and "loops back" not in p.message]
+    assert "CEC-ZWL-2024-0001" in itself
+
+
+def test_a_chain_that_runs_into_a_loop_of_others_is_reported_and_ends(builder):
+    """REG-LINK: A follows B, B follows C and C follows B: A's chain never comes back to A but runs into the loop
+    of B and C; all three are reported (and the check ends)."""
+    for n, follows in (("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0002"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
+                       ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002")):
+        builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07",
+                            {**ZWL_CONTENT, "raw_material_source": n}, follows=follows)
+        builder.decision(n, zwl_issue(n, "2024-10-08"))
+
+    def endless(signum, frame):
+        raise TimeoutError("the check of a chain running into a loop did not end in 60 s")
+
+    before = signal.signal(signal.SIGALRM, endless)
+    signal.alarm(60)
+    try:
+        c = check_registry(builder.root, D("2025-06-30"), jobs=1)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+    loops = sorted(p.path.parent.name for p in c.report.problems if p.rule == "REG-LINK" and "loops back" in p.message)
+    assert loops == ["CEC-ZWL-2024-0001", "CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"], loops

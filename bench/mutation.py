@@ -77,7 +77,7 @@ REASONS = ROOT / "bench" / "mutation-reasons.toml"
 
 MUTATE = ["certreg/rules/*", "certreg/status.py"]
 FAST_TESTS = ["tests/test_status.py", "tests/test_rules.py", "tests/test_limits.py", "tests/test_truth.py",
-              "tests/test_corpus.py"]
+              "tests/test_corpus.py", "tests/test_cache.py"]  # (check_registry keeps and takes results in the cache)
 # the tests that build a site or render PDFs (marked publishes) take seconds each and test the publication
 # and those that read the rules' source code (marked reads_source), which mutmut rewrites; the corpus cases of
 # the loader alone (marked loader: YAML, layout) never reach the rules

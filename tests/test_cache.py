@@ -127,6 +127,17 @@ def test_off_means_off(tmp_path, monkeypatch):
     assert not Path("off").exists()
 
 
+def test_a_check_uses_the_cache_only_when_asked(tmp_path):
+    """check_registry reads and fills the cache with cache=True alone: a library caller that does not ask never
+    writes into the user's cache folder (the commands ask)."""
+    root = build(tmp_path / "base")
+    db = Path(os.environ["CERTREG_CACHE"]) / "checks.sqlite"
+    check_registry(root, BASE_AS_OF, jobs=1)
+    assert not db.exists()
+    check_registry(root, BASE_AS_OF, jobs=1, cache=True)
+    assert db.is_file()
+
+
 def test_decide_with_the_cache_refuses_and_writes_as_without_it(builder, monkeypatch):
     """certreg decide checks the new record with every other certificate's result from the cache: a decision the
     rules forbid is refused with its rule, an allowed one is written, and validate agrees with a run without it."""

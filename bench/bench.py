@@ -1308,6 +1308,14 @@ def is_current(out: Path, n: int, seed: int) -> bool:
         return False
 
 
+def generated(n: int, seed: int) -> Path:
+    """The registry of ``n`` certificates from ``seed`` in bench/out/registry-N, generated first unless current."""
+    out = ROOT / "bench" / "out" / f"registry-{n}"
+    if not is_current(out, n, seed):
+        generate(n, seed, out)
+    return out
+
+
 # --- measuring ----------------------------------------------------------------------------------
 
 

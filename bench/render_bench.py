@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generate, is_current  # noqa: E402
+from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generated  # noqa: E402
 
 CERTREG = Path(sys.executable).parent / "certreg"
 
@@ -108,9 +108,7 @@ def main(argv=None) -> int:
     p.add_argument("--certificates", "-n", type=int, default=500)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = p.parse_args(argv)
-    source = ROOT / "bench" / "out" / f"registry-{args.certificates}"
-    if not is_current(source, args.certificates, args.seed):
-        generate(args.certificates, args.seed, source)
+    source = generated(args.certificates, args.seed)
     work = ROOT / "bench" / "out" / f"render-{args.certificates}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(source, work / "registry")

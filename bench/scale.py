@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generate, is_current  # noqa: E402
+from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generated  # noqa: E402
 
 CERTREG = Path(sys.executable).parent / "certreg"
 
@@ -83,9 +83,7 @@ def valid_certificate(site: Path) -> str:
 
 
 def one(n: int, seed: int) -> dict:
-    source = ROOT / "bench" / "out" / f"registry-{n}"
-    if not is_current(source, n, seed):
-        generate(n, seed, source)
+    source = generated(n, seed)
     work = ROOT / "bench" / "out" / f"scale-{n}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

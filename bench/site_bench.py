@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generate, is_current  # noqa: E402
+from bench import AS_OF, DEFAULT_SEED, ROOT, calibrate, generated  # noqa: E402
 
 CERTREG = Path(sys.executable).parent / "certreg"
 
@@ -32,9 +32,7 @@ def peak_children_mib() -> float:
 
 
 def one(n: int, seed: int) -> None:
-    source = ROOT / "bench" / "out" / f"registry-{n}"
-    if not is_current(source, n, seed):
-        generate(n, seed, source)
+    source = generated(n, seed)
     work = ROOT / "bench" / "out" / f"site-{n}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -673,14 +673,19 @@ def test_a_successor_never_issued_is_told_only_that(builder):
     assert found == [(n, "REG-ORDER", "the certificate has no issue decision; ad")], found
 
 
-def test_a_certificate_following_itself_hides_no_loop_of_others(builder):
-    """REG-LINK: one certificate follows itself, two others follow each other: all three are reported, the loop at
-    the follows: line of each certificate in it."""
-    for n, follows in (("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0001"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
-                       ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002")):
+def _following(builder, *pairs):
+    """Issued ZWL certificates, each (number, the number it follows), of different products (no ZWL-4 clash)."""
+    for n, follows in pairs:
         builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07",
                             {**ZWL_CONTENT, "raw_material_source": n}, follows=follows)
         builder.decision(n, zwl_issue(n, "2024-10-08"))
+
+
+def test_a_certificate_following_itself_hides_no_loop_of_others(builder):
+    """REG-LINK: one certificate follows itself, two others follow each other: all three are reported, the loop at
+    the follows: line of each certificate in it."""
+    _following(builder, ("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0001"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
+               ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002"))
     c = check_registry(builder.root, D("2025-06-30"), jobs=1)
     loops = sorted((p.path.relative_to(builder.root).as_posix(), p.line, p.message) for p in c.report.problems
                    if p.rule == "REG-LINK" and "loops back" in p.message)
@@ -693,11 +698,8 @@ def test_a_certificate_following_itself_hides_no_loop_of_others(builder):
 def test_a_chain_that_runs_into_a_loop_of_others_is_reported_and_ends(builder):
     """REG-LINK: A follows B, B follows C and C follows B: A's chain never comes back to A but runs into the loop
     of B and C; all three are reported (and the check ends)."""
-    for n, follows in (("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0002"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
-                       ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002")):
-        builder.certificate(n, "zero-waste-low-carbon-water", "2024-10-08", "2027-10-07",
-                            {**ZWL_CONTENT, "raw_material_source": n}, follows=follows)
-        builder.decision(n, zwl_issue(n, "2024-10-08"))
+    _following(builder, ("CEC-ZWL-2024-0001", "CEC-ZWL-2024-0002"), ("CEC-ZWL-2024-0002", "CEC-ZWL-2024-0003"),
+               ("CEC-ZWL-2024-0003", "CEC-ZWL-2024-0002"))
 
     def endless(signum, frame):
         raise TimeoutError("the check of a chain running into a loop did not end in 60 s")

@@ -56,13 +56,23 @@ def published_pdfs(site: Path) -> frozenset[str]:
     return frozenset(names)
 
 
+MANIFEST = ".manifest.json"  # the render's manifest in a PDF folder (pdf.render writes it)
+
+
+def _manifest(folder: Path) -> dict:
+    """The render manifest of ``folder`` (name -> its key and sha256), or none if it lacks one or it is damaged.
+    (pdf.render reads its own: its source is part of every PDF's key, so it is not edited to share this.)"""
+    try:
+        found = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def up_to_date(todo: list[Job], out: Path, archived: frozenset[str] = frozenset()) -> list[str]:
     """The names of ``todo``'s PDFs that ``out`` lacks, or has from other inputs or with other bytes (but those of
     ``archived``, published already and never rendered)."""
-    try:
-        manifest = json.loads((out / ".manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = _manifest(out)
     return [job.name for job in todo
             if job.name not in archived and not _is_current(out / job.name, manifest.get(job.name), job.key)]
 
@@ -72,18 +82,12 @@ def merge(shards: list[Path], out: Path) -> list[str]:
     manifest entries of each. Returns the names found in more than one shard with different bytes (none when the
     shards come from one render); those are not merged."""
     out.mkdir(parents=True, exist_ok=True)
-    manifest_path = out / ".manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
+    manifest_path = out / MANIFEST
+    manifest = _manifest(out)
     seen: dict[str, str | None] = {}
     clashes = []
     for folder in shards:
-        try:
-            theirs = json.loads((folder / ".manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            theirs = {}
+        theirs = _manifest(folder)
         for name, entry in sorted(theirs.items()):
             if not (folder / name).is_file() or not isinstance(entry, dict):
                 continue

@@ -14,7 +14,7 @@ import pytest
 from certreg.cache import CheckCache
 from certreg.publish.preflight import with_preflight
 from certreg.rules.validate import check_registry
-from test_corpus import BASE_AS_OF, CASES, as_of, build
+from test_corpus import BASE, BASE_AS_OF, CASES, as_of, build
 
 D = dt.date.fromisoformat
 
@@ -180,3 +180,120 @@ def test_a_check_that_keeps_no_records_and_one_that_does_share_the_cache(tmp_pat
     assert len(whole.histories) == len(keys) == len(whole.registry.certificates)
     assert summaries(root, BASE_AS_OF, cache=True) == summaries(root, BASE_AS_OF)
     assert check_registry(root, BASE_AS_OF, jobs=1, keep=False, cache=True).histories == {}
+
+
+def _problem_rows(problems, root: Path) -> set[tuple]:
+    return {(str(p.path.relative_to(root)), p.line, p.column, p.level, p.rule, p.message, p.overdue)
+            for p in problems}
+
+
+def _scenarios(case: Path):
+    """(the record taken out and written back, its text) for ``case``: the first of its own records (mostly the one
+    that is wrong), and a record of the base in the same certificate folder (the case's problems are there before and
+    after it)."""
+    own = sorted(f for f in (case / "certificates").rglob("*.yml") if f.is_file()) \
+        if (case / "certificates").is_dir() else []
+    for f in own[:1]:
+        try:
+            yield f.relative_to(case), f.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            pass
+    for f in own[:1]:
+        base = BASE / f.relative_to(case).parts[0] / f.relative_to(case).parts[1]
+        theirs = sorted(set(base.rglob("*.yml")) - {BASE / f.relative_to(case)}, key=lambda p: p.name)
+        if theirs and not (case / "remove.txt").exists():
+            yield theirs[-1].relative_to(BASE), theirs[-1].read_text(encoding="utf-8")
+
+
+def test_a_new_record_brings_the_problems_a_check_of_the_whole_registry_finds_new(tmp_path):
+    """certreg decide and certreg new check the new record's certificate folder and the rules between certificates
+    (from every other certificate's Facts, kept in the cache), not the whole registry: for records of each corpus
+    case (see _scenarios), the problems one brings are those that a check of the whole registry with it has and one
+    without it has not, to the line."""
+    from certreg.staff.write import assess
+
+    compared = refused = kept = 0
+    for case in CASES:
+        for n, (rel, text) in enumerate(_scenarios(case)):
+            root = build(tmp_path / f"{case.name}-{n}", case).resolve()
+            path = root / rel
+            day = as_of(case)
+            path.unlink()
+            before = _problem_rows(with_preflight(check_registry(root, day, jobs=1, cache=True)).report.problems,
+                                   root)
+            new, _ = assess(root, path, text, day)
+            assert not path.exists()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            after = _problem_rows(with_preflight(check_registry(root, day, jobs=1)).report.problems, root)
+            drop_lines = {row[:1] + row[3:] for row in before}
+            whole = {row for row in after if row[:1] + row[3:] not in drop_lines}
+            assert _problem_rows(new, root) == whole, (case.name, str(rel))
+            compared += 1
+            refused += any(p.level == "error" and not p.overdue for p in new)
+            kept += bool(before) and n == 1
+            shutil.rmtree(root.parent)
+    assert compared > 300 and refused > 100 and kept > 100, (compared, refused, kept)
+
+
+def test_results_kept_for_a_registry_named_by_a_relative_path_come_back_with_the_paths_of_the_next_caller(
+        tmp_path, monkeypatch):
+    """The cache keeps paths relative to the registry however the caller names it (validate --registry registry
+    from its parent folder): a run from another folder, naming it otherwise, is told its problems at its paths."""
+    case = next(c for c in CASES if c.name.startswith("57-"))
+    build(tmp_path / "a", case)
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    plain = found(Path("registry"), as_of(case))
+    assert plain and all(row[0].startswith("certificates/") for row in plain)
+    assert found(Path("registry"), as_of(case), cache=True) == plain
+    monkeypatch.chdir(tmp_path / "b")
+    c = check_registry(Path("../a/registry"), as_of(case), jobs=1, cache=True)
+    assert {str(p.path).split("/certificates/")[0] for p in c.report.problems} == {"../a/registry"}
+    assert all(p.path.is_file() for p in c.report.problems)
+
+
+def test_a_folder_not_changed_since_it_was_hashed_is_not_read_again_and_a_change_of_the_same_size_is_seen(
+        tmp_path, monkeypatch):
+    """The cache takes a folder's digest from the stat of its files (sizes, times, inodes) when they have not changed
+    since it was hashed, as git does; a file rewritten with the same size and its old time put back still changes its
+    ctime, and is read again."""
+    import sqlite3
+
+    from certreg import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", -1)  # (the files were written a moment ago)
+    root = build(tmp_path / "base")
+    folders = sorted((root / "certificates").iterdir())
+    plain = found(root, BASE_AS_OF)
+    assert found(root, BASE_AS_OF, cache=True) == plain
+    with sqlite3.connect(tmp_path / "cache" / "checks.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM seen").fetchone()[0] == len(folders)
+    hashed = []
+    real = CheckCache._hash_tree
+    monkeypatch.setattr(CheckCache, "_hash_tree", lambda self, path, rel, h, depth: (
+        hashed.append(path) if depth == 0 else None, real(self, path, rel, h, depth))[1])
+    assert found(root, BASE_AS_OF, cache=True) == plain
+    assert hashed == []
+    record = root / "certificates" / "CEC-ZWL-2025-0001" / "certificate.yml"
+    text = record.read_text(encoding="utf-8")
+    times = record.stat()
+    changed = text.replace("valid_until: 2028-", "valid_until: 2019-", 1)
+    assert changed != text and len(changed.encode()) == len(text.encode())
+    record.write_text(changed, encoding="utf-8")
+    os.utime(record, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert record.stat().st_size == times.st_size and record.stat().st_mtime_ns == times.st_mtime_ns
+    again = found(root, BASE_AS_OF, cache=True)
+    assert hashed == [record.parent]
+    assert again != plain and again == found(root, BASE_AS_OF)
+
+
+def test_files_changed_a_moment_ago_are_hashed_each_time(tmp_path):
+    """A file written within RACY_SECONDS could change again without its times showing it: its folder's stat is not
+    kept, and the next run reads it again."""
+    import sqlite3
+
+    root = build(tmp_path / "base")
+    check_registry(root, BASE_AS_OF, jobs=1, cache=True)
+    with sqlite3.connect(tmp_path / "cache" / "checks.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM seen").fetchone()[0] == 0

@@ -26,8 +26,11 @@ import sys
 import time
 from pathlib import Path, PurePath
 
-SCHEMA = 1
+SCHEMA = 2
 KEEP_DAYS = 30  # a result unused this long is dropped
+# A file changed this recently may change again within its file system's time resolution without its times
+# showing it: its folder's stat is not kept (it is hashed again next time), as git treats "racily clean" files.
+RACY_SECONDS = 2
 
 
 def enabled() -> bool:
@@ -59,7 +62,8 @@ class CheckCache:
     ``root``, by folder."""
 
     def __init__(self, root: Path, context: tuple, path: Path | None = None):
-        self.root = Path(root).resolve()
+        self.given = Path(root)  # (results are given back with the paths of the registry as the caller names it)
+        self.root = self.given.resolve()
         h = hashlib.sha256(repr((SCHEMA, code_identity(), context)).encode())
         for rel in ("registry.yml", *sorted(f"schemes/{p.name}" for p in (self.root / "schemes").glob("*.yml"))):
             with contextlib.suppress(OSError):
@@ -68,19 +72,58 @@ class CheckCache:
         self.path = path or folder() / "checks.sqlite"
         self.hits = 0
         self.misses = 0
+        self._digests: dict[Path, str | None] = {}
+
+    def sibling(self, context: tuple) -> CheckCache:
+        """The cache of another kind of run of the same registry, sharing the folders' digests found so far."""
+        other = CheckCache(self.given, context, self.path)
+        other._digests = self._digests
+        return other
 
     # --- keys ---
 
     def key(self, cert_folder: Path) -> str | None:
         """The key of a certificate folder's result: its name and every file's path and bytes, with the
         context; None if it holds anything but regular files and folders (or cannot be read)."""
-        h = hashlib.sha256(self.context.encode() + b"\0" + cert_folder.name.encode() + b"\0")
-        try:
-            if not self._hash_tree(cert_folder, "", h, depth=0):
-                return None
-        except OSError:
-            return None
-        return h.hexdigest()
+        return self._keyed(self._digest_all([cert_folder]))[cert_folder]
+
+    def keys(self, folders: list[Path]) -> dict[Path, str | None]:
+        """``key`` of each of ``folders``, found once in the life of this object (and its siblings): it serves one
+        run. A folder whose entries have the same sizes, times and inodes as when its bytes were last hashed (the
+        ``seen`` table, by the folder's path) is not read again: the digest found then is taken, as git takes its
+        index's hash of a file whose stat has not changed."""
+        todo = [f for f in folders if f not in self._digests]
+        self._digests.update(self._digest_all(todo))
+        return self._keyed({f: self._digests[f] for f in folders})
+
+    def _keyed(self, digests: dict[Path, str | None]) -> dict[Path, str | None]:
+        return {f: (None if d is None else hashlib.sha256(f"{self.context}\0{d}".encode()).hexdigest())
+                for f, d in digests.items()}
+
+    def _digest_all(self, folders: list[Path]) -> dict[Path, str | None]:
+        """The sha256 of each folder's name, files and their bytes (no context); None as for ``key``."""
+        out: dict[Path, str | None] = {}
+        stats = {f: _signature(f) for f in folders}
+        where = {f: os.path.abspath(f) for f in folders}
+        seen = self._seen([where[f] for f, s in stats.items() if s is not None])
+        fresh = []
+        for f in folders:
+            stat = stats[f]
+            kept = seen.get(where[f])
+            if stat is not None and kept is not None and kept[0] == stat.value:
+                out[f] = kept[1]
+                continue
+            h = hashlib.sha256(f.name.encode() + b"\0")
+            try:
+                ok = self._hash_tree(f, "", h, depth=0)
+            except OSError:
+                ok = False
+            digest = h.hexdigest() if ok else None
+            out[f] = digest
+            if digest is not None and stat is not None and not stat.racy:
+                fresh.append((where[f], stat.value, digest))
+        self._remember(fresh)
+        return out
 
     def _hash_tree(self, path: Path, rel: str, h, depth: int) -> bool:
         if depth > 1:
@@ -108,8 +151,39 @@ class CheckCache:
     def _connect(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30)
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:  # (an older layout: started again)
+            db.executescript("DROP TABLE IF EXISTS results; DROP TABLE IF EXISTS seen; "
+                             f"PRAGMA user_version = {SCHEMA};")
         db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB, used INTEGER)")
+        db.execute("CREATE TABLE IF NOT EXISTS seen (folder TEXT PRIMARY KEY, stat BLOB, digest TEXT)")
         return db
+
+    def _seen(self, folders: list[str]) -> dict[str, tuple[bytes, str]]:
+        """The kept (stat, digest) of each of ``folders`` that has one."""
+        found: dict[str, tuple[bytes, str]] = {}
+        if not folders:
+            return found
+        try:
+            with contextlib.closing(self._connect()) as db:
+                for i in range(0, len(folders), 500):
+                    chunk = folders[i:i + 500]
+                    found.update((f, (stat, digest)) for f, stat, digest in db.execute(
+                        f"SELECT folder, stat, digest FROM seen WHERE folder IN ({','.join('?' * len(chunk))})",
+                        chunk))
+        except sqlite3.DatabaseError:
+            self._set_aside()
+            return {}
+        return found
+
+    def _remember(self, rows: list[tuple[str, bytes, str]]) -> None:
+        if not rows:
+            return
+        try:
+            with contextlib.closing(self._connect()) as db:
+                db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?)", rows)
+                db.commit()
+        except sqlite3.DatabaseError:
+            self._set_aside()
 
     def get(self, keys: list[str]) -> dict[str, object]:
         """The results kept under ``keys`` (those it has)."""
@@ -124,7 +198,7 @@ class CheckCache:
                                       chunk).fetchall()
                     for key, value in rows:
                         with contextlib.suppress(Exception):  # (an entry that cannot be read is made again)
-                            found[key] = _Unpickler(io.BytesIO(value), self.root).load()
+                            found[key] = _Unpickler(io.BytesIO(value), self.given).load()
                 today = int(time.time() // 86400)
                 db.executemany("UPDATE results SET used = ? WHERE key = ? AND used < ?",
                                [(today, k, today) for k in found])
@@ -144,7 +218,7 @@ class CheckCache:
         rows = []
         for key, value in results.items():
             buffer = io.BytesIO()
-            _Pickler(buffer, self.root).dump(value)
+            _Pickler(buffer, self.root, self.given).dump(value)
             rows.append((key, buffer.getvalue(), today))
         try:
             with contextlib.closing(self._connect()) as db:
@@ -160,16 +234,62 @@ class CheckCache:
             os.replace(self.path, self.path.with_name(self.path.name + ".damaged"))
 
 
-class _Pickler(pickle.Pickler):
-    """Paths inside the registry are kept relative to it."""
+class _Stat:
+    __slots__ = ("value", "racy")
 
-    def __init__(self, file, root: Path):
+    def __init__(self, value: bytes, racy: bool):
+        self.value = value
+        self.racy = racy
+
+
+def _signature(cert_folder: Path) -> _Stat | None:
+    """What ``os.stat`` says of a certificate folder's entries (names, kinds; each file's size, times, inode and
+    device), as far down as ``_hash_tree`` reads; None where it would refuse the folder, or cannot list it."""
+    parts: list[str] = []
+    newest = 0
+    try:
+        stack = [(cert_folder, "", 0)]
+        while stack:
+            path, rel, depth = stack.pop()
+            if depth > 1:
+                return None
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+            for entry in entries:
+                if entry.is_symlink():
+                    return None
+                if entry.is_dir(follow_symlinks=False):
+                    parts.append(f"D{rel}{entry.name}")
+                    stack.append((Path(entry.path), f"{rel}{entry.name}/", depth + 1))
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+                    parts.append(f"F{rel}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
+                                 f"\0{st.st_ino}\0{st.st_dev}")
+                else:
+                    return None
+    except OSError:
+        return None
+    value = hashlib.sha256("\n".join(parts).encode()).digest()
+    return _Stat(value, newest > time.time_ns() - RACY_SECONDS * 10**9)
+
+
+class _Pickler(pickle.Pickler):
+    """Paths inside the registry are kept relative to it: absolute ones inside ``root``, and relative ones inside
+    ``given`` (the registry as the caller named it, when that is a relative path)."""
+
+    def __init__(self, file, root: Path, given: Path | None = None):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.root = root
+        self.given = given if given is not None and not given.is_absolute() else None
 
     def persistent_id(self, obj):
-        if isinstance(obj, PurePath) and obj.is_absolute() and obj.is_relative_to(self.root):
-            return ("registry-path", obj.relative_to(self.root).as_posix())
+        if isinstance(obj, PurePath):
+            if obj.is_absolute():
+                if obj.is_relative_to(self.root):
+                    return ("registry-path", obj.relative_to(self.root).as_posix())
+            elif self.given is not None and obj.is_relative_to(self.given):
+                return ("registry-path", obj.relative_to(self.given).as_posix())
         return None
 
 

@@ -490,12 +490,12 @@ def _fill(spec, values: dict) -> dict:
     return values
 
 
-def _write(registry, path, text, as_of, expected=None, late=None):
+def _write(registry, path, text, as_of, expected=None, late=None, known=None):
     from .problems import format_text
     from .staff.write import RecordRefused, write
 
     try:
-        done = write(registry, path, text, as_of, expected, late)
+        done = write(registry, path, text, as_of, expected, late, known)
     except RecordRefused as exc:
         click.echo(format_text(exc.problems), err=True)
         click.echo(f"{exc}; the lines above are those of the record as it would have been:", err=True)
@@ -560,6 +560,7 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
     why (late_reason:, asked for if not given): a warning about CEC's timeliness, never a refusal. An
     announced decision gets the next announcement number free on its date (announcement: YYYYMMDD-N).
     """
+    from .rules import validate
     from .staff.write import decision_record, member, scheme_prerequisites, spec_of_decision
 
     given = {"certificate": "the NUMBER argument", "action": "the ACTION argument", "date": "--date"}
@@ -582,7 +583,10 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
     fields = _fill(spec_of_decision(registry, number, action), values)
     for given in ("certificate", "action", "date"):
         fields.pop(given)
-    path, text = decision_record(registry, number, action, date, fields)
+    # (every certificate's Facts: for the next announcement number, and to judge the decision against)
+    registry = registry.resolve()
+    known = validate.known(registry, max(as_of, date))
+    path, text = decision_record(registry, number, action, date, fields, known)
 
     def late(missed: dict):  # recorded as it happened: the deadlines missed, and why
         for rule, day in missed.items():
@@ -591,9 +595,9 @@ def decide(action, number, registry, date, ground, reason_zh, reason_en, members
                   "en": late_reason_en or click.prompt("late_reason.en (the same in English)")}
         return decision_record(registry, number, action, date,
                                {**fields, "late": dict(missed),
-                                "late_reason": reason})[1]
+                                "late_reason": reason}, known)[1]
 
-    _write(registry, path, text, max(as_of, date), late=late)
+    _write(registry, path, text, max(as_of, date), late=late, known=known)
 
 
 @main.command()

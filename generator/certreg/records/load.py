@@ -259,6 +259,13 @@ def _certificate(folder: Path, schemes: dict, skip) -> tuple[Certificate | None,
                        valid_until=cert["valid_until"], content=cert["content"], decisions=decisions), problems
 
 
+def load_certificate_folder(folder: Path, schemes: dict) -> tuple[list, Certificate | None]:
+    """One certificate folder, as load_registry loads it: its problems, and the Certificate (None if a record
+    failed)."""
+    cert, problems = _certificate(folder, schemes, frozenset())
+    return problems, cert
+
+
 # What a forked worker needs; set by the parent just before it forks (fork copies them, nothing is pickled).
 _WORKER: dict = {}
 
@@ -273,16 +280,21 @@ def _load_chunk(folders):
     return rows
 
 
-def _load_cached(folders: list[Path], schemes: dict, skip: set, after, keep: bool, jobs: int | None, cache):
+def _load_cached(folders: list[Path], schemes: dict, skip: set, after, keep: bool, jobs: int | None, cache,
+                 also=()):
     """_load_all's rows, in the order of ``folders``: those ``cache`` (a cache.CheckCache) has, from it,
-    and the others loaded (and kept in it)."""
+    and the others loaded (and kept in it; and in each cache of ``also``, a list of (cache, what of a row it
+    keeps), what a row gives another kind of run)."""
     if cache is None:
         return _load_all(folders, schemes, skip, after, keep, jobs)
-    keys = {folder: cache.key(folder) for folder in folders}
+    keys = cache.keys(folders)
     kept = cache.get([k for k in keys.values() if k is not None])
     todo = [folder for folder in folders if keys[folder] not in kept]
     made = {row[0]: row for row in _load_all(todo, schemes, skip, after, keep, jobs)}
     cache.put({keys[folder]: row[1:] for folder, row in made.items() if keys[folder] is not None})
+    for other, part in also:
+        their = other.keys(list(made))
+        other.put({their[folder]: part(row[1:]) for folder, row in made.items() if their[folder] is not None})
     return [made[folder] if folder in made else (folder, *kept[keys[folder]]) for folder in folders]
 
 
@@ -301,7 +313,7 @@ def _load_all(folders: list[Path], schemes: dict, skip: set, after, keep: bool, 
     return rows
 
 
-def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool = True, cache=None
+def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool = True, cache=None, also=()
                   ) -> tuple[Registry, list, dict]:
     """Load the registry at ``root``: the records, every layout, YAML and schema problem, and ``after``'s results.
 
@@ -366,7 +378,8 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
                                                            "number; move this file into one"))
     results = {}
     waiting = 0
-    for folder, loaded, cert, found, result in _load_cached(folders, schemes, set(failed), after, keep, jobs, cache):
+    for folder, loaded, cert, found, result in _load_cached(folders, schemes, set(failed), after, keep, jobs, cache,
+                                                                     also):
         problems.extend(found)
         if not loaded:
             registry.broken.add(folder.name)

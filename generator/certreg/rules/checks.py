@@ -524,6 +524,9 @@ class VersionFacts:
     number: int
     change: Path | None  # the change decision that made this version (None for version 1)
     values: dict  # dotted field -> value
+    # ZWL-4: the scheme's key and its unit_identity fields, each as it reads (_norm), or None if it has none:
+    # found once with the facts (and kept with them), not by every check between certificates
+    identity: tuple | None = None
 
 
 @dataclass
@@ -561,11 +564,14 @@ def facts(cert: Certificate, h: History, missed: dict | None = None) -> Facts:
         wanted.append("reporting_period")
     versions = h.versions or [Version(1, cert.valid_from, cert.content)]
     issue = next((d for d in cert.decisions if d.action == "issue"), None)
+    ident = scheme.data.get("unit_identity")
     return Facts(
         number=cert.number, scheme=scheme, path=cert.path, follows=cert.follows, valid_from=cert.valid_from,
         valid_until=cert.valid_until, in_force=h.in_force(),
         versions=[VersionFacts(v.date, v.number, v.decision.path if v.number > 1 and v.decision else None,
-                               {f: dig(v.content, f) for f in wanted}) for v in versions],
+                               {f: dig(v.content, f) for f in wanted},
+                               (scheme.key, *(_norm(dig(v.content, f)) for f in ident["fields"])) if ident else None)
+                  for v in versions],
         applied=issue.data["application"]["received"] if issue else None,
         issue_path=issue.path if issue else None,
         announced=[(d.path, d.date, d.data.get("announcement")) for d in cert.decisions if announced(d)],
@@ -710,7 +716,7 @@ class Across:
                 start = max(v.date, force[0])
                 end = min(versions[i + 1].date if i + 1 < len(versions) else dt.date.max, force[1])
                 if start < end:
-                    key = (cert.scheme.key,) + tuple(_norm(v.values[f]) for f in ident["fields"])
+                    key = v.identity
                     began = ((v.change, ("changes",)) if v.change and start == v.date else (cert.path, ("content",)))
                     spans[key].append((start, end, cert, began))
         reported = set()

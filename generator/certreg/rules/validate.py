@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import Report
-from ..records.load import load_registry
+from ..records.load import load_certificate_folder, load_registry
 from ..records.model import Registry
 from ..records.schemasync import stale_schemas
 from ..status import History
@@ -40,6 +40,22 @@ def _check_one(cert, as_of: dt.date, keep: bool):
     return (h if keep else None), problems, facts
 
 
+# The facts a certificate gives the rules between certificates (and its layout, YAML and schema problems) do
+# not depend on the date judged on: the cache keeps them under this context, for any date.
+FACTS = ("facts",)
+
+
+def _facts_row(row: tuple) -> tuple:
+    """What the facts cache keeps of a loaded folder's row (loaded, certificate, problems, (history, problems,
+    facts)): whether it loaded, its load problems and its Facts."""
+    loaded, _cert, problems, result = row
+    return loaded, None, problems, (None if result is None else (None, [], result[2]))
+
+
+def _facts_only(cert, as_of: dt.date):
+    return None, [], check_certificate(cert, as_of)[2]
+
+
 def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep: bool = True,
                    cache: bool = False) -> Checked:
     """Load ``root`` and judge every record and rule as of ``as_of``; problems are resolved and sorted.
@@ -56,7 +72,7 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
     with _no_cycle_collection():
         registry, problems, results = load_registry(
             Path(root), jobs=jobs, keep=whole, after=functools.partial(_check_one, as_of=as_of, keep=whole),
-            cache=kept)
+            cache=kept, also=[(kept.sibling(FACTS), _facts_row)] if kept is not None else ())
         if not keep:
             registry.certificates = {}
         report = Report()
@@ -76,6 +92,52 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
                 report.error(path, "REG-SCHEMA", message, line=1, column=1)
         report.resolve()
     return Checked(registry, histories, report, as_of, len(all_facts), late)
+
+
+@dataclass
+class Known:
+    """What the rules between certificates need of a registry: every certificate's Facts (by number), and the
+    folders that did not load (``broken``) or wait for their scheme's file to be mended."""
+
+    registry: Registry
+    facts: dict
+
+    def across(self, report: Report, replace: dict | None = None, broken=frozenset()) -> None:
+        """The rules between certificates into ``report``, with the Facts of ``replace`` (number -> Facts, or None
+        for a folder that does not load) in place of those known, and ``broken`` folders besides."""
+        facts = dict(self.facts)
+        gone = set(self.registry.broken) | set(broken)
+        for number, f in (replace or {}).items():
+            if f is None:
+                facts.pop(number, None)
+                gone.add(number)
+            else:
+                facts[number] = f
+                gone.discard(number)
+        check_across(dict(sorted(facts.items())), gone, report)
+
+
+def known(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Known:
+    """Every certificate's Facts, each from the facts cache when its folder has not changed since a check put it
+    there (any check_registry with cache=True, on any date), else loaded and checked (and kept there): what
+    ``certreg decide`` and ``certreg new`` judge a new record's certificate against."""
+    from ..cache import CheckCache, enabled
+
+    kept = CheckCache(Path(root), FACTS) if enabled() else None
+    with _no_cycle_collection():
+        registry, _problems, results = load_registry(Path(root), jobs=jobs, keep=False, cache=kept,
+                                                     after=functools.partial(_facts_only, as_of=as_of))
+    return Known(registry, {number: result[2] for number, result in results.items()})
+
+
+def check_folder(root: Path, number: str, as_of: dt.date, schemes: dict):
+    """One certificate folder of the registry at ``root``, alone: the problems of its files and its own rules (as
+    check_registry finds them for it), and its Facts (None if it does not load)."""
+    problems, cert = load_certificate_folder(Path(root) / "certificates" / number, schemes)
+    if cert is None:
+        return problems, None
+    _h, found, facts = check_certificate(cert, as_of)
+    return problems + found, facts
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """Stage 0, write: new records (a certificate, a decision) as staff would write them by hand, but right.
 
 A record is made from plain values, typed by its declared schema, written as YAML with the editor's
-schema line, and checked with the whole registry *before* it is written: the registry is checked again
-with the new file in an overlay (the registry's own files linked, the new one beside them). If the new
-record brings any error the registry did not have, nothing is written and the errors are returned.
+schema line, and checked with the whole registry *before* it is written: its certificate's folder is checked
+with the new file in a scratch copy, and the rules between certificates with every other certificate's Facts
+(``assess``). If the new record brings any error the registry did not have, nothing is written and the errors
+are returned.
 """
 
 from __future__ import annotations
@@ -235,53 +236,68 @@ def certificate_record(registry: Path, number: str, scheme_key: str, valid_from:
 _ANNOUNCEMENT_NUMBER = re.compile(r"([0-9]{8})-([1-9][0-9]{0,4})")
 
 
-def next_announcement(registry: Path, date: dt.date) -> str:
+def next_announcement(registry: Path, date: dt.date, known=None) -> str:
     """REG-ANNOUNCE: the next announcement number free on ``date`` (YYYYMMDD-N), from the numbers the registry's
     records of that day hold, each read strictly; a record of that day that cannot be read stops it (its number
     is unknown: taking one could take its). Two pull requests may still take the same one: validation tells the
-    second to take the next."""
-    from ..records.safefile import read_regular
-    from ..records.yamlfile import MAX_BYTES, YamlProblem, compose, decode
-
+    second to take the next. ``known`` (rules.validate.known of the registry): the numbers of the certificates
+    that load are taken from their Facts, and only the folders that do not load are read."""
     day = f"{date:%Y%m%d}"
     taken = [0]
     certificates = registry / "certificates"
     folders = []
-    if certificates.is_dir() and not certificates.is_symlink():
+    if known is not None:
+        for facts in known.facts.values():
+            taken += [int(number.split("-")[1]) for _, _, number in facts.announced
+                      if number is not None and number.startswith(f"{day}-")]
+        folders = [certificates / name / "decisions" for name in known.registry.broken]
+    elif certificates.is_dir() and not certificates.is_symlink():
         with os.scandir(certificates) as found:
             folders = [Path(e.path) / "decisions" for e in found if e.is_dir(follow_symlinks=False)]
     for decisions in sorted(folders):
-        if not decisions.is_dir() or decisions.is_symlink():
-            continue  # (the registry's check reports anything else)
-        with os.scandir(decisions) as found:
-            entries = sorted(found, key=lambda e: e.name)
-        for entry in entries:
-            if not entry.name.startswith(f"{date.isoformat()}-"):
-                continue
-            path = Path(entry.path)
-            try:
-                node = compose(decode(read_regular(path, MAX_BYTES)))
-            except (OSError, CertregError, YamlProblem) as exc:
-                raise UsageError(f"{path}: {getattr(exc, 'message', exc)}; the announcement numbers of {date} cannot "
-                                 "all be read, so the next one is unknown: mend this record first (certreg validate "
-                                 "lists its problems)") from None
-            for key, value in getattr(node, "value", []):
-                if getattr(key, "value", None) == "announcement" and isinstance(value.value, str):
-                    match = _ANNOUNCEMENT_NUMBER.fullmatch(value.value)
-                    if match and match.group(1) == day:
-                        taken.append(int(match.group(2)))
+        taken += _numbers_of_day(decisions, date)
     return f"{day}-{max(taken) + 1}"
 
 
-def decision_record(registry: Path, number: str, action: str, date: dt.date, fields: dict) -> tuple[Path, str]:
+def _numbers_of_day(decisions: Path, date: dt.date) -> list[int]:
+    """The N of the announcement numbers of ``date`` that the records of that date in ``decisions`` hold."""
+    from ..records.safefile import read_regular
+    from ..records.yamlfile import MAX_BYTES, YamlProblem, compose, decode
+
+    day = f"{date:%Y%m%d}"
+    taken: list[int] = []
+    if not decisions.is_dir() or decisions.is_symlink():
+        return taken  # (the registry's check reports anything else)
+    with os.scandir(decisions) as found:
+        entries = sorted(found, key=lambda e: e.name)
+    for entry in entries:
+        if not entry.name.startswith(f"{date.isoformat()}-"):
+            continue
+        path = Path(entry.path)
+        try:
+            node = compose(decode(read_regular(path, MAX_BYTES)))
+        except (OSError, CertregError, YamlProblem) as exc:
+            raise UsageError(f"{path}: {getattr(exc, 'message', exc)}; the announcement numbers of {date} cannot "
+                             "all be read, so the next one is unknown: mend this record first (certreg validate "
+                             "lists its problems)") from None
+        for key, value in getattr(node, "value", []):
+            if getattr(key, "value", None) == "announcement" and isinstance(value.value, str):
+                match = _ANNOUNCEMENT_NUMBER.fullmatch(value.value)
+                if match and match.group(1) == day:
+                    taken.append(int(match.group(2)))
+    return taken
+
+
+def decision_record(registry: Path, number: str, action: str, date: dt.date, fields: dict, known=None
+                    ) -> tuple[Path, str]:
     """The path and text of a new decision record (checked by ``write``); an announced decision gets the next
-    announcement number free on its date (REG-ANNOUNCE)."""
+    announcement number free on its date (REG-ANNOUNCE; ``known``: see ``next_announcement``)."""
     from ..status import announced
 
     spec = spec_of_decision(registry, number, action)
     data = {"certificate": number, "action": action, "date": date, **typed_values(spec, fields)}
     if "announcement" not in data and announced(Decision(Path(), action, date, data)):
-        data["announcement"] = next_announcement(registry, date)
+        data["announcement"] = next_announcement(registry, date, known)
     folder = registry / "certificates" / number / "decisions"
     path, n = folder / f"{date.isoformat()}-{action}.yml", 1
     while path.exists():  # a second decision of the same kind the same day
@@ -328,19 +344,77 @@ def scheme_prerequisites(registry: Path, number: str) -> dict:
     return _certificate_scheme(registry, number).data.get("prerequisites", {}).get("items", {})
 
 
+def assess(registry: Path, path: Path, text: str, as_of: dt.date | None = None, late=None, known=None
+           ) -> tuple[list[Problem], str]:
+    """The problems the registry at ``registry`` (resolved) would have with ``text`` at ``path`` (a new file in
+    certificates/NUMBER/, resolved) that it has not without it, as check_registry and the preflight find them;
+    and the text (amended by ``late``, see ``write``). ``known``: rules.validate.known of the registry, if the
+    caller has it (as decide has, for the announcement number), else found here."""
+    from ..rules import validate
+
+    folder = path.relative_to(registry).parts[:2]
+    if len(folder) < 2 or folder[0] != "certificates":
+        raise UsageError(f"{path}: records are written in certificates/NUMBER/")
+    number = folder[1]
+    day = as_of or today()
+    # The record changes its certificate's folder alone: the problems of every other folder, and of the registry's
+    # settings and schemes, are the same with it as without it. So its folder is checked before and after (the new
+    # file in a scratch copy of the folder), and the rules between certificates are judged on the Facts of every
+    # other certificate, from the facts cache where their files have not changed (validate, build and decide keep
+    # them there): the new problems are those a full check_registry would find new, at a fraction of the cost.
+    registry_known = known if known is not None else validate.known(registry, day)
+    schemes = registry_known.registry.schemes
+    theirs_report = Report()
+    if (registry / "certificates" / number).is_dir():
+        own, own_facts = validate.check_folder(registry, number, day, schemes)
+        theirs_report.extend(own)
+        registry_known.across(theirs_report, {number: own_facts})
+    else:
+        registry_known.across(theirs_report)
+    theirs_report.resolve()
+    theirs = {_key(p) for p in theirs_report.problems + _preflight(registry, folder, day)}
+    # beside the registry, so that its files can be hard links (same file system); elsewhere, copies
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=registry.parent)
+    except OSError:  # (a folder it cannot write in)
+        scratch = tempfile.TemporaryDirectory(prefix="certreg-new-")
+    with scratch as tmp:
+        mini = Path(tmp) / "registry"
+        _mini_registry(registry, folder, mini)
+        target = mini / path.relative_to(registry)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        own, own_facts = validate.check_folder(mini, number, day, schemes)
+        missed = own_facts.late.get(target) if own_facts is not None else None
+        if late is not None and missed and not _records_late(text):
+            amended = late(missed)
+            if amended is not None:
+                text = amended
+                target.write_text(text, encoding="utf-8")
+                own, own_facts = validate.check_folder(mini, number, day, schemes)
+        report = Report(own)
+        registry_known.across(report, {number: _relocated(own_facts, mini, registry, schemes)})
+        # (the rules between certificates speak of the new record by its place in the registry; its line is
+        # found in the scratch copy, where it is)
+        report.problems = [_moved(p, registry, mini) if _inside(p.path, registry / Path(*folder)) else p
+                           for p in report.problems]
+        report.resolve()
+        now = [_moved(p, mini, registry) for p in report.problems]
+        now += _preflight(mini, folder, day, registry)
+        return [p for p in now if _key(p) not in theirs], text
+
+
 def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, expected=None,
-          late=None) -> Written:
+          late=None, known=None) -> Written:
     """Write ``text`` at ``path`` if the registry with it has no error it had not without it; else refuse.
 
-    The check runs on an overlay of the registry (its files linked, the new one added), so that nothing is
-    written before the answer is known. ``as_of``: the date the rules are judged on (default: today in
-    China). ``expected``: a test of the errors the record may bring (``awaiting_issue``). ``late``: for a
-    decision taken after a binding deadline and not yet saying so, called with the deadlines it missed
-    ({rule: last day}); it returns the record's text with late: and late_reason: (the decision is recorded
+    Nothing is written before the answer is known (``assess``). ``as_of``: the date the rules are judged on
+    (default: today in China). ``expected``: a test of the errors the record may bring (``awaiting_issue``).
+    ``late``: for a decision taken after a binding deadline and not yet saying so, called with the deadlines it
+    missed ({rule: last day}); it returns the record's text with late: and late_reason: (the decision is recorded
     as it happened), or None to leave it as it is.
     """
     from ..records import safefile
-    from ..rules.validate import check_registry
 
     try:  # never written through a link (or into a FIFO...) of the registry: it could lead anywhere
         safefile.inside(registry, path.relative_to(registry))
@@ -352,35 +426,7 @@ def write(registry: Path, path: Path, text: str, as_of: dt.date | None = None, e
     path = path.resolve()
     if path.exists():
         raise UsageError(f"{path} exists already; a published record is never rewritten (REG-APPEND)")
-    day = as_of or today()
-    # (every other certificate's result comes from the check cache: only the one the record is added to, and the
-    # rules between certificates, are judged again)
-    before = check_registry(registry, day, cache=True, keep=False)
-    # beside the registry, so that its files can be hard links (same file system); elsewhere, copies
-    try:
-        scratch = tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=registry.parent)
-    except OSError:  # (a folder it cannot write in)
-        scratch = tempfile.TemporaryDirectory(prefix="certreg-new-")
-    with scratch as tmp:
-        overlay = Path(tmp) / "registry"
-        _overlay(registry, overlay)
-        target = overlay / path.relative_to(registry)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        after = check_registry(overlay, day, cache=True, keep=False)
-        missed = after.late.get(target)
-        if late is not None and missed and not _records_late(text):
-            amended = late(missed)
-            if amended is not None:
-                text = amended
-                target.write_text(text, encoding="utf-8")
-                after = check_registry(overlay, day, cache=True, keep=False)
-        # what the build would refuse besides (a character the font lacks): the certificate's texts alone differ
-        folder = target.relative_to(overlay).parts[:2]
-        theirs = {_key(p, overlay) for p in before.report.problems + _preflight(registry, folder, day)}
-        now = [_moved(p, overlay, registry) for p in after.report.problems]
-        now += _preflight(overlay, folder, day, registry)
-        new = [p for p in now if _key(p, overlay, registry) not in theirs]
+    new, text = assess(registry, path, text, as_of, late, known)
     # an action overdue since (a suspension past its limit, say) is what comes next, not a reason to refuse
     errors = [p for p in new if p.level == "error" and not p.overdue and not (expected and expected(p))]
     if errors:
@@ -404,18 +450,50 @@ def _preflight(root: Path, folder: tuple[str, ...], day: dt.date, shown_as: Path
         return []
     with tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=root.parent) as tmp:
         mini = Path(tmp) / "registry"
-        mini.mkdir()
-        for name in ("registry.yml", "schemes", "schemas", "marks", str(Path(*folder))):
-            if (root / name).exists():
-                (mini / name).parent.mkdir(parents=True, exist_ok=True)
-                if (root / name).is_dir():
-                    _overlay(root / name, mini / name)
-                else:
-                    shutil.copyfile(root / name, mini / name)
+        _mini_registry(root, folder, mini)
         report = Report()
         report.extend(preflight(check_registry(mini, day, jobs=1)))
         report.resolve()
         return [_moved(p, mini, shown_as or root) for p in report.problems]
+
+
+def _mini_registry(registry: Path, folder: tuple[str, ...], mini: Path) -> None:
+    """``mini``: a registry of the settings, schemes, schemas and artwork of ``registry`` and its ``folder``
+    (``("certificates", NUMBER)``) alone, made of hard links to its files (see ``_overlay``)."""
+    mini.mkdir(parents=True)
+    for name in ("registry.yml", "schemes", "schemas", "marks", str(Path(*folder))):
+        source = registry / name
+        if source.is_symlink() or not source.exists():
+            continue  # (the registry's check reports a link there; a new certificate's folder is made empty)
+        (mini / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            _overlay(source, mini / name)
+        else:
+            shutil.copyfile(source, mini / name)
+
+
+def _relocated(facts, source: Path, target: Path, schemes: dict):
+    """``facts`` (or anything) with every path inside ``source`` moved to the same place inside ``target`` (and
+    its schemes those of ``schemes``: the rules between certificates compare schemes by identity)."""
+    import io
+
+    from ..cache import _Pickler, _Unpickler
+    from ..records.model import Scheme
+
+    if facts is None:
+        return None
+    buffer = io.BytesIO()
+    _Pickler(buffer, source).dump(facts)
+    buffer.seek(0)
+    was, Scheme.loaded = Scheme.loaded, schemes
+    try:
+        return _Unpickler(buffer, target).load()
+    finally:
+        Scheme.loaded = was
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _records_late(text: str) -> bool:
@@ -445,11 +523,8 @@ def _overlay(registry: Path, overlay: Path) -> None:
     mirror(registry, overlay)
 
 
-def _key(p: Problem, overlay: Path, registry: Path | None = None):
-    path = str(p.path)
-    if registry is not None:
-        path = path.replace(str(overlay), str(registry), 1)
-    return (path, p.level, p.rule, p.message)
+def _key(p: Problem):
+    return (str(p.path), p.level, p.rule, p.message)
 
 
 def _moved(p: Problem, overlay: Path, registry: Path) -> Problem:

@@ -357,6 +357,40 @@ def test_renewal_window_lists_certificates_in_their_last_six_months(builder, tmp
     assert soon not in before.renewal_window
 
 
+def test_the_home_page_shows_the_first_of_the_renewal_window_and_links_the_whole_of_it(builder, tmp_path,
+                                                                                       monkeypatch):
+    """The home page's size does not grow with the registry: it shows the RENEWAL_ON_HOME soonest certificates of the
+    renewal window (ZWL-7.2) and links lists/renewal/, which lists all of them, soonest first, a page at a time; a
+    list page links the first and the last pages and PAGES_AROUND pages either side of it, not every page."""
+    from certreg.publish import site as site_module
+
+    monkeypatch.setattr(site_module, "RENEWAL_ON_HOME", 1)
+    monkeypatch.setattr(site_module, "LIST_PAGE", 1)
+    monkeypatch.setattr(site_module, "PAGES_AROUND", 0)
+    numbers = [f"CEC-ZWL-2024-000{i}" for i in range(1, 5)]
+    for i, number in enumerate(numbers):
+        builder.zwl(number, raw_material_source=f"蒸汽冷凝水 {i + 1} 号")
+    out = tmp_path / "site"
+    build_site(CONFIG, out, dt.date(2027, 6, 30), pdfs=False, registry=builder.root)
+
+    def certificates_linked(page: str) -> list[str]:
+        html = (out / page / "index.html").read_text(encoding="utf-8")
+        return re.findall(r'href="(?:\.\./)*(?:en/)?certificates/(CEC-[A-Z]+-[0-9]+-[0-9]+)/"', html)
+
+    home = (out / "index.html").read_text(encoding="utf-8")
+    section = home.split('id="renewal"')[1].split("<h2")[0]
+    assert re.findall(r"certificates/(CEC-[^/]+)/", section) == numbers[:1]
+    assert 'href="lists/renewal/"' in section and "4" in section
+    pages = ["lists/renewal", "lists/renewal-p2", "lists/renewal-p3", "lists/renewal-p4"]
+    assert [certificates_linked(p) for p in pages] == [[n] for n in numbers]
+    first = (out / "lists/renewal/index.html").read_text(encoding="utf-8").split('class="cr-pages"')[1]
+    assert "renewal-p4/" in first and "renewal-p2/" not in first and "renewal-p3/" not in first and "…" in first
+    third = (out / "lists/renewal-p3/index.html").read_text(encoding="utf-8").split('class="cr-pages"')[1]
+    assert all(f"{p}/" in third for p in ("lists/renewal", "renewal-p3", "renewal-p4")) and "renewal-p2/" not in third
+    assert certificates_linked("en/lists/renewal") == numbers[:1]
+    assert broken_links(out, BASE_URL) == []
+
+
 def test_certificates_are_in_number_order_with_the_serial_as_a_number(builder):
     """Past 9999 a serial has five or six digits (REG-ID): the lists, the look-up, the open data, the renewal window
     and certreg status put CEC-ZWL-2024-10000 after CEC-ZWL-2024-9999, where a sort as text puts it first."""

@@ -37,6 +37,7 @@ SHELL_TITLE = "CERTREG_TITLE"
 SHELL_CONTENT = "CERTREG_CONTENT"
 LIST_PAGE = 200  # certificates per list page
 LATEST = 20  # announcements on the home and announcements pages
+RENEWAL_ON_HOME = 10  # certificates of the renewal window on the home page (all of them: lists/renewal/)
 FEED_ENTRIES = 100  # the newest announcements in each feed (announcements.json has them all)
 LOOKUP_FIELDS = ["number", "status", "holder", "product", "valid_until"]
 CSV_COLUMNS = ["number", "scheme", "status", "as_of", "version", "version_date", "issued", "valid_from",
@@ -152,12 +153,11 @@ class Site:
         """The generated part of a hand-written page: ``home``, ``certificates`` or ``announcements``."""
         if kind == "home":
             by_status = Counter(c["status"] for c in self.pub.certificates)
-            renewal = [self.by_number[n] for n in self.pub.renewal_window]
-            months = sorted({d.validity["renewal_window_months"] for d in self.scheme_defs.values()
-                             if "renewal_window_months" in d.validity})
+            # (the soonest few: the home page is the same size whatever the size of the registry)
+            renewal = [self.by_number[n] for n in self.pub.renewal_window[:RENEWAL_ON_HOME]]
             return self._render("home.html.j2", lang, url, counts={s: by_status[s] for s in STATUSES},
-                                renewal=renewal, renewal_months="/".join(map(str, months)),
-                                latest=self.newest[:LATEST])
+                                renewal=renewal, renewal_count=len(self.pub.renewal_window),
+                                renewal_months=self.renewal_months(), latest=self.newest[:LATEST])
         if kind == "certificates":
             counts: dict = {}
             for key in ["all", *self.pub.schemes]:
@@ -169,6 +169,10 @@ class Site:
             return self._render("announcements.html.j2", lang, url, years=self.years, latest=self.newest[:LATEST])
         raise SiteError(f"no generated part {kind!r}; the parts are home, certificates, announcements")
 
+    def renewal_months(self) -> str:
+        return "/".join(map(str, sorted({d.validity["renewal_window_months"] for d in self.scheme_defs.values()
+                                          if "renewal_window_months" in d.validity})))
+
     # --- generated pages: (URL, title, content) ---
 
     def page_count(self) -> int:
@@ -179,6 +183,7 @@ class Site:
                 n = sum(1 for c in self.pub.certificates
                         if scheme in ("all", c["scheme"]) and status in ("all", c["status"]))
                 lists += max(1, -(-n // LIST_PAGE))
+        lists += max(1, -(-len(self.pub.renewal_window) // LIST_PAGE))
         return len(self.pub.certificates) + lists + len(self.months)
 
     def plans(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
@@ -255,9 +260,23 @@ class Site:
                     title = label + (f" · {t['page'].format(n=n)}" if n > 1 else "")
                     inputs = ("list", key, n, len(pages), [self.digest_of(c["number"]) for c in chunk])
                     yield url, title, inputs, functools.partial(
-                        self._render, "list.html.j2", lang, url, rows=chunk, pages=pages, page_no=n, current=key,
+                        self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,
+                        current=key,
                         by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                         by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
+        # ZWL-7.2: the certificates in their renewal window, soonest expiry first (the home page shows the first few)
+        rows = [self.by_number[number] for number in self.pub.renewal_window]
+        chunks = [rows[i:i + LIST_PAGE] for i in range(0, len(rows), LIST_PAGE)] or [[]]
+        pages = [{"n": n, "key": "renewal" if n == 1 else f"renewal-p{n}"} for n in range(1, len(chunks) + 1)]
+        label = t["renewal"].format(months=self.renewal_months()) + f" ({len(rows)})"
+        for n, chunk in enumerate(chunks, 1):
+            url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
+            title = label + (f" · {t['page'].format(n=n)}" if n > 1 else "")
+            made_of = ("renewal", n, len(pages), [self.digest_of(c["number"]) for c in chunk])
+            yield url, title, made_of, functools.partial(
+                self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,
+                current="renewal",
+                by_scheme=[], by_status=[])
 
     def month_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A page per month of announcements, newest first; its address never changes (announcement_path)."""
@@ -351,6 +370,21 @@ class Site:
             reason = a.reason or {}
             fe.content(xml_text("\n".join(filter(None, [reason.get("zh"), reason.get("en")]))) or t_en, type="text")
         return fg.atom_str(pretty=True)
+
+
+PAGES_AROUND = 3  # the pages a list page links to either side of itself (and the first and the last)
+
+
+def _window(pages: list[dict], n: int) -> list[dict | None]:
+    """The links of a list's page ``n`` to its other pages: the first, the last and PAGES_AROUND either side of it,
+    None where pages are left out (a list of 500 pages does not link all 500 from each)."""
+    out: list[dict | None] = []
+    for p in pages:
+        if p["n"] in (1, len(pages)) or abs(p["n"] - n) <= PAGES_AROUND:
+            out.append(p)
+        elif out and out[-1] is not None:
+            out.append(None)
+    return out
 
 
 def _when(day: dt.date) -> dt.datetime:

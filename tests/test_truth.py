@@ -14,6 +14,8 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from certreg.cli import main
 from certreg.publish.build import build_site
@@ -672,3 +674,28 @@ def test_a_late_record_naming_another_deadline_is_pointed_at_where_it_is_written
     assert sorted((p.level, p.rule, p.line) for p in c.report.problems) == [
         ("error", "REG-SCHEMA", late + 1), ("error", "ZCF-12.2", late), ("warning", "ZCF-12.2", lines.index(
             next(t for t in lines if t.startswith("date:"))) + 1)]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.none() | st.booleans() | st.integers(-2**60, 2**60) | st.text() | st.floats(allow_nan=False,
+                                                                                                   allow_infinity=False),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+                    max_leaves=12))
+@example({"\ue000": 1, "\U0001f600": 2})  # (UTF-16 puts the emoji first, its code point puts it last)
+@example({"a": "\x00\x1f\x7f\u2028 \"\\ </script>", "b": [2**53 - 1, -(2**53 - 1)]})
+@example({"z": 1, "a": {"y": None, "b": True}})
+@example([0.1, 1234.5678, 0.0001, 0.00009999, 0.00001, 4503599627370495.5, 2.0, -0.0, 1e16, 1e21, -3.25])
+def test_the_hash_of_a_record_is_of_its_rfc_8785_canonical_json(value):
+    """data/records.json's hashes (REG-APPEND) are of RFC 8785 canonical JSON, made by Python's C encoder where that
+    gives the same bytes as rfc8785: any value gives exactly rfc8785's bytes (or its refusal)."""
+    import rfc8785
+
+    from certreg.publish.public import canonical
+
+    try:
+        want = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(rfc8785.CanonicalizationError):
+            canonical(value)
+        return
+    assert canonical(value) == want

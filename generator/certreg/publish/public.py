@@ -7,6 +7,7 @@ marks public leave the registry (REG-PUBLIC).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -218,9 +219,41 @@ def _digest(value) -> str:
     """The SHA-256 of a value's canonical JSON (RFC 8785): the same public fields give the same hash anywhere."""
     import hashlib
 
+    return hashlib.sha256(canonical(plain(value))).hexdigest()
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def canonical(value) -> bytes:
+    """``value``'s canonical JSON (RFC 8785, as ``rfc8785.dumps`` makes it), by Python's C JSON encoder where that
+    gives the same bytes, ten times faster: text without lone surrogates, integers within ±(2^53 - 1), booleans,
+    null, numbers with a fraction between 1e-4 and 1e16 (ECMAScript writes a number with the shortest digits that
+    read back, as Python's repr, and in that range in the same notation), lists, and objects whose keys are ASCII
+    (RFC 8785 orders keys by their UTF-16 code units: for ASCII, the order of Python's sort). Anything else (1e-7,
+    2.0 or -0.0, say) is made by rfc8785."""
+    import json
+
     import rfc8785
 
-    return hashlib.sha256(rfc8785.dumps(plain(value))).hexdigest()
+    if _plain_json(value):
+        with contextlib.suppress(UnicodeEncodeError):  # (a lone surrogate: rfc8785 escapes it)
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return rfc8785.dumps(value)
+
+
+def _plain_json(value) -> bool:
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if isinstance(value, float):
+        return 1e-4 <= abs(value) < 1e16 and not value.is_integer()
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain_json(v) for k, v in value.items())
+    return False
 
 
 def public_records(histories: dict[str, History], as_of: dt.date) -> dict[str, str]:

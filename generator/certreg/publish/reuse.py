@@ -46,13 +46,43 @@ class Reuse:
         self.new: dict[str, tuple[str, int, int, int]] = {}
         self.linked = 0
         self.written = 0
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
+        # (paths as text: a build links tens of thousands of files, and pathlib would take longer than the links)
+        self._from = str(published) if published is not None else None
+        self._into = str(into)
 
     def _folder(self, path: Path) -> None:
-        parent = path.parent
+        self._folder_of(str(path))
+
+    def _folder_of(self, target: str) -> None:
+        parent = target.rpartition("/")[0]
         if parent not in self._folders:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self._folders.add(parent)
+
+    def _link_current(self, path: str, key: str) -> bool:
+        """Link ``path`` from the published site into the new one if it is ``current``; whether it did. (A hard
+        link is the published file itself: its manifest entry holds for the new site, with no ``stat``.)"""
+        entry = self.old.get(path)
+        if entry is None or entry[0] != key or self._from is None:
+            return False
+        source = f"{self._from}/{path}"
+        try:
+            st = os.stat(source, follow_symlinks=False)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != entry[1:]:
+            return False
+        target = f"{self._into}/{path}"
+        self._folder_of(target)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            os.unlink(target)
+            os.link(source, target)
+        self.new[path] = entry
+        self.linked += 1
+        return True
 
     def current(self, path: str, key: str) -> bool:
         """Whether the published site has ``path`` made from ``key``, unchanged since."""
@@ -68,20 +98,14 @@ class Reuse:
     def put(self, path: str, key: str, make: Callable[[], bytes]) -> bool:
         """The file ``path`` of the new site, made from ``key``: linked from the published site if it has it
         (True), else ``make()`` written (False)."""
+        if self._link_current(path, key):
+            return True
         target = self.into / path
         self._folder(target)
-        reused = self.current(path, key)
-        if reused:
-            assert self.published is not None
-            if os.path.lexists(target):
-                os.unlink(target)
-            os.link(self.published / path, target)
-            self.linked += 1
-        else:
-            write(target, make())
-            self.written += 1
+        write(target, make())
+        self.written += 1
         self.record(path, key)
-        return reused
+        return False
 
     def put_all(self, items: list[tuple[str, str, Callable[[], bytes]]], jobs: int | None = None,
                 progress: Callable[[int, int], None] | None = None) -> None:
@@ -91,9 +115,7 @@ class Reuse:
 
         todo = []
         for path, key, make in items:
-            if self.current(path, key):
-                self.put(path, key, make)
-            else:
+            if not self._link_current(path, key):
                 todo.append((path, key, make))
         done = len(items) - len(todo)
         jobs = jobs or os.cpu_count() or 1

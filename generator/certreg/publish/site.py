@@ -281,8 +281,11 @@ class Site:
     def month_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A page per month of announcements, newest first; its address never changes (announcement_path)."""
         t = strings()[lang]
+        by_month: dict[str, list] = {}
+        for a in self.newest:
+            by_month.setdefault(f"{a.date:%Y-%m}", []).append(a)
         for month, _ in self.months:
-            items = [a for a in self.newest if f"{a.date:%Y-%m}" == month]
+            items = by_month[month]
             url = prefix(lang) + announcement_path(items[0])
             year = month[:4]
             siblings = next(ms for y, ms in self.years if y == year)
@@ -391,10 +394,24 @@ def _when(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.timezone(dt.timedelta(hours=8)))
 
 
-def _json(data, compact: bool = False) -> bytes:
+def _json(data: dict, compact: bool = False) -> bytes:
+    """``data`` as JSON: compact, or with each top-level key on a line of its own and each item of a list there on
+    a line of its own (a certificate, an announcement), compact within it. (Python's indented JSON is made by pure
+    Python, ten times slower than its compact JSON: this is made by the latter, a line at a time.)"""
     if compact:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+    def one(value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            shown = "[\n  " + ",\n  ".join(map(one, value)) + "\n ]"
+        else:
+            shown = one(value)
+        lines.append(f" {one(key)}: {shown}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 
 # --- the shell: one page of the theme, filled in for each generated page ---

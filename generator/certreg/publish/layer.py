@@ -260,11 +260,14 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     certs = site.pub.certificates
     rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}
     tell = progress("writing certificate.json and PDFs") if progress and len(certs) >= LONG else None
+    # each certificate's certificate.json, on every core; then its PDFs
+    reuse.put_all([(f"{certificate_path(cert['number'])}certificate.json",
+                    digest(common, "certificate.json", site.digest_of(cert["number"])),
+                    functools.partial(site.certificate_json, cert)) for cert in certs],
+                  progress=tell if pdf_dir is None else None)
     for i, cert in enumerate(certs, 1):
         number = cert["number"]
         folder = certificate_path(number)
-        reuse.put(f"{folder}certificate.json", digest(common, "certificate.json", site.digest_of(number)),
-                  functools.partial(site.certificate_json, cert))
         if pdf_dir is not None:
             # every version's PDF as issued (the archive's copy where the published site has one: once
             # published it never changes), and the copy offered beside the page, marked where it must be
@@ -288,8 +291,8 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                 offered = f"{folder}{pdf_name(number, v['version'])}"
                 newest = site_dir / f"{folder}{ISSUED}{name}"  # the copy offered: the newest issue
                 reuse.put(offered, digest(name, issued_key, note), functools.partial(_offered, newest, note, number))
-        if tell:
-            tell(i, len(certs))
+            if tell:
+                tell(i, len(certs))
     stage("certificates")
     registry_wide = ""  # (the inputs of the files made from the whole registry: worked out once)
     for path, make in site.data_makers(schemas).items():

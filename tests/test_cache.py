@@ -210,15 +210,16 @@ def _scenarios(case: Path):
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_a_new_record_brings_the_problems_a_check_of_the_whole_registry_finds_new(tmp_path, shard):
+def test_a_new_record_brings_the_problems_a_check_of_the_whole_registry_finds_new(tmp_path, shard, monkeypatch):
     """certreg decide and certreg new check the new record's certificate folder and the rules between certificates
     (from every other certificate's Facts, kept in the cache), not the whole registry: for records of each corpus
     case (see _scenarios), the problems one brings are those that a check of the whole registry with it has and one
-    without it has not, to the line."""
+    without it has not, to the line; with the Facts from the cache, or (one case in three) with no cache."""
     from certreg.staff.write import assess
 
     compared = refused = kept = 0
-    for case in CASES[shard::SHARDS]:
+    for i, case in enumerate(CASES[shard::SHARDS]):
+        monkeypatch.setenv("CERTREG_CACHE", "off" if i % 3 == 0 else str(tmp_path / "cache"))
         for n, (rel, text) in enumerate(_scenarios(case)):
             root = build(tmp_path / f"{case.name}-{n}", case).resolve()
             path = root / rel
@@ -238,8 +239,7 @@ def test_a_new_record_brings_the_problems_a_check_of_the_whole_registry_finds_ne
             refused += any(p.level == "error" and not p.overdue for p in new)
             kept += bool(before) and n == 1
             shutil.rmtree(root.parent)
-    print(compared, refused, kept)
-    assert compared > 300 // SHARDS and refused > 100 // SHARDS and kept > 100 // SHARDS, (compared, refused, kept)
+    assert compared >= 280 // SHARDS and refused >= 160 // SHARDS and kept >= 120 // SHARDS, (compared, refused, kept)
 
 
 def test_results_kept_for_a_registry_named_by_a_relative_path_come_back_with_the_paths_of_the_next_caller(
@@ -303,3 +303,37 @@ def test_files_changed_a_moment_ago_are_hashed_each_time(tmp_path):
     check_registry(root, BASE_AS_OF, jobs=1, cache=True)
     with sqlite3.connect(tmp_path / "cache" / "checks.sqlite") as db:
         assert db.execute("SELECT count(*) FROM seen").fetchone()[0] == 0
+
+
+def test_a_record_that_stops_its_certificate_loading_takes_it_out_of_the_rules_between_certificates(builder):
+    """A new record with an error of its own (its certificate then does not load) takes its certificate's Facts out of
+    the rules between certificates, as a check of the whole registry does: its announcement numbers are no longer
+    taken, and another certificate's record without a number is told the first one free; a certificate that follows
+    it is not told that it follows a certificate the registry lacks."""
+    from certreg.staff.write import assess
+    from conftest import ZWL_CONTENT, zwl_issue
+
+    a = builder.zwl("CEC-ZWL-2024-0001")
+    c = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
+    b = "CEC-ZWL-2025-0009"
+    builder.certificate(b, "zero-waste-low-carbon-water", "2025-03-03", "2028-03-02",
+                        {**ZWL_CONTENT, "raw_material_source": "第三来源"}, follows=a)
+    builder.decision(b, zwl_issue(b, "2025-03-03"))
+    builder.decide(a, "suspend", "2025-06-02", ground="holder-request", facts_verified="2025-05-30")
+    builder.decision(c, {"certificate": c, "action": "suspend", "date": "2025-06-02", "ground": "holder-request",
+                         "facts_verified": "2025-05-30", "reason": {"zh": "暂停", "en": "Suspended"},
+                         "announcement": None})
+    root = builder.root.resolve()
+    day = D("2025-06-30")
+    before = _problem_rows(with_preflight(check_registry(root, day, jobs=1)).report.problems, root)
+    assert any("add announcement: 20250602-2" in row[5] for row in before)
+    path = root / "certificates" / a / "decisions" / "2025-06-20-restore.yml"
+    text = "certificate: CEC-ZWL-2024-0001\naction: restore\ndate: 2025-06-20\nno_such_field: 1\n"
+    new, _ = assess(root, path, text, day)
+    path.write_text(text, encoding="utf-8")
+    after = _problem_rows(with_preflight(check_registry(root, day, jobs=1)).report.problems, root)
+    whole = {row for row in after if row[:1] + row[3:] not in {r[:1] + r[3:] for r in before}}
+    assert _problem_rows(new, root) == whole
+    assert any("add announcement: 20250602-1" in row[5] for row in whole)
+    assert any(row[4] == "REG-LINK" or "follows" in row[5] for row in before)
+    assert not any("which is not in the registry" in row[5] for row in after)

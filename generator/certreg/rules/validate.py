@@ -102,18 +102,18 @@ class Known:
     registry: Registry
     facts: dict
 
-    def across(self, report: Report, replace: dict | None = None, broken=frozenset()) -> None:
+    def across(self, report: Report, replace: dict | None = None) -> None:
         """The rules between certificates into ``report``, with the Facts of ``replace`` (number -> Facts, or None
-        for a folder that does not load) in place of those known, and ``broken`` folders besides."""
+        for a folder that does not load) in place of those known. (A folder that loads is in ``facts``, where the
+        rules look first: whether it is among the broken ones then tells them nothing.)"""
         facts = dict(self.facts)
-        gone = set(self.registry.broken) | set(broken)
+        gone = set(self.registry.broken)
         for number, f in (replace or {}).items():
             if f is None:
                 facts.pop(number, None)
                 gone.add(number)
             else:
                 facts[number] = f
-                gone.discard(number)
         check_across(dict(sorted(facts.items())), gone, report)
 
 

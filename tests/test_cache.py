@@ -337,3 +337,23 @@ def test_a_record_that_stops_its_certificate_loading_takes_it_out_of_the_rules_b
     assert any("add announcement: 20250602-1" in row[5] for row in whole)
     assert any(row[4] == "REG-LINK" or "follows" in row[5] for row in before)
     assert not any("which is not in the registry" in row[5] for row in after)
+
+
+def test_decide_takes_the_facts_a_check_kept_and_writes_no_cache_when_it_is_off(tmp_path, monkeypatch):
+    """The Facts that check_registry keeps (any date) are those certreg decide's judgement takes: after a check, it
+    loads no certificate; with CERTREG_CACHE=off it loads them all and writes no cache anywhere."""
+    from certreg.rules import validate
+
+    root = build(tmp_path / "base")
+    check_registry(root, BASE_AS_OF, jobs=1, cache=True)
+    loaded = []
+    real = validate._facts_only
+    monkeypatch.setattr(validate, "_facts_only", lambda cert, as_of: (loaded.append(cert.number), real(cert, as_of))[1])
+    later = BASE_AS_OF + dt.timedelta(days=40)  # (the Facts do not depend on the date)
+    kept = validate.known(root, later)
+    assert loaded == [] and len(kept.facts) >= 4
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CERTREG_CACHE", "off")
+    afresh = validate.known(root, later)
+    assert sorted(loaded) == sorted(afresh.facts) == sorted(kept.facts)
+    assert not (tmp_path / "off").exists()  # (a cache folder named "off", in the working folder)

@@ -165,11 +165,8 @@ class CheckCache:
             return found
         try:
             with contextlib.closing(self._connect()) as db:
-                for i in range(0, len(folders), 500):
-                    chunk = folders[i:i + 500]
-                    found.update((f, (stat, digest)) for f, stat, digest in db.execute(
-                        f"SELECT folder, stat, digest FROM seen WHERE folder IN ({','.join('?' * len(chunk))})",
-                        chunk))
+                found.update((f, (stat, digest)) for f, stat, digest in _select_in(
+                    db, "SELECT folder, stat, digest FROM seen WHERE folder", folders))
         except sqlite3.DatabaseError:
             self._set_aside()
             return {}
@@ -192,13 +189,9 @@ class CheckCache:
             return found
         try:
             with contextlib.closing(self._connect()) as db:
-                for i in range(0, len(keys), 500):
-                    chunk = keys[i:i + 500]
-                    rows = db.execute(f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(chunk))})",
-                                      chunk).fetchall()
-                    for key, value in rows:
-                        with contextlib.suppress(Exception):  # (an entry that cannot be read is made again)
-                            found[key] = _Unpickler(io.BytesIO(value), self.given).load()
+                for key, value in _select_in(db, "SELECT key, value FROM results WHERE key", keys):
+                    with contextlib.suppress(Exception):  # (an entry that cannot be read is made again)
+                        found[key] = _Unpickler(io.BytesIO(value), self.given).load()
                 today = int(time.time() // 86400)
                 db.executemany("UPDATE results SET used = ? WHERE key = ? AND used < ?",
                                [(today, k, today) for k in found])
@@ -232,6 +225,26 @@ class CheckCache:
         """A damaged cache file goes (renamed aside for a look, replacing the last one set aside)."""
         with contextlib.suppress(OSError):
             os.replace(self.path, self.path.with_name(self.path.name + ".damaged"))
+
+
+def _select_in(db, select: str, values: list[str]) -> list[tuple]:
+    """The rows of ``select`` (ending in the column compared) IN ``values``, asked 500 at a time (SQLite's limit on
+    parameters)."""
+    rows: list[tuple] = []
+    for i in range(0, len(values), 500):
+        chunk = values[i:i + 500]
+        rows += db.execute(f"{select} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    return rows
+
+
+def relocated(value, source: Path, target: Path):
+    """``value`` with every path inside ``source`` moved to the same place inside ``target`` (as the cache gives a
+    result back for a registry wherever it lies). Schemes are given back as ``records.model.Scheme.loaded`` has
+    them."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, source).dump(value)
+    buffer.seek(0)
+    return _Unpickler(buffer, target).load()
 
 
 class _Stat:

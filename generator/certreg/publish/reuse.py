@@ -63,34 +63,26 @@ class Reuse:
     def _link_current(self, path: str, key: str) -> bool:
         """Link ``path`` from the published site into the new one if it is ``current``; whether it did. (A hard
         link is the published file itself: its manifest entry holds for the new site, with no ``stat``.)"""
-        entry = self.old.get(path)
-        if entry is None or entry[0] != key or self._from is None:
+        if not self.current(path, key):
             return False
-        source = f"{self._from}/{path}"
-        try:
-            st = os.stat(source, follow_symlinks=False)
-        except OSError:
-            return False
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != entry[1:]:
-            return False
-        target = f"{self._into}/{path}"
+        source, target = f"{self._from}/{path}", f"{self._into}/{path}"
         self._folder_of(target)
         try:
             os.link(source, target)
         except FileExistsError:
             os.unlink(target)
             os.link(source, target)
-        self.new[path] = entry
+        self.new[path] = self.old[path]
         self.linked += 1
         return True
 
     def current(self, path: str, key: str) -> bool:
         """Whether the published site has ``path`` made from ``key``, unchanged since."""
         entry = self.old.get(path)
-        if entry is None or entry[0] != key or self.published is None:
+        if entry is None or entry[0] != key or self._from is None:
             return False
         try:
-            st = os.stat(self.published / path, follow_symlinks=False)
+            st = os.stat(f"{self._from}/{path}", follow_symlinks=False)
         except OSError:
             return False
         return (st.st_size, st.st_mtime_ns, st.st_ino) == entry[1:]

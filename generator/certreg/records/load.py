@@ -249,7 +249,7 @@ def load_certificate(folder: Path, schemes: dict, skip=frozenset()) -> tuple[dic
     return (cert if cert is not INVALID else None), (decisions if ok else None), problems
 
 
-def _certificate(folder: Path, schemes: dict, skip) -> tuple[Certificate | None, list]:
+def typed_certificate(folder: Path, schemes: dict, skip=frozenset()) -> tuple[Certificate | None, list]:
     """One certificate folder as a typed Certificate (None if a record failed), and its problems."""
     cert, decisions, problems = load_certificate(folder, schemes, skip)
     if cert is None or decisions is None:
@@ -257,13 +257,6 @@ def _certificate(folder: Path, schemes: dict, skip) -> tuple[Certificate | None,
     return Certificate(number=cert["number"], scheme=schemes[cert["scheme"]], path=folder / "certificate.yml",
                        follows=cert.get("follows"), valid_from=cert["valid_from"],
                        valid_until=cert["valid_until"], content=cert["content"], decisions=decisions), problems
-
-
-def load_certificate_folder(folder: Path, schemes: dict) -> tuple[list, Certificate | None]:
-    """One certificate folder, as load_registry loads it: its problems, and the Certificate (None if a record
-    failed)."""
-    cert, problems = _certificate(folder, schemes, frozenset())
-    return problems, cert
 
 
 # What a forked worker needs; set by the parent just before it forks (fork copies them, nothing is pickled).
@@ -274,7 +267,7 @@ def _load_chunk(folders):
     schemes, after, skip, keep = _WORKER["schemes"], _WORKER["after"], _WORKER["skip"], _WORKER["keep"]
     rows = []
     for folder in folders:
-        cert, problems = _certificate(folder, schemes, skip)
+        cert, problems = typed_certificate(folder, schemes, skip)
         result = after(cert) if after and cert else None
         rows.append((folder, cert is not None, cert if keep else None, problems, result))
     return rows

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import Report
-from ..records.load import load_certificate_folder, load_registry
+from ..records.load import load_registry, typed_certificate
 from ..records.model import Registry
 from ..records.schemasync import stale_schemas
 from ..status import History
@@ -133,7 +133,7 @@ def known(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Known:
 def check_folder(root: Path, number: str, as_of: dt.date, schemes: dict):
     """One certificate folder of the registry at ``root``, alone: the problems of its files and its own rules (as
     check_registry finds them for it), and its Facts (None if it does not load)."""
-    problems, cert = load_certificate_folder(Path(root) / "certificates" / number, schemes)
+    cert, problems = typed_certificate(Path(root) / "certificates" / number, schemes)
     if cert is None:
         return problems, None
     _h, found, facts = check_certificate(cert, as_of)

@@ -400,7 +400,7 @@ def assess(registry: Path, path: Path, text: str, as_of: dt.date | None = None, 
                            for p in report.problems]
         report.resolve()
         now = [_moved(p, mini, registry) for p in report.problems]
-        now += _preflight(mini, folder, day, registry)
+        now += _preflight_of(mini, day, registry)  # (mini is that scratch registry already)
         return [p for p in now if _key(p) not in theirs], text
 
 
@@ -443,18 +443,24 @@ def _preflight(root: Path, folder: tuple[str, ...], day: dt.date, shown_as: Path
     """The preflight's problems (publish.preflight) of one certificate folder (``("certificates", NUMBER)``) of the
     registry at ``root``, with their paths under ``shown_as`` (or ``root``): checked in a scratch registry of its
     settings, schemes and that folder alone. None if the folder is not there (a new certificate's, before)."""
-    from ..publish.preflight import preflight
-    from ..rules.validate import check_registry
-
     if not (root / Path(*folder)).is_dir():
         return []
     with tempfile.TemporaryDirectory(prefix=".certreg-new-", dir=root.parent) as tmp:
         mini = Path(tmp) / "registry"
         _mini_registry(root, folder, mini)
-        report = Report()
-        report.extend(preflight(check_registry(mini, day, jobs=1)))
-        report.resolve()
-        return [_moved(p, mini, shown_as or root) for p in report.problems]
+        return _preflight_of(mini, day, shown_as or root)
+
+
+def _preflight_of(mini: Path, day: dt.date, shown_as: Path) -> list[Problem]:
+    """The preflight's problems of ``mini`` (a registry of one certificate folder, ``_mini_registry``), with their
+    paths under ``shown_as``."""
+    from ..publish.preflight import preflight
+    from ..rules.validate import check_registry
+
+    report = Report()
+    report.extend(preflight(check_registry(mini, day, jobs=1)))
+    report.resolve()
+    return [_moved(p, mini, shown_as) for p in report.problems]
 
 
 def _mini_registry(registry: Path, folder: tuple[str, ...], mini: Path) -> None:
@@ -473,21 +479,16 @@ def _mini_registry(registry: Path, folder: tuple[str, ...], mini: Path) -> None:
 
 
 def _relocated(facts, source: Path, target: Path, schemes: dict):
-    """``facts`` (or anything) with every path inside ``source`` moved to the same place inside ``target`` (and
-    its schemes those of ``schemes``: the rules between certificates compare schemes by identity)."""
-    import io
-
-    from ..cache import _Pickler, _Unpickler
+    """``facts`` (or None) with its paths inside ``source`` moved into ``target``, and its schemes those of
+    ``schemes`` (the rules between certificates compare schemes by identity)."""
+    from ..cache import relocated
     from ..records.model import Scheme
 
     if facts is None:
         return None
-    buffer = io.BytesIO()
-    _Pickler(buffer, source).dump(facts)
-    buffer.seek(0)
     was, Scheme.loaded = Scheme.loaded, schemes
     try:
-        return _Unpickler(buffer, target).load()
+        return relocated(facts, source, target)
     finally:
         Scheme.loaded = was
 

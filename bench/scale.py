@@ -12,9 +12,11 @@ links: the decision the bench adds goes into the copy only) into ``bench/out/sca
 2. ``build --no-pdfs`` into an empty folder (the check cache cold: it is filled);
 3. the I/O floor: writing the same files (the same folders, names and sizes) into another empty folder, in this
    process: what any generator of this site must at least spend;
-4. ``decide suspend`` of one valid certificate (the cache warm);
-5. ``build --no-pdfs`` again, after that decision (incremental: what is unchanged is linked);
-6. ``validate`` with the warm cache.
+4. ``build --no-pdfs`` again, nothing changed (every file linked; the site it replaces is kept as the next
+   build's starting folder, as on any published site after its second build);
+5. ``decide suspend`` of one valid certificate (the cache warm);
+6. ``build --no-pdfs`` again, after that decision (incremental: what is unchanged is linked, from that folder);
+7. ``validate`` with the warm cache.
 
 and prints each time with its ratio to a reference measured in the same run (the machine is shared, its speed
 varies): the full build to the I/O floor (target: at most 3x), the build after one decision to the full build
@@ -101,6 +103,9 @@ def one(n: int, seed: int) -> dict:
     r["files"], r["site_mib"] = len(files), sum(p.stat().st_size for p in files) / 2**20
     r["home_kb"] = (site / "index.html").stat().st_size / 1024
     number = valid_certificate(site)
+    r["same"], _, text = run(["build", "--no-pdfs", "--registry", str(registry), "--out", str(site), "--as-of", day,
+                              "--timings"], cache)
+    r["same_stages"] = stages(text)
     facts = (AS_OF - dt.timedelta(days=1)).isoformat()
     r["decide"], r["decide_mib"], _ = run(["decide", "suspend", number, "--registry", str(registry), "--date", day,
                                            "--ground", "holder-request", "--set", f"facts_verified={facts}",
@@ -134,15 +139,16 @@ def main(argv=None) -> int:
     for n in args.certificates:
         r = one(n, args.seed)
         rows.append(r)
-        print(f"\n{n} certificates: build stages {r['build_stages']}; after one decision: {r['again_stages']} "
-              f"({r['again_files']})", flush=True)
+        print(f"\n{n} certificates: build stages {r['build_stages']}; nothing changed: {r['same_stages']}; after one "
+              f"decision: {r['again_stages']} ({r['again_files']})", flush=True)
     print("\n| certificates | validate | validate, cache warm | full build (no PDFs) | I/O floor | build / floor "
-          "| after one decision | / full build | decide | decide / validate | peak MiB (validate, build, decide) "
+          "| nothing changed | after one decision | / full build | decide | decide / validate "
+          "| peak MiB (validate, build, decide) "
           "| site | home page |")
-    print("|" + "---|" * 13)
+    print("|" + "---|" * 14)
     for r in rows:
         print(f"| {r['n']:,} | {r['validate']:.1f} s | {r['validate_cached']:.1f} s | {r['build']:.1f} s "
-              f"| {r['floor']:.1f} s | {r['build'] / r['floor']:.1f}x | {r['again']:.1f} s "
+              f"| {r['floor']:.1f} s | {r['build'] / r['floor']:.1f}x | {r['same']:.1f} s | {r['again']:.1f} s "
               f"| {r['again'] / r['build']:.2f} | {r['decide']:.1f} s | {r['decide'] / r['validate']:.2f} "
               f"| {r['validate_mib']:.0f}, {r['build_mib']:.0f}, {r['decide_mib']:.0f} "
               f"| {r['site_mib']:.0f} MiB, {r['files']:,} files | {r['home_kb']:.1f} KB |")

@@ -49,8 +49,21 @@ def manifest(folder: Path) -> dict[str, str]:
 
 
 def leftovers(out: Path) -> list[str]:
-    """What a build left beside the site (staging folder, old site, lock file)."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    """What a build left beside the site (staging folder, old site, lock file), but the site it replaced, kept as
+    the next build's starting folder (.site.spare), if that is a whole site its manifest describes."""
+    spare = out.parent / f".{out.name}.spare"
+    if spare.is_dir():
+        assert described(spare), f"{spare} is not what its manifest says"
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.") and p != spare)
+
+
+def described(site: Path) -> bool:
+    """Whether the manifest of ``site`` lists every file in it and no other (the next build removes what it lists
+    and the new site has not)."""
+    from certreg.publish.reuse import MANIFEST, read_manifest
+
+    found = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {MANIFEST}
+    return bool(found) and set(read_manifest(site)) == found
 
 
 def build_cmd(sites, out: Path, when: str, *extra) -> list[str]:
@@ -203,7 +216,9 @@ def test_the_two_renames_where_there_is_no_exchange(tmp_path, monkeypatch):
         folder.mkdir()
         (folder / "index.html").write_text(text)
     b._swap(staging, out, old, print)
-    assert (out / "index.html").read_text() == "new" and not staging.exists() and not old.exists()
+    assert (out / "index.html").read_text() == "new" and not old.exists()
+    assert (staging / "index.html").read_text() == "old"  # (the site replaced, as the exchange leaves it)
+    shutil.rmtree(staging)
     staging.mkdir()
     (staging / "index.html").write_text("newer")
     rename = os.rename

@@ -357,3 +357,37 @@ def test_decide_takes_the_facts_a_check_kept_and_writes_no_cache_when_it_is_off(
     afresh = validate.known(root, later)
     assert sorted(loaded) == sorted(afresh.facts) == sorted(kept.facts)
     assert not (tmp_path / "off").exists()  # (a cache folder named "off", in the working folder)
+
+
+def test_the_public_registry_from_the_cache_is_the_one_made_afresh(tmp_path, monkeypatch):
+    """publish.public keeps each certificate's part of the public registry (its view, records' hashes,
+    announcements) beside its check, by the folder's key: a second build takes every part from there, a changed
+    folder's part is made again, another address is another context; the whole is always what a check without the
+    cache gives."""
+    from certreg.publish import public
+    from conftest import REGISTRY
+
+    root = tmp_path / "registry"
+    shutil.copytree(REGISTRY, root)
+    day, url = D("2026-11-21"), "https://example.org/registry/"
+    made: list[str] = []
+    real = public.part
+    monkeypatch.setattr(public, "part", lambda number, *args: made.append(number) or real(number, *args))
+
+    def publish(cache=True, base=url, when=day) -> public.Published:
+        made.clear()
+        return public.publish(check_registry(root, when, jobs=1, cache=cache), base)
+
+    first = publish()
+    assert len(made) >= 5 and first.announcements and first.records
+    assert publish() == first and made == []  # (every part from the cache)
+    folder = max((root / "certificates").iterdir(), key=lambda f: len(list((f / "decisions").glob("*.yml"))))
+    max((folder / "decisions").glob("*.yml")).unlink()  # (its newest decision)
+    changed = publish()
+    assert made == [folder.name]
+    assert changed != first and changed == publish(cache=False)
+    every = sorted(f.name for f in (root / "certificates").iterdir())
+    other = publish(base="https://other.example/")
+    assert sorted(made) == every and other == publish(cache=False, base="https://other.example/")
+    later = publish(when=day + dt.timedelta(days=1))
+    assert sorted(made) == every and later == publish(cache=False, when=day + dt.timedelta(days=1))

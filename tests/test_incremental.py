@@ -77,6 +77,51 @@ def test_after_one_decision_the_site_is_the_one_a_build_from_nothing_makes(regis
     assert done.linked >= done.written
 
 
+def test_the_site_replaced_is_the_next_builds_starting_folder(registry, tmp_path):
+    """The site a build replaces is kept (.site.spare) and brought up to date by the next build: its folders and
+    the files it shares with the published site stay where they are; what it had and the new site has not goes;
+    the site published is the one a build from nothing makes."""
+    out, spare = tmp_path / "site", tmp_path / ".site.spare"
+    build(registry, out, pdfs=False)
+    assert not spare.exists()  # (nothing was replaced)
+    registry.decide("CEC-ZWL-2024-0002", "suspend", "2025-06-02", ground="holder-request",
+                    facts_verified="2025-06-01")
+    build(registry, out, pdfs=False)
+    assert spare.is_dir() and (spare / MANIFEST).is_file()
+    unchanged = "certificates/CEC-ZWL-2024-0001"
+    def made(path: Path) -> tuple[int, int]:  # (a folder made anew may get the number of one just removed)
+        st = os.stat(path)
+        return st.st_ino, st.st_ctime_ns
+
+    folder, page = made(spare / unchanged), made(spare / unchanged / "index.html")
+    stale = spare / "lists" / "gone" / "index.html"  # a page the spare's site had and the next one has not
+    stale.parent.mkdir()
+    stale.write_text("gone")
+    manifest = spare / MANIFEST
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "lists/gone/index.html\t-\t4\t0\t0\n",
+                        encoding="utf-8")
+    registry.decide("CEC-ZWL-2024-0003", "suspend", "2025-06-03", ground="holder-request",
+                    facts_verified="2025-06-02")
+    done = build(registry, out, pdfs=False)
+    assert (made(out / unchanged), made(out / unchanged / "index.html")) == (folder, page)
+    assert not (out / "lists" / "gone").exists()
+    assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh"))
+    assert done.written < done.linked
+
+
+def test_a_spare_site_without_a_manifest_is_not_a_starting_folder(registry, tmp_path):
+    """Only a site whose manifest lists every file in it is brought up to date: a spare without one (damaged, or
+    of an older certreg) is removed, and the site is made from the engine's output (nothing it held survives)."""
+    out, spare = tmp_path / "site", tmp_path / ".site.spare"
+    build(registry, out, pdfs=False)
+    build(registry, out, DAY + dt.timedelta(days=1), pdfs=False)
+    (spare / "unlisted.html").write_text("not the build's")
+    (spare / MANIFEST).unlink()
+    build(registry, out, DAY + dt.timedelta(days=2), pdfs=False)
+    assert not (out / "unlisted.html").exists()
+    assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh", DAY + dt.timedelta(days=2)))
+
+
 def fresh_build(builder, out: Path, pdfs: Path) -> Path:
     build(builder, out, pdf_dir=pdfs)
     return out
@@ -147,8 +192,8 @@ def test_the_engines_output_is_kept_and_linked_but_never_written_to(registry, tm
     assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh"))
 
 
-def fresh_build_without_pdfs(builder, out: Path) -> Path:
-    build(builder, out, pdfs=False)
+def fresh_build_without_pdfs(builder, out: Path, day=DAY) -> Path:
+    build(builder, out, day, pdfs=False)
     return out
 
 

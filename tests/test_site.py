@@ -276,6 +276,35 @@ def test_published_announcements_keep_their_numbers_and_certificates_stay(builde
     assert not list(tmp_path.glob(".site.*"))  # no half-built folder is left behind
 
 
+def test_reg_append_takes_the_published_numbers_from_the_look_up_index_or_else_from_the_open_data(tmp_path):
+    """build.losses reads the certificates a site publishes from data/lookup.json (whatever the order of its
+    fields), or from data/certificates.json where there is no index (the open data alone, as the workflow fetches
+    them); an index that cannot be read stops the build."""
+    from certreg.publish.build import losses
+
+    def site(name: str, numbers: list[str], lookup: bool, fields=("status", "number")) -> Path:
+        data = tmp_path / name / "data"
+        data.mkdir(parents=True)
+        (data / "certificates.json").write_text(json.dumps({"generated_by": "certreg 0.1.0",  # (before records.json)
+                                                            "certificates": [{"number": n} for n in numbers]}))
+        if lookup:
+            rows = [["valid", n] if fields[1] == "number" else [n, "valid"] for n in numbers]
+            (data / "lookup.json").write_text(json.dumps({"fields": list(fields), "rows": rows}))
+        return tmp_path / name
+
+    new = site("new", ["A"], lookup=True)
+    for published in (site("indexed", ["A", "B"], lookup=True), site("plain", ["A", "B"], lookup=False),
+                      site("other-order", ["A", "B"], lookup=True, fields=("number", "status"))):
+        assert losses(published, new) == ["error REG-APPEND certificate B is published but would disappear (its "
+                                          "records were removed, or the site is built as of a date before its issue)"]
+    # the index is what is read where there is one: a site whose index lacks B is not said to publish it
+    assert losses(site("index-first", ["A"], lookup=True), new) == []
+    damaged = site("damaged", ["A"], lookup=True)
+    (damaged / "data" / "lookup.json").write_text('{"rows": []}')
+    with pytest.raises(BuildError, match="lookup.json: the published look-up index cannot be read"):
+        losses(damaged, new)
+
+
 def test_feeds_are_atom_with_every_announcement(built):
     anns = json.loads((built / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
     everything = ET.parse(built / "feeds" / "announcements.atom").getroot()

@@ -334,9 +334,10 @@ def build(as_of, out, config_file, registry, no_pdfs, engine, wait, timings):
     The site engine (--engine) builds the hand-written pages of mkdocs.yml; certreg writes the pages made
     from the records (verification pages, lists, announcements), the feeds and the open data around them.
 
-    The new site is built beside OUT (.OUT.building) and exchanged with it in one step only once complete
-    and losing nothing published; one build at a time (a lock, .OUT.lock): a second one waits. A site folder
-    that is a mount point is refused: build into a folder inside it (--out site/www) and serve that one.
+    The new site is built beside OUT (.OUT.building, from the site the last build replaced, kept as .OUT.spare)
+    and exchanged with it in one step only once complete and losing nothing published; one build at a time (a
+    lock, .OUT.lock): a second one waits. A site folder that is a mount point is refused: build into a folder
+    inside it (--out site/www) and serve that one.
     """
     import time
 

@@ -16,6 +16,11 @@ What keeps the published site whole, whatever happens to a build:
   (OUT → ``.OUT.old``, staging → OUT). A build that finds OUT missing and ``.OUT.old`` there (one was
   killed between the two renames) puts the published site back first, so REG-APPEND is never skipped;
   what an interrupted build left behind is removed.
+- the site replaced is kept beside the published one, as ``.OUT.spare``, and is the next build's starting folder
+  (renamed to ``.OUT.building``, then brought up to date by its manifest: publish/reuse.py), so that a build
+  after one decision makes and removes folders by the change, not by the size of the registry. Only a build
+  renames it, and it is a whole earlier site whose manifest lists every file in it; a build killed while bringing
+  it up to date leaves ``.OUT.building``, which the next build removes (it then starts from the engine's output).
 - a mount point cannot be renamed: a site folder that is one is refused before anything is built.
 - an OSError (a full disk, a read-only folder) is one line naming the path; nothing published changes.
 """
@@ -61,10 +66,10 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
     ``timings``, if given, is told (stage, seconds) as each stage ends: check (loading and judging the
     records), pdfs, publish (the public view), engine (the hand-written pages), pages (certreg's pages),
     certificates (certificate.json and PDFs of each), data (open data, feeds, sitemaps), append (REG-APPEND),
-    swap, cleanup (removing the site replaced). ``report``, if given, is told the layer's ``Assembled``: what
-    was linked from the published site and what was made. Any failure is a BuildError, and leaves the published site
-    as it was.
-    """
+    swap, cleanup (the site replaced kept as the next build's starting folder). ``report``, if given, is told
+    the layer's ``Assembled``: what was linked from the published site and what was made. Any failure is a
+    BuildError, and leaves the published site as it was.
+"""
     say = say or _stderr
     out = out.resolve()
     staging, old, source = _beside(out, "building"), _beside(out, "old"), _beside(out, "source")
@@ -81,11 +86,13 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
             locks.enter_context(_locked(_beside(out, "lock"), f"the site {out}", wait, say))
             _recover(out, staging, old, source, say)
             if out.is_dir() and not os.access(out, os.W_OK):
-                raise BuildError(f"{out} is read-only: the build could not remove it once replaced; make it "
-                                 "writable (chmod -R u+w) or build elsewhere; nothing was built")
-            return _build(config_file, out, staging, old, source, as_of, pdfs=pdfs, pdf_dir=pdf_dir,
-                          registry=registry, progress=progress, wait=wait, say=say, locks=locks, engine=engine,
-                          timings=timings or (lambda stage, seconds: None), report=report or (lambda done: None))
+                raise BuildError(f"{out} is read-only: once replaced, it is the next build's starting folder, "
+                                 "which that build updates; make it writable (chmod -R u+w) or build elsewhere; "
+                                 "nothing was built")
+            return _build(config_file, out, staging, old, source, _beside(out, "spare"), as_of, pdfs=pdfs,
+                          pdf_dir=pdf_dir, registry=registry, progress=progress, wait=wait, say=say, locks=locks,
+                          engine=engine, timings=timings or (lambda stage, seconds: None),
+                          report=report or (lambda done: None))
     except BuildError:
         raise
     except CertregError as exc:  # the site_url, a template, the site engine: one message, nothing published
@@ -100,12 +107,12 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
                          f"{unchanged}") from None
 
 
-def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, registry, progress, wait, say, locks,
+def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_dir, registry, progress, wait, say, locks,
            engine, timings, report) -> list:
     """build_site's work, once it holds the lock of ``out`` and the published site is in its place."""
     from ..problems import FORMATTERS
     from ..rules.validate import check_registry
-    from .layer import assemble, run_engine
+    from .layer import assemble, files_of, run_engine
     from .layer import source as engine_source
     from .pdf import render, site_url
     from .preflight import with_preflight
@@ -155,11 +162,18 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
         from ..cache import enabled, folder
 
         built = run_engine(engine, config, kept=folder() / "engine" if enabled() else None)
-        os.rename(built, staging)
+        engine_files = files_of(built)
+        if _whole_site(spare):  # the site replaced by the last build: brought up to date (publish/reuse.py)
+            os.rename(spare, staging)
+            _merge(built, staging, engine_files)
+        else:
+            if os.path.lexists(spare):
+                _discard(spare, say)
+            os.rename(built, staging)
         _discard(source, say)
         clock.stage("engine")
         assembled = assemble(staging, site, schemas, pdf_dir=pdf_folder, published=out if out.is_dir() else None,
-                             progress=progress, stage=clock.stage)
+                             engine_files=engine_files, progress=progress, stage=clock.stage)
         report(assembled)
         lost = losses(out, staging)
         clock.stage("append")
@@ -168,12 +182,38 @@ def _build(config_file, out, staging, old, source, as_of, *, pdfs, pdf_dir, regi
                                                "nothing published is removed or renumbered"]))
         _swap(staging, out, old, say)
         clock.stage("swap")
+        if os.path.lexists(staging):  # the site replaced: the next build's starting folder
+            os.rename(staging, spare)
     finally:
-        for leftover in (source, staging):  # a failed build's, or the old site the exchange put at staging
+        for leftover in (source, staging):  # a failed build's
             if os.path.lexists(leftover):
                 _discard(leftover, say)
     clock.stage("cleanup")
     return notices
+
+
+def _whole_site(folder: Path) -> bool:
+    """Whether ``folder`` is a site a build made, with a manifest that lists every file in it."""
+    from .reuse import has_manifest
+
+    return folder.is_dir() and not folder.is_symlink() and has_manifest(folder)
+
+
+def _merge(built: Path, into: Path, files: list[str]) -> None:
+    """Move the engine's output ``built`` (its ``files``) into ``into``, in place of the files there of the same
+    path (a file that is the same one already, a link to the engine's kept output, stays)."""
+    made = set()
+    for rel in files:
+        source, target = f"{built}/{rel}", f"{into}/{rel}"
+        try:
+            if os.path.samestat(os.stat(source, follow_symlinks=False), os.stat(target, follow_symlinks=False)):
+                continue
+        except FileNotFoundError:
+            parent = target.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+        os.replace(source, target)  # (a new name for the engine's file: what was at target is not written to)
 
 
 class _Clock:
@@ -338,8 +378,9 @@ def _swap(staging: Path, out: Path, old: Path, say) -> None:
     Why RENAME_EXCHANGE: two renames (out → old, staging → out) leave, between them, no site at ``out``: a
     visitor gets a 404, and a build killed there leaves the site aside (``_recover`` puts it back). The exchange
     is one step of the file system: at every instant ``out`` is the whole old site or the whole new one. The old
-    one ends up at ``staging``, which the caller removes. Where it is missing (not Linux, a kernel before 3.15, a
-    file system without it), the two renames, with the old site put back if the second fails.
+    one ends up at ``staging``, which the caller keeps (or removes). Where it is missing (not Linux, a kernel before
+    3.15, a file system without it), the two renames, with the old site put back if the second fails, and then
+    moved to ``staging`` too.
     """
     if not os.path.lexists(out):
         os.rename(staging, out)
@@ -352,18 +393,20 @@ def _swap(staging: Path, out: Path, old: Path, say) -> None:
         except BaseException:
             os.rename(old, out)
             raise
-        _discard(old, say)
+        try:
+            os.rename(old, staging)
+        except OSError:
+            _discard(old, say)
 
 
 def losses(published: Path, new: Path) -> list[str]:
     """REG-APPEND: what the site in ``new`` would lose of the site in ``published`` (certificates that are
     gone, announcements whose number now names another decision)."""
     lost = []
-    old_certs = _read(published / "data" / "certificates.json", "certificates")
-    new_certs = {c["number"] for c in _read(new / "data" / "certificates.json", "certificates")}
-    for c in old_certs:
-        if c["number"] not in new_certs:
-            lost.append(f"error REG-APPEND certificate {c['number']} is published but would disappear (its records "
+    new_certs = set(_numbers(new))
+    for number in _numbers(published):
+        if number not in new_certs:
+            lost.append(f"error REG-APPEND certificate {number} is published but would disappear (its records "
                         "were removed, or the site is built as of a date before its issue)")
     for kept in sorted(published.glob("certificates/*/issued/*.pdf")):  # the archive (ZCF-11.3), byte for byte
         again = new / kept.relative_to(published)
@@ -436,6 +479,22 @@ def _records(path: Path) -> dict:
         return records
     except (OSError, ValueError, KeyError) as exc:
         raise BuildError(f"{path}: the published records cannot be read ({exc}); REG-APPEND cannot be "
+                         "checked") from None
+
+
+def _numbers(site: Path) -> list[str]:
+    """The number of every certificate ``site`` publishes: from its look-up index (data/lookup.json: a twentieth
+    of the size of certificates.json, the same certificates), else from data/certificates.json (a site published
+    without the index, or the open data alone, as the workflow fetches them)."""
+    path = site / "data" / "lookup.json"
+    if not path.exists():
+        return [c["number"] for c in _read(site / "data" / "certificates.json", "certificates")]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        at = data["fields"].index("number")
+        return [row[at] for row in data["rows"]]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise BuildError(f"{path}: the published look-up index cannot be read ({exc}); REG-APPEND cannot be "
                          "checked") from None
 
 

@@ -213,35 +213,45 @@ def _zensical(config: Path) -> None:
 
 
 def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path | None, published: Path | None,
+             engine_files: list[str] | None = None,
              progress: Callable[[str], Callable[[int, int], None]] | None = None,
              stage: Callable[[str], None] | None = None) -> Assembled:
-    """Write into ``site_dir`` (the engine's output) everything made from the records; see the module. What the
-    published site (``published``) has already, made from the same inputs, is linked from it (publish.reuse);
-    its PDFs as issued are the archive (ZCF-11.3): published again as they are, never rendered anew."""
+    """Write into ``site_dir`` everything made from the records; see the module. ``site_dir`` holds the engine's
+    output (``engine_files``, its paths; default: every file there), and, if it was a site kept from an earlier
+    build, that site (its manifest says what it holds: publish.reuse; what the new site has not is removed). What
+    the published site (``published``) has already, made from the same inputs, is linked from it; its PDFs as
+    issued are the archive (ZCF-11.3): published again as they are, never rendered anew."""
     import re
 
     from .public import ISSUED, pdf_name
-    from .reuse import Reuse, digest
+    from .reuse import Reuse, digest, read_manifest
     from .stamp import notice
 
     stage = stage or (lambda name: None)
-    reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir)
+    if engine_files is None:
+        engine_files = files_of(site_dir)
+    reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir,
+                  base=read_manifest(site_dir))
     done = Assembled()
     shells = {}
     for lang in LANGS:
         path = f"{prefix(lang)}{SHELL}/{SHELL}/"
         shells[lang] = Shell((site_dir / path / "index.html").read_text(encoding="utf-8"), path)
         shutil.rmtree(site_dir / prefix(lang) / SHELL)
+    (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)  # (mkdocs's, of the hand-written pages only)
+    engine_files = [rel for rel in engine_files if not rel.startswith(SHELL_FOLDERS) and rel != "sitemap.xml.gz"]
     marker = re.compile(rf'<div {MARKER}="([^"]*)"></div>')
-    for page in sorted(site_dir.rglob("*.html")):  # the engine's pages: the hand-written ones (and 404.html)
-        rel = page.relative_to(site_dir).as_posix()
-        url = rel.removesuffix("index.html") if page.name == "index.html" else rel
-        lang = "en" if url.startswith("en/") else "zh"
-        if page.name == "index.html":
-            done.hand_written.setdefault(lang, []).append(url)
-        text = page.read_text(encoding="utf-8")
-        if MARKER in text:  # (never written through a link: the page may be a kept output of the engine)
-            write(page, _fill(marker, text, site, lang, url).encode())
+    for rel in sorted(engine_files):
+        if rel.endswith(".html"):  # the engine's pages: the hand-written ones (and 404.html)
+            page = site_dir / rel
+            url = rel.removesuffix("index.html") if page.name == "index.html" else rel
+            lang = "en" if url.startswith("en/") else "zh"
+            if page.name == "index.html":
+                done.hand_written.setdefault(lang, []).append(url)
+            text = page.read_text(encoding="utf-8")
+            if MARKER in text:  # (never written through a link: the page may be a kept output of the engine)
+                write(page, _fill(marker, text, site, lang, url).encode())
+        reuse.note(rel)
     # what every page and file made here depends on besides its own inputs: the code and templates that make
     # them, the shells, the schemes' public text, the registry's settings, the public address and the date
     common = digest(_code_identity(), site.pub.generator, site.pub.base_url, site.pub.as_of.isoformat(),
@@ -306,8 +316,9 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     for lang in LANGS:
         path = f"{prefix(lang)}sitemap.xml"
         write(site_dir / path, sitemap(site.pub.base_url, done.hand_written.get(lang, []) + done.generated[lang]))
-    (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)  # (mkdocs's, of the hand-written pages only)
+        reuse.note(path)
     stage("data")
+    reuse.prune()
     missing = incomplete(site_dir, site, schemas)
     if missing:
         raise EngineError("the site lacks " + ", ".join(missing[:10])
@@ -315,6 +326,18 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     reuse.save()
     done.linked, done.written = reuse.linked, reuse.written
     return done
+
+
+SHELL_FOLDERS = tuple(f"{prefix(lang)}{SHELL}/" for lang in LANGS)
+
+
+def files_of(folder: Path) -> list[str]:
+    """The path of every file under ``folder``, relative to it (as text, with /)."""
+    out = []
+    for parent, _dirs, names in os.walk(folder):
+        rel = os.path.relpath(parent, folder).replace(os.sep, "/")
+        out += [name if rel == "." else f"{rel}/{name}" for name in names]
+    return out
 
 
 def _page(shell: Shell, url: str, title: str, render: Callable[[], str]) -> bytes:

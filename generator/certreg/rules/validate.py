@@ -31,6 +31,8 @@ class Checked:
     as_of: dt.date
     count: int  # certificates checked (those whose records passed their schema)
     late: dict = field(default_factory=dict)  # decision path -> {rule: deadline}: binding deadlines missed
+    cache: object = None  # the certreg.cache.CheckCache the records came from, if any (a later stage keeps its own
+    # results by folder in a sibling of it: publish.public)
 
 
 def _check_one(cert, as_of: dt.date, keep: bool):
@@ -91,7 +93,7 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
             for path, message in stale_schemas(registry.root, registry.schemes):
                 report.error(path, "REG-SCHEMA", message, line=1, column=1)
         report.resolve()
-    return Checked(registry, histories, report, as_of, len(all_facts), late)
+    return Checked(registry, histories, report, as_of, len(all_facts), late, cache=kept)
 
 
 @dataclass

@@ -381,6 +381,10 @@ def test_the_public_registry_from_the_cache_is_the_one_made_afresh(tmp_path, mon
     first = publish()
     assert len(made) >= 5 and first.announcements and first.records
     assert publish() == first and made == []  # (every part from the cache)
+    # the digest each part carries is the one its view gives (what the pages are keyed by)
+    assert any(v["followed_by"] for v in first.certificates)
+    assert {v["number"]: public.view_digest(v, first.digests[v["number"]]) for v in first.certificates} == \
+        {v["number"]: public.view_digest(v) for v in first.certificates}
     folder = max((root / "certificates").iterdir(), key=lambda f: len(list((f / "decisions").glob("*.yml"))))
     max((folder / "decisions").glob("*.yml")).unlink()  # (its newest decision)
     changed = publish()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -304,6 +304,19 @@ class Published:
     renewal_window: list[str]  # certificate numbers, soonest expiry first
     records: dict  # key of each published record -> the hash of its public fields (REG-APPEND)
     generator: str = f"certreg {__version__}"
+    # certificate number -> the digest of its view but followed_by (publish.reuse.digest; view_digest puts the two
+    # together): what the pages and files that show it are keyed by (default: made from the view)
+    digests: dict = field(default_factory=dict)
+
+
+def view_digest(view: dict, made: str | None = None) -> str:
+    """The key of a certificate's public view: the digest of the view but its followed_by (``made``, if known), with
+    the certificates that follow it (which the registry as a whole tells)."""
+    from .reuse import digest
+
+    if made is None:
+        made = digest({k: v for k, v in view.items() if k != "followed_by"})
+    return digest(made, view.get("followed_by", []))
 
 
 @dataclass
@@ -316,12 +329,16 @@ class Part:
     renewal: bool
     records: dict[str, str]
     announcements: list[Announcement]
+    digest: str  # of the view (publish.reuse.digest): what the pages and files showing it are keyed by
 
 
 def part(number: str, h: History, as_of: dt.date, base_url: str, pdfs: bool) -> Part:
+    from .reuse import digest
+
     own = announcements({number: h}, as_of)
     view = certificate_view(h, as_of, base_url, {number: [a.number for a in own]}, pdfs)
-    return Part(view, view is not None and in_renewal_window(view, h, as_of), public_records({number: h}, as_of), own)
+    return Part(view, view is not None and in_renewal_window(view, h, as_of), public_records({number: h}, as_of), own,
+                digest(view))
 
 
 def parts(checked, base_url: str, pdfs: bool) -> dict[str, Part]:
@@ -379,4 +396,5 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
         v["followed_by"] = successors.get(v["number"], [])
     window.sort(key=lambda t: (t[0], number_order(t[1])))
     records = dict(sorted(r for p in each.values() for r in p.records.items()))
-    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in window], records)
+    return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in window], records,
+                     digests={v["number"]: each[v["number"]].digest for v in views})

@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from ..errors import CertregError
 from ..records.specs import STATUSES
 from .pdf import MONTHS, scheme_has_mark
-from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path
+from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path, view_digest
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
 LANGS = ("zh", "en")
@@ -198,9 +198,8 @@ class Site:
         """The sha256 of a certificate's public view (what every page and file showing it is made from)."""
         found = self._digests.get(number)
         if found is None:
-            from .reuse import digest
-
-            found = self._digests[number] = digest(self.by_number[number])
+            view = self.by_number[number]
+            found = self._digests[number] = view_digest(view, self.pub.digests.get(number))
         return found
 
     def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:

@@ -395,3 +395,16 @@ def test_the_public_registry_from_the_cache_is_the_one_made_afresh(tmp_path, mon
     assert sorted(made) == every and other == publish(cache=False, base="https://other.example/")
     later = publish(when=day + dt.timedelta(days=1))
     assert sorted(made) == every and later == publish(cache=False, when=day + dt.timedelta(days=1))
+
+
+def test_a_sibling_cache_has_the_settings_and_schemes_its_run_read(tmp_path):
+    """A later stage's results (the public parts, made from what the check loaded) are kept under the settings and
+    schemes the check read, not under those on disk when the stage ends: a scheme saved during a build is the next
+    build's context, and that build makes the parts again."""
+    root = build(tmp_path / "base")
+    check = CheckCache(root, ("check", "2026-06-30"))
+    scheme = next((root / "schemes").glob("*.yml"))
+    scheme.write_text(scheme.read_text(encoding="utf-8") + "\n# saved during the build\n", encoding="utf-8")
+    later = check.sibling(("publication",))
+    assert later.context == CheckCache(root, ("publication",), settings=check.settings).context
+    assert later.context != CheckCache(root, ("publication",)).context

@@ -109,17 +109,67 @@ def test_the_site_replaced_is_the_next_builds_starting_folder(registry, tmp_path
     assert done.written < done.linked
 
 
-def test_a_spare_site_without_a_manifest_is_not_a_starting_folder(registry, tmp_path):
-    """Only a site whose manifest lists every file in it is brought up to date: a spare without one (damaged, or
-    of an older certreg) is removed, and the site is made from the engine's output (nothing it held survives)."""
+@pytest.mark.parametrize("damage", ["no manifest", "a damaged line", "a file it does not list"])
+def test_a_spare_site_its_manifest_does_not_describe_is_not_a_starting_folder(registry, tmp_path, damage):
+    """Only a site whose manifest lists every file in it and no other is brought up to date: a spare without one
+    (of an older certreg), with a damaged one, or holding a file its manifest does not name, is removed, and the
+    site is made from the engine's output (nothing it held survives)."""
     out, spare = tmp_path / "site", tmp_path / ".site.spare"
     build(registry, out, pdfs=False)
     build(registry, out, DAY + dt.timedelta(days=1), pdfs=False)
     (spare / "unlisted.html").write_text("not the build's")
-    (spare / MANIFEST).unlink()
+    manifest = spare / MANIFEST
+    if damage == "no manifest":
+        manifest.unlink()
+    elif damage == "a damaged line":
+        lines = manifest.read_text(encoding="utf-8").split("\n")
+        lines[-2] = lines[-2].replace("\t", " ", 1)  # (the last file's line)
+        manifest.write_text("\n".join(lines), encoding="utf-8")
     build(registry, out, DAY + dt.timedelta(days=2), pdfs=False)
     assert not (out / "unlisted.html").exists()
     assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh", DAY + dt.timedelta(days=2)))
+
+
+def test_a_file_put_into_the_published_site_by_hand_is_not_published_again(registry, tmp_path):
+    """A file put into the published site, which no build made, goes at the next build (as when every build made
+    its site from nothing), and does not come back when that site, replaced, is the starting folder of another."""
+    out = tmp_path / "site"
+    build(registry, out, pdfs=False)
+    build(registry, out, pdfs=False)
+    (out / "by-hand.html").write_text("put there by hand")
+    for _ in range(2):
+        build(registry, out, pdfs=False)
+        assert not (out / "by-hand.html").exists()
+    assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh"))
+
+
+def test_a_spare_that_cannot_be_removed_does_not_fail_a_build_that_published(registry, tmp_path, monkeypatch):
+    """Once the new site is in place, the build has published, whatever becomes of the site it replaced: a spare
+    that is not to be started from and could not be removed stays in the way, and the site replaced is removed."""
+    from certreg.publish import build as b
+
+    out, spare = tmp_path / "site", tmp_path / ".site.spare"
+    build(registry, out, pdfs=False)
+    spare.mkdir()
+    (spare / "left.html").write_text("no manifest")
+    real = b._discard
+    monkeypatch.setattr(b, "_discard", lambda path, say: None if path == spare else real(path, say))
+    registry.decide("CEC-ZWL-2024-0002", "suspend", "2025-06-02", ground="holder-request",
+                    facts_verified="2025-06-01")
+    build(registry, out, pdfs=False)
+    assert b"CEC-ZWL-2024-0002" in (out / "data" / "announcements.json").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")) == [".site.spare"]
+    assert [p.name for p in spare.iterdir()] == ["left.html"]
+
+
+def test_a_file_name_the_manifest_cannot_hold_is_refused():
+    from certreg.errors import CertregError
+    from certreg.publish.reuse import Reuse
+
+    reuse = Reuse(None, Path("/nonexistent"))
+    reuse.new["odd\tname.html"] = ("-", 1, 1, 1)
+    with pytest.raises(CertregError, match="a tab or a line break"):
+        reuse.save()
 
 
 def fresh_build(builder, out: Path, pdfs: Path) -> Path:

@@ -61,22 +61,27 @@ class CheckCache:
     """The results of one kind of run (``context``: the date, whether records are kept...) of the registry at
     ``root``, by folder."""
 
-    def __init__(self, root: Path, context: tuple, path: Path | None = None):
+    def __init__(self, root: Path, context: tuple, path: Path | None = None, *, settings: str | None = None):
+        """``settings``: the digest of the registry's settings and schemes (``settings``), if read already."""
         self.given = Path(root)  # (results are given back with the paths of the registry as the caller names it)
         self.root = self.given.resolve()
-        h = hashlib.sha256(repr((SCHEMA, code_identity(), context)).encode())
-        for rel in ("registry.yml", *sorted(f"schemes/{p.name}" for p in (self.root / "schemes").glob("*.yml"))):
-            with contextlib.suppress(OSError):
-                h.update(rel.encode() + b"\0" + (self.root / rel).read_bytes() + b"\0")
-        self.context = h.hexdigest()
+        if settings is None:
+            h = hashlib.sha256()
+            for rel in ("registry.yml", *sorted(f"schemes/{p.name}" for p in (self.root / "schemes").glob("*.yml"))):
+                with contextlib.suppress(OSError):
+                    h.update(rel.encode() + b"\0" + (self.root / rel).read_bytes() + b"\0")
+            settings = h.hexdigest()
+        self.settings = settings
+        self.context = hashlib.sha256(repr((SCHEMA, code_identity(), context, settings)).encode()).hexdigest()
         self.path = path or folder() / "checks.sqlite"
         self.hits = 0
         self.misses = 0
         self._digests: dict[Path, str | None] = {}
 
     def sibling(self, context: tuple) -> CheckCache:
-        """The cache of another kind of run of the same registry, sharing the folders' digests found so far."""
-        other = CheckCache(self.given, context, self.path)
+        """The cache of another kind of run of the same registry, sharing the folders' digests found so far and the
+        settings and schemes as this one read them (a later stage's results are made from what this run loaded)."""
+        other = CheckCache(self.given, context, self.path, settings=self.settings)
         other._digests = self._digests
         return other
 

@@ -19,8 +19,10 @@ What keeps the published site whole, whatever happens to a build:
 - the site replaced is kept beside the published one, as ``.OUT.spare``, and is the next build's starting folder
   (renamed to ``.OUT.building``, then brought up to date by its manifest: publish/reuse.py), so that a build
   after one decision makes and removes folders by the change, not by the size of the registry. Only a build
-  renames it, and it is a whole earlier site whose manifest lists every file in it; a build killed while bringing
-  it up to date leaves ``.OUT.building``, which the next build removes (it then starts from the engine's output).
+  renames it, and only if its manifest lists every file in it and no other (reuse.whole_site: a file put into the
+  published site by hand, which becomes the spare, makes the next build start afresh and so is not published
+  again); a build killed while bringing it up to date leaves ``.OUT.building``, which the next build removes (it
+  then starts from the engine's output).
 - a mount point cannot be renamed: a site folder that is one is refused before anything is built.
 - an OSError (a full disk, a read-only folder) is one line naming the path; nothing published changes.
 """
@@ -117,6 +119,7 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
     from .pdf import render, site_url
     from .preflight import with_preflight
     from .public import publish
+    from .reuse import whole_site
     from .site import Site
 
     clock = _Clock(timings)
@@ -163,7 +166,8 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
 
         built = run_engine(engine, config, kept=folder() / "engine" if enabled() else None)
         engine_files = files_of(built)
-        if _whole_site(spare):  # the site replaced by the last build: brought up to date (publish/reuse.py)
+        base = whole_site(spare)
+        if base is not None:  # the site replaced by the last build: brought up to date (publish/reuse.py)
             os.rename(spare, staging)
             _merge(built, staging, engine_files)
         else:
@@ -173,7 +177,7 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
         _discard(source, say)
         clock.stage("engine")
         assembled = assemble(staging, site, schemas, pdf_dir=pdf_folder, published=out if out.is_dir() else None,
-                             engine_files=engine_files, progress=progress, stage=clock.stage)
+                             engine_files=engine_files, base=base, progress=progress, stage=clock.stage)
         report(assembled)
         lost = losses(out, staging)
         clock.stage("append")
@@ -182,21 +186,17 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
                                                "nothing published is removed or renumbered"]))
         _swap(staging, out, old, say)
         clock.stage("swap")
-        if os.path.lexists(staging):  # the site replaced: the next build's starting folder
-            os.rename(staging, spare)
+        if os.path.lexists(staging):  # the site replaced: the next build's starting folder (if it can be put there)
+            try:
+                os.rename(staging, spare)
+            except OSError:  # (a spare the last build could not remove is in the way: published all the same)
+                pass
     finally:
         for leftover in (source, staging):  # a failed build's
             if os.path.lexists(leftover):
                 _discard(leftover, say)
     clock.stage("cleanup")
     return notices
-
-
-def _whole_site(folder: Path) -> bool:
-    """Whether ``folder`` is a site a build made, with a manifest that lists every file in it."""
-    from .reuse import has_manifest
-
-    return folder.is_dir() and not folder.is_symlink() and has_manifest(folder)
 
 
 def _merge(built: Path, into: Path, files: list[str]) -> None:
@@ -333,8 +333,8 @@ def _remove(path: Path) -> None:
 
 
 def _discard(path: Path, say) -> None:
-    """Remove ``path`` (a failed build's staging folder, or the site just replaced); if that fails, say so: the
-    next build removes it."""
+    """Remove ``path`` (a failed build's staging folder, or a kept site that is not to be started from); if that
+    fails, say so: the next build removes it."""
     try:
         _remove(path)
     except OSError as exc:

@@ -213,25 +213,25 @@ def _zensical(config: Path) -> None:
 
 
 def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path | None, published: Path | None,
-             engine_files: list[str] | None = None,
+             engine_files: list[str] | None = None, base: dict | None = None,
              progress: Callable[[str], Callable[[int, int], None]] | None = None,
              stage: Callable[[str], None] | None = None) -> Assembled:
     """Write into ``site_dir`` everything made from the records; see the module. ``site_dir`` holds the engine's
     output (``engine_files``, its paths; default: every file there), and, if it was a site kept from an earlier
-    build, that site (its manifest says what it holds: publish.reuse; what the new site has not is removed). What
+    build, that site, whose manifest (``base``, reuse.whole_site) lists what it holds: what the new site has not is
+    removed. What
     the published site (``published``) has already, made from the same inputs, is linked from it; its PDFs as
     issued are the archive (ZCF-11.3): published again as they are, never rendered anew."""
     import re
 
     from .public import ISSUED, pdf_name
-    from .reuse import Reuse, digest, read_manifest
+    from .reuse import Reuse, digest
     from .stamp import notice
 
     stage = stage or (lambda name: None)
     if engine_files is None:
         engine_files = files_of(site_dir)
-    reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir,
-                  base=read_manifest(site_dir))
+    reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir, base=base)
     done = Assembled()
     shells = {}
     for lang in LANGS:

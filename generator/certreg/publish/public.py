@@ -342,10 +342,10 @@ def part(number: str, h: History, as_of: dt.date, base_url: str, pdfs: bool) -> 
 
 
 def parts(checked, base_url: str, pdfs: bool) -> dict[str, Part]:
-    """Each certificate's Part. Where the check took the records from the cache (``checked.cache``), the Parts are
-    kept there too, by the certificate folder's key, under a context of the date, the address, ``pdfs`` and the
-    code and templates that publish: a folder that has not changed gives its Part without its view being made
-    again (at 10,000 certificates, 4 s of a build after one decision)."""
+    """Each certificate's Part. Where the check used the cache (``checked.cache``), the Parts are kept there too,
+    by the certificate folder's key, under a context of the registry's settings and schemes as the check read them,
+    the date, the address, ``pdfs`` and the code and templates that publish: a folder that has not changed gives its
+    Part without its view being made again (at 10,000 certificates, 4 s of a build after one decision)."""
     as_of = checked.as_of
     cache = checked.cache
     if cache is None:

@@ -29,6 +29,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import CertregError
+
 FOLDER = ".certreg"
 MANIFEST = f"{FOLDER}/manifest.tsv"
 FORMAT = "certreg-manifest/2"  # (/1 did not list the engine's files: no base)
@@ -180,6 +182,10 @@ class Reuse:
             self._folders.discard(f"{self._into}/{folder}")
 
     def save(self) -> None:
+        odd = sorted(p for p in self.new if "\t" in p or "\n" in p)
+        if odd:  # (the manifest is one line per file, its fields apart by tabs)
+            raise CertregError(f"the site would have a file whose name holds a tab or a line break, {odd[0]!r}: "
+                               "rename it (nothing was published)")
         lines = [f"# {FORMAT}"] + [f"{p}\t{k}\t{s}\t{m}\t{i}" for p, (k, s, m, i) in sorted(self.new.items())]
         write(self.into / MANIFEST, ("\n".join(lines) + "\n").encode())
 
@@ -203,23 +209,33 @@ def _is_inode(path: str, ino: int) -> bool:
         return False
 
 
-def has_manifest(site: Path) -> bool:
-    """Whether ``site`` has a manifest of this format (then it lists every file there)."""
-    try:
-        with open(site / MANIFEST, encoding="utf-8") as f:
-            return f.readline().rstrip("\n") == f"# {FORMAT}"
-    except (OSError, UnicodeDecodeError):
-        return False
+def whole_site(folder: Path) -> dict | None:
+    """The manifest of ``folder`` (a site an earlier build made, as the starting folder of a new one) if it lists
+    every file there and no other, else None: then the folder is not to be started from (a file put there since,
+    which no manifest names, would be published again)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return None
+    listed = read_manifest(folder)
+    if not listed:
+        return None
+    found: set[str] = set()
+    for parent, _dirs, names in os.walk(folder):
+        rel = os.path.relpath(parent, folder).replace(os.sep, "/")
+        found.update(name if rel == "." else f"{rel}/{name}" for name in names)
+    found.discard(MANIFEST)
+    return listed if found == listed.keys() else None
 
 
 def read_manifest(site: Path) -> dict[str, tuple[str, int, int, int]]:
-    """The manifest of the published ``site`` (empty if it has none, or one of another format: nothing is
-    reused then, everything is made)."""
+    """The manifest of ``site`` (empty if it has none, one of another format or a damaged one: then nothing is
+    taken from that site, and a starting folder with no manifest is not started from: ``whole_site``)."""
     try:
         text = (site / MANIFEST).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    lines = text.splitlines()
+    lines = text.split("\n")  # (not splitlines: a file name may hold a character it would break a line at)
+    if lines and lines[-1] == "":
+        lines.pop()
     if not lines or lines[0] != f"# {FORMAT}":
         return {}
     out = {}

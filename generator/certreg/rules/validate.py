@@ -31,7 +31,7 @@ class Checked:
     as_of: dt.date
     count: int  # certificates checked (those whose records passed their schema)
     late: dict = field(default_factory=dict)  # decision path -> {rule: deadline}: binding deadlines missed
-    cache: object = None  # the certreg.cache.CheckCache the records came from, if any (a later stage keeps its own
+    cache: object = None  # the certreg.cache.CheckCache the check used, if any (a later stage keeps its own
     # results by folder in a sibling of it: publish.public)
 
 

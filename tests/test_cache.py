@@ -408,3 +408,24 @@ def test_a_sibling_cache_has_the_settings_and_schemes_its_run_read(tmp_path):
     later = check.sibling(("publication",))
     assert later.context == CheckCache(root, ("publication",), settings=check.settings).context
     assert later.context != CheckCache(root, ("publication",)).context
+
+
+def test_the_preflight_of_a_folder_that_has_not_changed_comes_from_the_cache(tmp_path, monkeypatch):
+    """The font checks of a certificate's texts are kept beside its check: a second check reads no certificate's
+    texts and finds the same problems (a character the font lacks among them); a changed folder's are read again."""
+    from certreg.publish import preflight
+
+    case = next(c for c in CASES if c.name.startswith("142-"))  # (a change whose text the font cannot print)
+    root = build(tmp_path / case.name, case)
+    day = as_of(case)
+    read: list[str] = []
+    real = preflight.certificate_texts
+    monkeypatch.setattr(preflight, "certificate_texts", lambda h, per: read.append(h.cert.number) or real(h, per))
+    first = found(root, day, cache=True)
+    assert any("cannot print" in p[5] for p in first) and len(read) >= 4
+    read.clear()
+    assert found(root, day, cache=True) == first and read == []
+    cert = next((root / "certificates").iterdir())
+    (cert / "certificate.yml").write_text((cert / "certificate.yml").read_text(encoding="utf-8") + "\n",
+                                          encoding="utf-8")
+    assert found(root, day, cache=True) == first and read == [cert.name]

@@ -289,13 +289,19 @@ def _limits(spec, key: tuple):
 
 
 def published_texts(checked):
-    """(path, key, text, max_length or None) of every text the public outputs show: the registry's settings, the
-    schemes' printed words, and of every certificate whose records are valid, each version's public content
-    (the certificate's, and each change's changes), the public reasons (and late reasons, where published).
+    """(path, key, text, max_length or None) of every text the public outputs show: the registry's (``registry_texts``),
+    and of every certificate whose records are valid, its own (``certificate_texts``)."""
+    yield from registry_texts(checked.registry)
+    per_scheme: dict = {}
+    for h in checked.histories.values():
+        yield from certificate_texts(h, per_scheme)
+
+
+def registry_texts(reg):
+    """(path, key, text, max_length or None) of the registry's settings and the schemes' printed words.
     ``max_length`` is that of a text printed on the certificate (its width is checked), else None."""
     from ..records.specs import REGISTRY_SPEC
 
-    reg = checked.registry
     settings_path = reg.root / SETTINGS_FILE
     limits = dict(_limits(REGISTRY_SPEC, ()))
     for key in ("name", "publisher", "approval_number", "signatory"):
@@ -310,25 +316,29 @@ def published_texts(checked):
             for k, text in _texts(scheme.data.get(key), (key,)):
                 if k[-1] != "rule":
                     yield scheme.path, k, text, None
-    per_scheme: dict = {}  # key -> (its public fields, their texts' lengths)
-    for h in checked.histories.values():
-        cert = h.cert
-        scheme = cert.scheme
-        if scheme.key not in per_scheme:
-            per_scheme[scheme.key] = ({name for name, f in scheme.fields.items() if f.get("public")},
-                                      dict(_limits(scheme.content, ())))
-        public, content_limits = per_scheme[scheme.key]
-        for name in public & set(cert.content):
-            for k, text in _texts(cert.content[name], (name,)):
-                yield cert.path, ("content",) + k, text, content_limits.get(k)
-        for d in cert.decisions:
-            for name in public & set(d.data.get("changes") or {}):
-                for k, text in _texts(d.data["changes"][name], (name,)):
-                    yield d.path, ("changes",) + k, text, content_limits.get(k)
-            published = ("reason", "late_reason") if scheme.data.get("late_reason_public") else ("reason",)
-            for field in published:
-                for k, text in _texts(d.data.get(field), (field,)):
-                    yield d.path, k, text, None
+
+
+def certificate_texts(h, per_scheme: dict):
+    """(path, key, text, max_length or None) of one certificate (its History ``h``): each version's public content
+    (the certificate's, and each change's changes), the public reasons (and late reasons, where published).
+    ``per_scheme``: a dict the caller keeps for the calls of one registry (each scheme's public fields and limits)."""
+    cert = h.cert
+    scheme = cert.scheme
+    if scheme.key not in per_scheme:
+        per_scheme[scheme.key] = ({name for name, f in scheme.fields.items() if f.get("public")},
+                                  dict(_limits(scheme.content, ())))
+    public, content_limits = per_scheme[scheme.key]
+    for name in public & set(cert.content):
+        for k, text in _texts(cert.content[name], (name,)):
+            yield cert.path, ("content",) + k, text, content_limits.get(k)
+    for d in cert.decisions:
+        for name in public & set(d.data.get("changes") or {}):
+            for k, text in _texts(d.data["changes"][name], (name,)):
+                yield d.path, ("changes",) + k, text, content_limits.get(k)
+        published = ("reason", "late_reason") if scheme.data.get("late_reason_public") else ("reason",)
+        for field in published:
+            for k, text in _texts(d.data.get(field), (field,)):
+                yield d.path, k, text, None
 
 
 # --- the preflight ---------------------------------------------------------------------------------------------
@@ -337,26 +347,17 @@ def published_texts(checked):
 def preflight(checked) -> list[Problem]:
     """Every problem the build would refuse the registry ``checked`` (a rules.validate.Checked with its
     histories) for, that the records' own checks do not find: errors at the file and key of the text or artwork."""
-    from .pdf import (
-        FONT_FAMILY,
-        SUBSCRIPT_DIGITS,
-        SUBSCRIPTS,
-        RenderError,
-        char_width,
-        code_points,
-        font_codepoints,
-        missing_glyphs,
-    )
+    from .pdf import RenderError, font_codepoints, missing_glyphs
 
     reg = checked.registry
-    problems: list[Problem] = []
     settings_path = reg.root / SETTINGS_FILE
     try:
-        font_codepoints()
+        have = font_codepoints()
     except RenderError as exc:  # (no fontconfig, or not the font: the build could not run here either)
         return [Problem(settings_path if settings_path.is_file() else reg.root, "error", GLYPH_RULE,
                         f"cannot check that the public texts can be printed: {exc}")]
-    texts = list(published_texts(checked))
+    problems: list[Problem] = []
+    texts = list(registry_texts(reg))
     reported = {(p.path, p.key) for p in checked.report.problems}
     for key in ARTWORK:
         if key not in reg.settings or (settings_path, (key,)) in reported:
@@ -370,17 +371,29 @@ def preflight(checked) -> list[Problem]:
                                                                           f"{exc}", key=(key,)))
             continue
         texts.append((settings_path, (key,), shown, None))
+    problems += text_problems(texts, have, reg.settings)
+    for found in _certificate_problems(checked, have).values():
+        problems += found
+    return problems
+
+
+def text_problems(texts: list, have, settings: dict) -> list[Problem]:
+    """The problems of ``texts`` ((path, key, text, max_length or None)): a character the certificate's font lacks
+    (``have``: the characters it has), a text printed on the certificate that is too wide. (Each text's problems
+    are its own: a certificate's texts are checked apart from the others', and give the same problems.)"""
+    from .pdf import FONT_FAMILY, SUBSCRIPT_DIGITS, SUBSCRIPTS, char_width, code_points, missing_glyphs
+
+    problems: list[Problem] = []
     # (the distinct characters first, in C: a registry of thousands of records uses a few thousand characters)
     chars: set = set()
     for _path, _key, text, _limit in texts:
         chars.update(text)
     chars -= set("\n\r\t")
-    have = font_codepoints()
     lacking = {ch for ch in chars if ord(ch) not in have and ch not in SUBSCRIPT_DIGITS}
     missing = missing_glyphs(((path, key), text) for path, key, text, _limit in texts
                              if not lacking.isdisjoint(text)) if lacking else {}
     for (path, key), chars in missing.items():
-        what = f"the {key[0]} artwork {reg.settings[key[0]]} shows" if key[0] in ARTWORK and len(key) == 1 \
+        what = f"the {key[0]} artwork {settings[key[0]]} shows" if key[0] in ARTWORK and len(key) == 1 \
             else f"{_dotted(key)} has"
         problems.append(Problem(path, "error", GLYPH_RULE,
                                 f"{what} {code_points(chars)}, which the certificate's font "
@@ -400,6 +413,52 @@ def preflight(checked) -> list[Problem]:
                                     f"(wider characters count more: {code_points(named)}); at most "
                                     f"{limit} fit: shorten it", key=key))
     return problems
+
+
+def _certificate_problems(checked, have) -> dict[str, list[Problem]]:
+    """Each certificate's problems (``text_problems`` of ``certificate_texts``). Where the check used the cache
+    (``checked.cache``), they are kept there too, by the certificate folder's key, under a context of the font's
+    files, the text shaper and the code: a folder that has not changed gives its problems without its texts being
+    read again."""
+    per_scheme: dict = {}
+
+    def made(h) -> list[Problem]:
+        return text_problems(list(certificate_texts(h, per_scheme)), have, checked.registry.settings)
+
+    cache = checked.cache
+    if cache is None:
+        return {n: made(h) for n, h in checked.histories.items()}
+    from .layer import _code_identity
+
+    kept = cache.sibling(("preflight", _font_identity(), _code_identity()))
+    root = Path(kept.given) / "certificates"
+    keys = kept.keys([root / n for n in checked.histories])
+    found = kept.get([k for k in keys.values() if k is not None])
+    out, new = {}, {}
+    for n, h in checked.histories.items():
+        key = keys[root / n]
+        got = found.get(key) if key is not None else None
+        if not isinstance(got, list):
+            got = made(h)
+            if key is not None:
+                new[key] = got
+        out[n] = got
+    kept.put(new)
+    return out
+
+
+def _font_identity() -> list:
+    """What the font checks depend on: the font's files as they are (path, index, size, time) and the shaper."""
+    import importlib.metadata
+    import os
+
+    from .pdf import font_files
+
+    files = []
+    for path, index in sorted(font_files().values()):
+        st = os.stat(path)
+        files.append((path, index, st.st_size, st.st_mtime_ns))
+    return [files, importlib.metadata.version("uharfbuzz")]
 
 
 def with_preflight(checked):

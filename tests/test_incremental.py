@@ -97,9 +97,7 @@ def test_the_site_replaced_is_the_next_builds_starting_folder(registry, tmp_path
     stale = spare / "lists" / "gone" / "index.html"  # a page the spare's site had and the next one has not
     stale.parent.mkdir()
     stale.write_text("gone")
-    manifest = spare / MANIFEST
-    manifest.write_text(manifest.read_text(encoding="utf-8") + "lists/gone/index.html\t-\t4\t0\t0\n",
-                        encoding="utf-8")
+    listed(spare, "lists/gone/index.html")
     registry.decide("CEC-ZWL-2024-0003", "suspend", "2025-06-03", ground="holder-request",
                     facts_verified="2025-06-02")
     done = build(registry, out, pdfs=False)
@@ -107,6 +105,21 @@ def test_the_site_replaced_is_the_next_builds_starting_folder(registry, tmp_path
     assert not (out / "lists" / "gone").exists()
     assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh"))
     assert done.written < done.linked
+
+
+def listed(site: Path, path: str) -> None:
+    """Add the file ``path`` of ``site`` to its manifest, as if the build had made it (its folders' lines too)."""
+    from certreg.publish.reuse import FOLDER_KEY
+
+    manifest = site / MANIFEST
+    lines = manifest.read_text(encoding="utf-8").split("\n")[:-1]
+    lines.append(f"{path}\t-\t{(site / path).stat().st_size}\t0\t0")
+    folders = {"/"} | {"/".join(path.split("/")[:i]) + "/" for i in range(1, path.count("/") + 1)}
+    lines = [line for line in lines if line.split("\t")[0] not in folders]
+    for folder in sorted(folders):
+        st = (site / folder.rstrip("/")).stat()  # (the site's own: "/")
+        lines.append(f"{folder}\t{FOLDER_KEY}\t0\t{st.st_mtime_ns}\t{st.st_ino}")
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.mark.parametrize("damage", ["no manifest", "a damaged line", "a file it does not list"])
@@ -137,9 +150,11 @@ def test_a_file_put_into_the_published_site_by_hand_is_not_published_again(regis
     build(registry, out, pdfs=False)
     build(registry, out, pdfs=False)
     (out / "by-hand.html").write_text("put there by hand")
+    (out / "certificates" / "CEC-ZWL-2024-0001" / "by-hand").mkdir()  # (a folder in a folder of the site)
     for _ in range(2):
         build(registry, out, pdfs=False)
         assert not (out / "by-hand.html").exists()
+        assert not (out / "certificates" / "CEC-ZWL-2024-0001" / "by-hand").exists()
     assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh"))
 
 

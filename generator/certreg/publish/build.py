@@ -19,10 +19,10 @@ What keeps the published site whole, whatever happens to a build:
 - the site replaced is kept beside the published one, as ``.OUT.spare``, and is the next build's starting folder
   (renamed to ``.OUT.building``, then brought up to date by its manifest: publish/reuse.py), so that a build
   after one decision makes and removes folders by the change, not by the size of the registry. Only a build
-  renames it, and only if its manifest lists every file in it and no other (reuse.whole_site: a file put into the
-  published site by hand, which becomes the spare, makes the next build start afresh and so is not published
-  again); a build killed while bringing it up to date leaves ``.OUT.building``, which the next build removes (it
-  then starts from the engine's output).
+  renames it, and only if its manifest lists every file in it and no other (reuse.whole_site, by the folders'
+  modification times: a file put into the published site by hand, which becomes the spare, makes the next build
+  start afresh and so is not published again); a build killed while bringing it up to date leaves
+  ``.OUT.building``, which the next build removes (it then starts from the engine's output).
 - a mount point cannot be renamed: a site folder that is one is refused before anything is built.
 - an OSError (a full disk, a read-only folder) is one line naming the path; nothing published changes.
 """

@@ -17,6 +17,7 @@ in). A damaged cache is set aside and rebuilt: it can make a run slower, never c
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import hashlib
 import io
 import os
@@ -24,9 +25,9 @@ import pickle
 import sqlite3
 import sys
 import time
-from pathlib import Path, PurePath
+from pathlib import Path, PosixPath, PurePath, PurePosixPath, PureWindowsPath, WindowsPath
 
-SCHEMA = 2
+SCHEMA = 3
 KEEP_DAYS = 30  # a result unused this long is dropped
 # A file changed this recently may change again within its file system's time resolution without its times
 # showing it: its folder's stat is not kept (it is hashed again next time), as git treats "racily clean" files.
@@ -294,21 +295,37 @@ def _signature(cert_folder: Path) -> _Stat | None:
 
 class _Pickler(pickle.Pickler):
     """Paths inside the registry are kept relative to it: absolute ones inside ``root``, and relative ones inside
-    ``given`` (the registry as the caller named it, when that is a relative path)."""
+    ``given`` (the registry as the caller named it, when that is a relative path).
+
+    (By a reducer for the path types in the pickler's dispatch table, which the pickler looks up in C by an
+    object's exact type: a ``persistent_id`` is a call into Python for every object pickled, a third of the time
+    a check spends keeping its results.)"""
 
     def __init__(self, file, root: Path, given: Path | None = None):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.root = root
-        self.given = given if given is not None and not given.is_absolute() else None
+        # (the registry's own path, and the prefix of a path inside it; "" for a registry named ".")
+        self.inside = [(str(root), f"{root}/")]
+        if given is not None and not given.is_absolute():
+            self.inside.append((str(given), "" if str(given) == "." else f"{given}/"))
+        table = copyreg.dispatch_table.copy()
+        for kind in (PosixPath, PurePosixPath, WindowsPath, PureWindowsPath):
+            table[kind] = self._path
+        self.dispatch_table = table
 
-    def persistent_id(self, obj):
-        if isinstance(obj, PurePath):
-            if obj.is_absolute():
-                if obj.is_relative_to(self.root):
-                    return ("registry-path", obj.relative_to(self.root).as_posix())
-            elif self.given is not None and obj.is_relative_to(self.given):
-                return ("registry-path", obj.relative_to(self.given).as_posix())
-        return None
+    def _path(self, obj: PurePath):
+        text = str(obj)
+        if isinstance(obj, PurePosixPath):
+            for own, prefix in self.inside:
+                if text == own:
+                    return _registry_path, (".",)
+                if text.startswith(prefix) and (prefix or not obj.is_absolute()):
+                    return _registry_path, (text[len(prefix):],)
+        return obj.__reduce__()
+
+
+def _registry_path(rel: str) -> Path:
+    """(Never called: an _Unpickler puts a path inside its registry in its place.)"""
+    raise pickle.UnpicklingError("a registry path read without the registry it is inside")
 
 
 class _Unpickler(pickle.Unpickler):
@@ -316,8 +333,10 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self.root = root
 
-    def persistent_load(self, pid):
-        kind, rel = pid
-        if kind != "registry-path":
-            raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
+    def find_class(self, module, name):
+        if module == __name__ and name == "_registry_path":
+            return self._inside
+        return super().find_class(module, name)
+
+    def _inside(self, rel: str) -> Path:
         return self.root / rel

@@ -122,7 +122,8 @@ def listed(site: Path, path: str) -> None:
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", ["no manifest", "a damaged line", "a file it does not list"])
+@pytest.mark.parametrize("damage", ["no manifest", "a damaged line", "a file it does not list",
+                                    "a file beside the manifest"])
 def test_a_spare_site_its_manifest_does_not_describe_is_not_a_starting_folder(registry, tmp_path, damage):
     """Only a site whose manifest lists every file in it and no other is brought up to date: a spare without one
     (of an older certreg), with a damaged one, or holding a file its manifest does not name, is removed, and the
@@ -130,8 +131,11 @@ def test_a_spare_site_its_manifest_does_not_describe_is_not_a_starting_folder(re
     out, spare = tmp_path / "site", tmp_path / ".site.spare"
     build(registry, out, pdfs=False)
     build(registry, out, DAY + dt.timedelta(days=1), pdfs=False)
-    (spare / "unlisted.html").write_text("not the build's")
     manifest = spare / MANIFEST
+    if damage == "a file beside the manifest":  # (its folder's time is not in the manifest: writing it changes it)
+        (manifest.parent / "unlisted.html").write_text("not the build's")
+    else:
+        (spare / "unlisted.html").write_text("not the build's")
     if damage == "no manifest":
         manifest.unlink()
     elif damage == "a damaged line":
@@ -139,7 +143,7 @@ def test_a_spare_site_its_manifest_does_not_describe_is_not_a_starting_folder(re
         lines[-2] = lines[-2].replace("\t", " ", 1)  # (the last file's line)
         manifest.write_text("\n".join(lines), encoding="utf-8")
     build(registry, out, DAY + dt.timedelta(days=2), pdfs=False)
-    assert not (out / "unlisted.html").exists()
+    assert not (out / "unlisted.html").exists() and not (out / ".certreg" / "unlisted.html").exists()
     assert files(out) == files(fresh_build_without_pdfs(registry, tmp_path / "fresh", DAY + dt.timedelta(days=2)))
 
 

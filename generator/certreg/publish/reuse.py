@@ -233,6 +233,11 @@ def whole_site(folder: Path) -> dict | None:
     listed, folders = _read(folder)
     if not listed or "/" not in folders:
         return None
+    try:  # (the manifest's own folder, whose time its writing changes: nothing but the manifest in it)
+        if os.listdir(folder / FOLDER) != [MANIFEST.rpartition("/")[2]] or (folder / FOLDER).is_symlink():
+            return None
+    except OSError:
+        return None
     for path, (_key, _size, mtime, ino) in folders.items():
         try:
             st = os.stat(f"{folder}/{path}", follow_symlinks=False)

@@ -429,3 +429,31 @@ def test_the_preflight_of_a_folder_that_has_not_changed_comes_from_the_cache(tmp
     (cert / "certificate.yml").write_text((cert / "certificate.yml").read_text(encoding="utf-8") + "\n",
                                           encoding="utf-8")
     assert found(root, day, cache=True) == first and read == [cert.name]
+
+
+def test_keeping_a_result_leaves_nothing_of_it_alive_while_the_collector_is_off(tmp_path):
+    """A check turns the cyclic collector off: a pickler that outlived ``put`` by a reference cycle kept every
+    value it had pickled, and a full build at 100,000 certificates grew by a third (3.9 -> 5.4 GiB)."""
+    import gc
+    import weakref
+
+    registry = tmp_path / "registry"
+    shutil.copytree(BASE, registry)
+    cache = CheckCache(registry, ("test",), tmp_path / "checks.sqlite")
+    value = Kept(registry / "certificates" / "x" / "certificate.yml")
+    kept = weakref.ref(value)
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        cache.put({"key": value})
+        del value
+        assert kept() is None, "a value given to the cache is still referenced after it was kept"
+    finally:
+        if was_on:
+            gc.enable()
+    assert cache.get(["key"])["key"].path == registry / "certificates" / "x" / "certificate.yml"
+
+
+class Kept:
+    def __init__(self, path: Path):
+        self.path = path

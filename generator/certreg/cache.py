@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
+import functools
 import hashlib
 import io
 import os
@@ -304,23 +305,27 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file, root: Path, given: Path | None = None):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         # (the registry's own path, and the prefix of a path inside it; "" for a registry named ".")
-        self.inside = [(str(root), f"{root}/")]
+        inside = [(str(root), f"{root}/")]
         if given is not None and not given.is_absolute():
-            self.inside.append((str(given), "" if str(given) == "." else f"{given}/"))
+            inside.append((str(given), "" if str(given) == "." else f"{given}/"))
+        # The reducer holds ``inside``, never the pickler: a pickler in a cycle would outlive its ``dump`` with
+        # everything it pickled (its memo) and its buffer, as long as the collector is off (a check turns it off).
+        reduce = functools.partial(_reduce_path, tuple(inside))
         table = copyreg.dispatch_table.copy()
         for kind in (PosixPath, PurePosixPath, WindowsPath, PureWindowsPath):
-            table[kind] = self._path
+            table[kind] = reduce
         self.dispatch_table = table
 
-    def _path(self, obj: PurePath):
-        text = str(obj)
-        if isinstance(obj, PurePosixPath):
-            for own, prefix in self.inside:
-                if text == own:
-                    return _registry_path, (".",)
-                if text.startswith(prefix) and (prefix or not obj.is_absolute()):
-                    return _registry_path, (text[len(prefix):],)
-        return obj.__reduce__()
+
+def _reduce_path(inside: tuple[tuple[str, str], ...], obj: PurePath):
+    text = str(obj)
+    if isinstance(obj, PurePosixPath):
+        for own, prefix in inside:
+            if text == own:
+                return _registry_path, (".",)
+            if text.startswith(prefix) and (prefix or not obj.is_absolute()):
+                return _registry_path, (text[len(prefix):],)
+    return obj.__reduce__()
 
 
 def _registry_path(rel: str) -> Path:

@@ -454,6 +454,56 @@ def test_keeping_a_result_leaves_nothing_of_it_alive_while_the_collector_is_off(
     assert cache.get(["key"])["key"].path == registry / "certificates" / "x" / "certificate.yml"
 
 
+def test_reading_results_makes_no_garbage_in_a_cycle(tmp_path):
+    """An unpickler per result that held itself in a cycle (its memo kept the method it gave for a registry path)
+    kept each result's bytes and intermediate objects alive as long as a check has the collector off: at 10,000
+    certificates, half a million objects and 160 MiB, and a collection of them all afterwards."""
+    import gc
+
+    registry = tmp_path / "registry"
+    shutil.copytree(BASE, registry)
+    cache = CheckCache(registry, ("test",), tmp_path / "checks.sqlite")
+    cache.put({f"k{i}": Kept(registry / "certificates" / str(i) / "certificate.yml") for i in range(50)})
+    gc.collect()
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        got = cache.get([f"k{i}" for i in range(50)])
+        assert gc.collect() == 0, "reading results left objects that only the cycle collector frees"
+    finally:
+        if was_on:
+            gc.enable()
+    assert [got[f"k{i}"].path for i in range(50)] == [registry / "certificates" / str(i) / "certificate.yml"
+                                                       for i in range(50)]
+
+
+def test_a_check_leaves_what_it_made_to_the_collector(tmp_path):
+    """A check moves what it made with the collector off into the collector's oldest generation (gc.freeze, then
+    unfreeze): nothing stays frozen, out of the collector's reach, after it."""
+    import gc
+
+    registry = tmp_path / "registry"
+    shutil.copytree(BASE, registry)
+    before = gc.get_freeze_count()
+    check_registry(registry, BASE_AS_OF, cache=False)
+    assert gc.get_freeze_count() == before
+
+
+def test_a_registry_path_is_not_read_outside_the_registry_it_is_in(tmp_path):
+    """A result's registry paths are kept relative to the registry, and made again only under the registry being
+    read: anywhere else unpickling one is an error (the cache then makes that result again), never a path relative
+    to wherever the process happens to be."""
+    import io
+    import pickle
+
+    from certreg.cache import _Pickler
+
+    buffer = io.BytesIO()
+    _Pickler(buffer, tmp_path).dump(Kept(tmp_path / "certificates" / "x"))
+    with pytest.raises(pickle.UnpicklingError, match="without the registry"):
+        pickle.loads(buffer.getvalue())
+
+
 class Kept:
     def __init__(self, path: Path):
         self.path = path

@@ -17,6 +17,7 @@ in). A damaged cache is set aside and rebuilt: it can make a run slower, never c
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copyreg
 import functools
 import hashlib
@@ -196,9 +197,13 @@ class CheckCache:
             return found
         try:
             with contextlib.closing(self._connect()) as db:
-                for key, value in _select_in(db, "SELECT key, value FROM results WHERE key", keys):
-                    with contextlib.suppress(Exception):  # (an entry that cannot be read is made again)
-                        found[key] = _Unpickler(io.BytesIO(value), self.given).load()
+                rows = _select_in(db, "SELECT key, value FROM results WHERE key", keys)
+                with _paths_inside(self.given):
+                    for key, value in rows:
+                        try:
+                            found[key] = pickle.loads(value)
+                        except Exception:  # noqa: BLE001 (an entry that cannot be read is made again)
+                            continue
                 today = int(time.time() // 86400)
                 db.executemany("UPDATE results SET used = ? WHERE key = ? AND used < ?",
                                [(today, k, today) for k in found])
@@ -250,8 +255,8 @@ def relocated(value, source: Path, target: Path):
     them."""
     buffer = io.BytesIO()
     _Pickler(buffer, source).dump(value)
-    buffer.seek(0)
-    return _Unpickler(buffer, target).load()
+    with _paths_inside(target):
+        return pickle.loads(buffer.getvalue())
 
 
 class _Stat:
@@ -328,20 +333,26 @@ def _reduce_path(inside: tuple[tuple[str, str], ...], obj: PurePath):
     return obj.__reduce__()
 
 
+# The registry that the results being unpickled lie in: a path kept relative to it is made under it. (Unpickled by
+# the C unpickler itself, with no subclass: one per result, whose memo would hold the method it gives for this, and
+# so itself, in a cycle, was 19 us a result to make and kept every result's pickled bytes and intermediate objects
+# alive until the collector ran, which a check turns off.)
+_REGISTRY: contextvars.ContextVar[Path | None] = contextvars.ContextVar("certreg_cache_registry", default=None)
+
+
+@contextlib.contextmanager
+def _paths_inside(root: Path):
+    token = _REGISTRY.set(root)
+    try:
+        yield
+    finally:
+        _REGISTRY.reset(token)
+
+
 def _registry_path(rel: str) -> Path:
-    """(Never called: an _Unpickler puts a path inside its registry in its place.)"""
-    raise pickle.UnpicklingError("a registry path read without the registry it is inside")
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, root: Path):
-        super().__init__(file)
-        self.root = root
-
-    def find_class(self, module, name):
-        if module == __name__ and name == "_registry_path":
-            return self._inside
-        return super().find_class(module, name)
-
-    def _inside(self, rel: str) -> Path:
-        return self.root / rel
+    """A path kept relative to the registry (by ``_reduce_path``), under the registry being read (``_paths_inside``);
+    an error outside it (a result read without the registry it is inside is not read: the cache makes it again)."""
+    root = _REGISTRY.get()
+    if root is None:
+        raise pickle.UnpicklingError("a registry path read without the registry it is inside")
+    return root / rel

@@ -486,6 +486,38 @@ def test_zensical_builds_the_same_site(built, tmp_path):
     assert not list(out.rglob("*CERTREG*"))
 
 
+def test_a_build_with_an_empty_data_file_fails(builder, tmp_path, monkeypatch):
+    """An open data file left empty (the placeholder the engine is given, or a maker that wrote nothing) is not a
+    complete site: it is not published."""
+    from certreg.publish.site import Site
+
+    builder.zwl("CEC-ZWL-2024-0001")
+    real = Site.data_makers
+    monkeypatch.setattr(Site, "data_makers", lambda self, schemas: {**real(self, schemas),
+                                                                     "data/lookup.json": lambda: b""})
+    with pytest.raises(BuildError, match="the site lacks data/lookup.json"):
+        build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_build_leaves_nothing_frozen(builder, tmp_path, monkeypatch):
+    """A build keeps the collector off its records while it runs (gc.freeze), and gives them back as it ends, built
+    or not: a long-lived process that builds (a test run, a server) does not keep every build's objects."""
+    import gc
+
+    builder.zwl("CEC-ZWL-2024-0001")
+    before = gc.get_freeze_count()
+    build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    assert gc.get_freeze_count() == before
+    from certreg.publish.site import Site
+
+    real = Site.plans
+    monkeypatch.setattr(Site, "plans", lambda self, lang: (p for p in real(self, lang) if lang == "en"))
+    with pytest.raises(BuildError, match="the site lacks"):  # (after the records are frozen)
+        build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    assert gc.get_freeze_count() == before
+
+
 def test_a_build_without_a_certificate_page_fails(builder, tmp_path, monkeypatch):
     """Whatever the engine or a template does, a site that lacks one certificate's page is not published."""
     from certreg.publish.site import Site

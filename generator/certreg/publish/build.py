@@ -35,6 +35,7 @@ import datetime as dt
 import errno
 import fcntl
 import filecmp
+import gc
 import json
 import os
 import re
@@ -91,10 +92,13 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
                 raise BuildError(f"{out} is read-only: once replaced, it is the next build's starting folder, "
                                  "which that build updates; make it writable (chmod -R u+w) or build elsewhere; "
                                  "nothing was built")
-            return _build(config_file, out, staging, old, source, _beside(out, "spare"), as_of, pdfs=pdfs,
-                          pdf_dir=pdf_dir, registry=registry, progress=progress, wait=wait, say=say, locks=locks,
-                          engine=engine, timings=timings or (lambda stage, seconds: None),
-                          report=report or (lambda done: None))
+            try:
+                return _build(config_file, out, staging, old, source, _beside(out, "spare"), as_of, pdfs=pdfs,
+                              pdf_dir=pdf_dir, registry=registry, progress=progress, wait=wait, say=say,
+                              locks=locks, engine=engine, timings=timings or (lambda stage, seconds: None),
+                              report=report or (lambda done: None))
+            finally:
+                gc.unfreeze()  # (what _build froze is the collector's again)
     except BuildError:
         raise
     except CertregError as exc:  # the site_url, a template, the site engine: one message, nothing published
@@ -152,6 +156,9 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
         clock.stage("pdfs")
     pub = publish(checked, base_url, pdfs=pdf_folder is not None)
     site = Site(pub, schemes=checked.registry.schemes)
+    # The records and their public view (a million objects at 10,000 certificates, none in a cycle) live until the
+    # build ends: the cycle collector need not scan them again at each of its full collections (build_site lets go).
+    gc.freeze()
     clock.stage("publish")
     schemas = registry / "schemas"
     mark = None

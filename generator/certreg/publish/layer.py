@@ -319,7 +319,7 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
         reuse.note(path)
     stage("data")
     reuse.prune()
-    missing = incomplete(site_dir, site, schemas)
+    missing = incomplete(reuse.new, site, schemas)
     if missing:
         raise EngineError("the site lacks " + ", ".join(missing[:10])
                           + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
@@ -389,20 +389,22 @@ def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
     return marker.sub(lambda m: site.fragment(m.group(1), lang, url), text)
 
 
-def incomplete(site_dir: Path, site: Site, schemas: Path | None) -> list[str]:
-    """What a complete site has and ``site_dir`` lacks: the home page, every certificate's page in each
-    language and its certificate.json, every data file and feed (not an empty placeholder)."""
-    missing = [] if (site_dir / "index.html").is_file() else ["index.html"]
+def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:
+    """What a complete site has and the new one lacks: the home page, every certificate's page in each language and
+    its certificate.json, every data file and feed (not an empty placeholder). ``files`` is what the build put in
+    the new site (Reuse.new: path -> (key, size, ...), each from a ``stat`` of the file as linked or written, and
+    none of them removed since)."""
+    missing = [] if "index.html" in files else ["index.html"]
     for cert in site.pub.certificates:
+        folder = certificate_path(cert["number"])
         for lang in LANGS:
-            page = f"{prefix(lang)}{certificate_path(cert['number'])}index.html"
-            if not (site_dir / page).is_file():
+            page = f"{prefix(lang)}{folder}index.html"
+            if page not in files:
                 missing.append(page)
-        if not (site_dir / certificate_path(cert["number"]) / "certificate.json").is_file():
-            missing.append(f"{certificate_path(cert['number'])}certificate.json")
+        if f"{folder}certificate.json" not in files:
+            missing.append(f"{folder}certificate.json")
     for path in site.data_paths(schemas):
-        target = site_dir / path
-        if not target.is_file() or target.stat().st_size == 0:
+        if path not in files or files[path][1] == 0:
             missing.append(path)
     return missing
 

@@ -38,12 +38,15 @@ FOLDER_KEY = "/"  # the key of a folder's line (its path ends in /): its modific
 WRITTEN = "-"  # the key of a file written by the caller, not made from a key (the engine's, the sitemaps)
 
 
+# (one encoder for every digest: json.dumps with options makes a new one at each call, half the time of a key)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def digest(*parts) -> str:
     """The sha256 of ``parts`` (JSON-able values, as canonical JSON; bytes as they are)."""
     h = hashlib.sha256()
     for part in parts:
-        data = part if isinstance(part, bytes) else json.dumps(part, ensure_ascii=False, sort_keys=True,
-                                                                separators=(",", ":"), default=str).encode()
+        data = part if isinstance(part, bytes) else _CANONICAL.encode(part).encode()
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
     return h.hexdigest()

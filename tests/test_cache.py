@@ -487,6 +487,13 @@ def test_a_check_leaves_what_it_made_to_the_collector(tmp_path):
     before = gc.get_freeze_count()
     check_registry(registry, BASE_AS_OF, cache=False)
     assert gc.get_freeze_count() == before
+    gc.freeze()  # a process that froze objects of its own keeps them frozen
+    try:
+        mine = gc.get_freeze_count()
+        check_registry(registry, BASE_AS_OF, cache=False)
+        assert 0 < gc.get_freeze_count() <= mine  # (not let go of, nor added to; some are freed meanwhile)
+    finally:
+        gc.unfreeze()
 
 
 def test_a_registry_path_is_not_read_outside_the_registry_it_is_in(tmp_path):

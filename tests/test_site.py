@@ -509,6 +509,13 @@ def test_a_build_leaves_nothing_frozen(builder, tmp_path, monkeypatch):
     before = gc.get_freeze_count()
     build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
     assert gc.get_freeze_count() == before
+    gc.freeze()  # a process that froze objects of its own keeps them frozen, and only them
+    try:
+        mine = gc.get_freeze_count()
+        build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+        assert 0 < gc.get_freeze_count() <= mine  # (not let go of, nor added to; some are freed meanwhile)
+    finally:
+        gc.unfreeze()
     from certreg.publish.site import Site
 
     real = Site.plans

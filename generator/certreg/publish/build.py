@@ -85,6 +85,7 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
             if os.path.lexists(folder) and not folder.is_dir():
                 raise BuildError(f"cannot build the site: {folder} is not a folder; nothing was built")
         out.parent.mkdir(parents=True, exist_ok=True)
+        frozen = gc.get_freeze_count()
         with contextlib.ExitStack() as locks:
             locks.enter_context(_locked(_beside(out, "lock"), f"the site {out}", wait, say))
             _recover(out, staging, old, source, say)
@@ -98,7 +99,8 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
                               locks=locks, engine=engine, timings=timings or (lambda stage, seconds: None),
                               report=report or (lambda done: None))
             finally:
-                gc.unfreeze()  # (what _build froze is the collector's again)
+                if not frozen:
+                    gc.unfreeze()  # (what _build froze is the collector's again)
     except BuildError:
         raise
     except CertregError as exc:  # the site_url, a template, the site engine: one message, nothing published
@@ -157,8 +159,10 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
     pub = publish(checked, base_url, pdfs=pdf_folder is not None)
     site = Site(pub, schemes=checked.registry.schemes)
     # The records and their public view (a million objects at 10,000 certificates, none in a cycle) live until the
-    # build ends: the cycle collector need not scan them again at each of its full collections (build_site lets go).
-    gc.freeze()
+    # build ends: the cycle collector need not scan them again at each of its full collections (build_site lets go;
+    # not where the process has frozen objects of its own, which letting go would unfreeze too).
+    if not gc.get_freeze_count():
+        gc.freeze()
     clock.stage("publish")
     schemas = registry / "schemas"
     mark = None

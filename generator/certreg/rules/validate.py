@@ -154,6 +154,8 @@ def _no_cycle_collection():
         if was:
             # What was made meanwhile goes to the oldest generation at once, as if it had survived the younger
             # ones: the first collection after this would otherwise scan all of it (half a second at 10,000).
-            gc.freeze()
-            gc.unfreeze()
+            # (Not where the process has frozen objects of its own: unfreezing would let go of those too.)
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

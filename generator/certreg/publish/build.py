@@ -35,7 +35,6 @@ import datetime as dt
 import errno
 import fcntl
 import filecmp
-import gc
 import json
 import os
 import re
@@ -45,6 +44,7 @@ import time
 from functools import cache
 from pathlib import Path
 
+from ..collector import freeze, kept_whole
 from ..errors import CertregError
 
 WAIT = 600  # seconds a build waits for another one into the same folder, or rendering into the same PDFs folder
@@ -85,7 +85,6 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
             if os.path.lexists(folder) and not folder.is_dir():
                 raise BuildError(f"cannot build the site: {folder} is not a folder; nothing was built")
         out.parent.mkdir(parents=True, exist_ok=True)
-        frozen = gc.get_freeze_count()
         with contextlib.ExitStack() as locks:
             locks.enter_context(_locked(_beside(out, "lock"), f"the site {out}", wait, say))
             _recover(out, staging, old, source, say)
@@ -93,14 +92,13 @@ def build_site(config_file: Path, out: Path, as_of: dt.date, *, pdfs: bool = Tru
                 raise BuildError(f"{out} is read-only: once replaced, it is the next build's starting folder, "
                                  "which that build updates; make it writable (chmod -R u+w) or build elsewhere; "
                                  "nothing was built")
-            try:
-                return _build(config_file, out, staging, old, source, _beside(out, "spare"), as_of, pdfs=pdfs,
-                              pdf_dir=pdf_dir, registry=registry, progress=progress, wait=wait, say=say,
-                              locks=locks, engine=engine, timings=timings or (lambda stage, seconds: None),
-                              report=report or (lambda done: None))
-            finally:
-                if not frozen:
-                    gc.unfreeze()  # (what _build froze is the collector's again)
+            # (the records, as loaded, and their public view are kept out of the cycle collector's scans until the
+            # build ends: certreg.collector)
+            locks.enter_context(kept_whole())
+            return _build(config_file, out, staging, old, source, _beside(out, "spare"), as_of, pdfs=pdfs,
+                          pdf_dir=pdf_dir, registry=registry, progress=progress, wait=wait, say=say, locks=locks,
+                          engine=engine, timings=timings or (lambda stage, seconds: None),
+                          report=report or (lambda done: None))
     except BuildError:
         raise
     except CertregError as exc:  # the site_url, a template, the site engine: one message, nothing published
@@ -158,11 +156,7 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
         clock.stage("pdfs")
     pub = publish(checked, base_url, pdfs=pdf_folder is not None)
     site = Site(pub, schemes=checked.registry.schemes)
-    # The records and their public view (a million objects at 10,000 certificates, none in a cycle) live until the
-    # build ends: the cycle collector need not scan them again at each of its full collections (build_site lets go;
-    # not where the process has frozen objects of its own, which letting go would unfreeze too).
-    if not gc.get_freeze_count():
-        gc.freeze()
+    freeze()  # (the public view too, alive until the build ends, out of the collector's scans: certreg.collector)
     clock.stage("publish")
     schemas = registry / "schemas"
     mark = None

@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..collector import no_cycles
 from ..problems import Report
 from ..records.load import load_registry, typed_certificate
 from ..records.model import Registry
@@ -71,7 +70,7 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
 
     kept = CheckCache(Path(root), ("check", as_of.isoformat())) if cache and enabled() else None
     whole = keep or kept is not None  # (the cache keeps whole results, whoever asks next: validate, build...)
-    with _no_cycle_collection():
+    with no_cycles():
         registry, problems, results = load_registry(
             Path(root), jobs=jobs, keep=whole, after=functools.partial(_check_one, as_of=as_of, keep=whole),
             cache=kept, also=[(kept.sibling(FACTS), _facts_row)] if kept is not None else ())
@@ -126,7 +125,7 @@ def known(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Known:
     from ..cache import CheckCache, enabled
 
     kept = CheckCache(Path(root), FACTS) if enabled() else None
-    with _no_cycle_collection():
+    with no_cycles():
         registry, _problems, results = load_registry(Path(root), jobs=jobs, keep=False, cache=kept,
                                                      after=functools.partial(_facts_only, as_of=as_of))
     return Known(registry, {number: result[2] for number, result in results.items()})
@@ -140,22 +139,3 @@ def check_folder(root: Path, number: str, as_of: dt.date, schemes: dict):
         return problems, None
     _h, found, facts = check_certificate(cert, as_of)
     return problems + found, facts
-
-
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """Loading builds about a hundred objects per record and no reference cycles: the cycle collector
-    would only rescan them, again and again (a third of the time on 10,000 certificates)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            # What was made meanwhile goes to the oldest generation at once, as if it had survived the younger
-            # ones: the first collection after this would otherwise scan all of it (half a second at 10,000).
-            # (Not where the process has frozen objects of its own: unfreezing would let go of those too.)
-            if not gc.get_freeze_count():
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()

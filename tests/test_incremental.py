@@ -279,3 +279,36 @@ def test_pages_made_by_two_processes_are_those_one_makes(registry, tmp_path, mon
     made = build(registry, two, pdfs=False)
     assert files(two) == files(one) and made.written > 40
     assert build(registry, two, pdfs=False).written == 0
+
+
+def test_a_decision_remakes_the_list_pages_of_its_certificate_not_those_after_it(builder, tmp_path, monkeypatch):
+    """Lists are cut into pages by their certificates' numbers (site.list_chunks): a suspension, which takes a
+    certificate out of the valid lists and puts it into the suspended ones, remakes each list's first page (its
+    title counts the list) and the page that shows it, and links every other page from the published site (but where
+    a page ends after it: see below)."""
+    from certreg.publish import site as site_module
+
+    monkeypatch.setattr(site_module, "LIST_PAGE", 4)
+    numbers = [builder.zwl(f"CEC-ZWL-2024-{i:04d}", raw_material_source=f"来源{i}") for i in range(1, 25)]
+    out = tmp_path / "site"
+    build(builder, out, pdfs=False)
+    before = files(out)
+
+    def pages_of(site: dict, number: str) -> set[str]:
+        return {p for p, data in site.items() if p.startswith("lists/") and f"/{number}/".encode() in data}
+
+    # (one whose leaving keeps the number of pages: where a page that ends after it joins the next, the pages after
+    # it are numbered anew; one decision in about LIST_PAGE / 2)
+    rows = [{"number": n} for n in numbers]
+    suspended = next(n for n in numbers[3:] if len(site_module.list_chunks([r for r in rows if r["number"] != n]))
+                     == len(site_module.list_chunks(rows)))
+    builder.decide(suspended, "suspend", "2025-06-02", ground="holder-request", facts_verified="2025-06-01")
+    build(builder, out, pdfs=False)
+    after = files(out)
+    made = {p for p in after if p.startswith("lists/") and before.get(p) != after[p]}
+    first_pages = {f"lists/{key}/index.html" for key in ("all-valid", "zero-waste-low-carbon-water-valid",
+                                                         "all-suspended", "zero-waste-low-carbon-water-suspended")}
+    allowed = first_pages | pages_of(before, suspended) | pages_of(after, suspended)
+    pages = sum(p.startswith("lists/all-valid") for p in before)
+    assert pages >= 5 and made - allowed == set(), sorted(made - allowed)
+    assert files(out) == files(fresh_build_without_pdfs(builder, tmp_path / "fresh"))

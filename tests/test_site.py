@@ -420,6 +420,30 @@ def test_the_home_page_shows_the_first_of_the_renewal_window_and_links_the_whole
     assert broken_links(out, BASE_URL) == []
 
 
+def test_a_certificate_that_joins_or_leaves_a_list_changes_its_own_page_not_every_page_after_it():
+    """A list's pages are cut by the certificates' numbers (site.list_chunks), not every LIST_PAGE rows: a
+    suspension takes a certificate out of the valid lists, and cut by position every later page would change
+    (at 100,000 certificates, 900 pages after one decision). The pages keep about LIST_PAGE rows, none more than
+    twice that, none but the last under half of it."""
+    rows = [{"number": f"CEC-ZWL-{2020 + i // 2000}-{i % 2000 + 1:04d}"} for i in range(6000)]
+    pages = S.list_chunks(rows)
+    assert [c for page in pages for c in page] == rows
+    sizes = [len(p) for p in pages]
+    assert all(S.LIST_PAGE // 2 <= n <= 2 * S.LIST_PAGE for n in sizes[:-1]), sizes
+    assert 0.75 * S.LIST_PAGE <= len(rows) / len(pages) <= 1.5 * S.LIST_PAGE, sizes
+    changed_pages = []
+    for at in range(37, len(rows), 97):  # 62 certificates, each taken out of the list, then each put in
+        for other in (rows[:at] + rows[at + 1:], rows[:at] + [{"number": f"CEC-ZWL-2030-{at:04d}"}] + rows[at:]):
+            again = S.list_chunks(other)
+            changed = sum(1 for n, page in enumerate(again) if n >= len(pages) or page != pages[n])
+            changed_pages.append(changed + abs(len(pages) - len(again)))
+            on = next(n for n, page in enumerate(pages) if rows[at] in page)
+            assert again[:on] == pages[:on]  # (the pages before it never change)
+    # mostly its own page alone; where it moves where a page ends, the next few until the cut falls in line again
+    assert sum(changed_pages) / len(changed_pages) <= 1.5, changed_pages
+    assert S.list_chunks([]) == [[]]
+
+
 def test_certificates_are_in_number_order_with_the_serial_as_a_number(builder):
     """Past 9999 a serial has five or six digits (REG-ID): the lists, the look-up, the open data, the renewal window
     and certreg status put CEC-ZWL-2024-10000 after CEC-ZWL-2024-9999, where a sort as text puts it first."""

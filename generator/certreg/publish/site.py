@@ -15,6 +15,7 @@ import functools
 import io
 import json
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -175,17 +176,6 @@ class Site:
 
     # --- generated pages: (URL, title, content) ---
 
-    def page_count(self) -> int:
-        """How many pages ``plans`` makes in each language."""
-        lists = 0
-        for scheme in ["all", *self.pub.schemes]:
-            for status in ["all", *STATUSES]:
-                n = sum(1 for c in self.pub.certificates
-                        if scheme in ("all", c["scheme"]) and status in ("all", c["status"]))
-                lists += max(1, -(-n // LIST_PAGE))
-        lists += max(1, -(-len(self.pub.renewal_window) // LIST_PAGE))
-        return len(self.pub.certificates) + lists + len(self.months)
-
     def plans(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """Each generated page as (URL, title, what its content is made from, how to make it): the inputs, with
         the templates and the shell, make a page's key (publish.reuse), so that an unchanged page is not made
@@ -242,40 +232,36 @@ class Site:
                             announced=self.announced.get(c["number"], set()), data=data)
 
     def list_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
-        """A list per scheme (or all) and status (or all), LIST_PAGE certificates a page."""
+        """A list per scheme (or all) and status (or all), about LIST_PAGE certificates a page (``list_chunks``: a
+        decision changes the pages that show its certificate and each list's first page, not every page after it).
+        A list's size is in its first page's title only."""
         t = strings()[lang]
         schemes = [("all", t["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
         statuses = [("all", t["all"])] + [(s, t["status"][s]) for s in STATUSES]
         for scheme, scheme_label in schemes:
             for status, status_label in statuses:
-                key = f"{scheme}-{status}"
                 rows = [c for c in self.pub.certificates
                         if scheme in ("all", c["scheme"]) and status in ("all", c["status"])]
-                chunks = [rows[i:i + LIST_PAGE] for i in range(0, len(rows), LIST_PAGE)] or [[]]
-                pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
-                label = f"{scheme_label} · {status_label} ({len(rows)})"
-                for n, chunk in enumerate(chunks, 1):
-                    url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
-                    title = label + (f" · {t['page'].format(n=n)}" if n > 1 else "")
-                    inputs = ("list", key, n, len(pages), [self.digest_of(c["number"]) for c in chunk])
-                    yield url, title, inputs, functools.partial(
-                        self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,
-                        current=key,
-                        by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
-                        by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
+                yield from self._list(lang, f"{scheme}-{status}", f"{scheme_label} · {status_label}", rows,
+                                      by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
+                                      by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
         # ZWL-7.2: the certificates in their renewal window, soonest expiry first (the home page shows the first few)
         rows = [self.by_number[number] for number in self.pub.renewal_window]
-        chunks = [rows[i:i + LIST_PAGE] for i in range(0, len(rows), LIST_PAGE)] or [[]]
-        pages = [{"n": n, "key": "renewal" if n == 1 else f"renewal-p{n}"} for n in range(1, len(chunks) + 1)]
-        label = t["renewal"].format(months=self.renewal_months()) + f" ({len(rows)})"
+        yield from self._list(lang, "renewal", t["renewal"].format(months=self.renewal_months()), rows,
+                              by_scheme=[], by_status=[])
+
+    def _list(self, lang: str, key: str, label: str, rows: list[dict], **links
+              ) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+        t = strings()[lang]
+        chunks = list_chunks(rows)
+        pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
         for n, chunk in enumerate(chunks, 1):
             url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
-            title = label + (f" · {t['page'].format(n=n)}" if n > 1 else "")
-            made_of = ("renewal", n, len(pages), [self.digest_of(c["number"]) for c in chunk])
-            yield url, title, made_of, functools.partial(
+            title = f"{label} ({len(rows)})" if n == 1 else f"{label} · {t['page'].format(n=n)}"
+            inputs = ("list", key, n, len(pages), title, [self.digest_of(c["number"]) for c in chunk])
+            yield url, title, inputs, functools.partial(
                 self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,
-                current="renewal",
-                by_scheme=[], by_status=[])
+                current=key, **links)
 
     def month_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A page per month of announcements, newest first; its address never changes (announcement_path)."""
@@ -372,6 +358,33 @@ class Site:
             reason = a.reason or {}
             fe.content(xml_text("\n".join(filter(None, [reason.get("zh"), reason.get("en")]))) or t_en, type="text")
         return fg.atom_str(pretty=True)
+
+
+def list_chunks(rows: list[dict]) -> list[list[dict]]:
+    """``rows`` (certificate views, in a list's order) cut into its pages, about LIST_PAGE each: a page ends after a
+    certificate whose number's hash says so (one in LIST_PAGE / 2), once it has LIST_PAGE / 2 rows, and at twice
+    LIST_PAGE rows in any case. Where a page ends depends on what is before it and on the certificates around its
+    end, not on how many come before: a certificate that joins or leaves a list (a suspension, a new certificate)
+    changes the page it is on (and now and then the next one, or, one time in about LIST_PAGE / 2, where the pages'
+    numbers start: those after it); cut every LIST_PAGE rows, it would change every page after it (at 100,000
+    certificates, 900 pages made again after one decision). At least one page, empty for an empty list."""
+    least, most = max(1, LIST_PAGE // 2), 2 * LIST_PAGE
+    chunks: list[list[dict]] = []
+    page: list[dict] = []
+    for c in rows:
+        page.append(c)
+        if len(page) >= most or (len(page) >= least and _ends_page(c["number"])):
+            chunks.append(page)
+            page = []
+    if page or not chunks:
+        chunks.append(page)
+    return chunks
+
+
+def _ends_page(number: str) -> bool:
+    """Whether a page may end after ``number`` (its hash, the same in every build, says so one time in LIST_PAGE /
+    2)."""
+    return zlib.crc32(number.encode()) % max(1, LIST_PAGE // 2) == 0
 
 
 PAGES_AROUND = 3  # the pages a list page links to either side of itself (and the first and the last)

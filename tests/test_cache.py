@@ -514,3 +514,62 @@ def test_a_registry_path_is_not_read_outside_the_registry_it_is_in(tmp_path):
 class Kept:
     def __init__(self, path: Path):
         self.path = path
+
+
+def test_a_build_reads_the_records_and_history_of_the_certificates_that_changed_alone(tmp_path, monkeypatch):
+    """A check keeps each certificate's records and history in the cache as a part read only when looked up
+    (cache.Deferred): the preflight and the public parts of an unchanged folder come from the cache too, so that a
+    build after one change reads the records of that folder alone; the histories read are those a check without the
+    cache makes, with the paths of the registry where it now lies."""
+    from certreg import cache as cache_module
+    from certreg.publish.public import publish
+
+    root = build(tmp_path / "here")
+    url = "https://example.org/"
+    publish(with_preflight(check_registry(root, BASE_AS_OF, cache=True)), url)
+    read: list = []
+    real = cache_module.Deferred.get
+
+    def get(self):
+        if self._blob is not None:
+            read.append(self)
+        return real(self)
+
+    monkeypatch.setattr(cache_module.Deferred, "get", get)
+    publish(with_preflight(check_registry(root, BASE_AS_OF, cache=True)), url)
+    assert read == []
+    copy = tmp_path / "there" / "registry"
+    shutil.copytree(root, copy)
+    cert = sorted((copy / "certificates").iterdir())[1]
+    (cert / "certificate.yml").write_text((cert / "certificate.yml").read_text(encoding="utf-8") + "\n",
+                                          encoding="utf-8")
+    checked = with_preflight(check_registry(copy, BASE_AS_OF, cache=True))
+    publish(checked, url)
+    assert read == []  # (the changed folder's were made, not read)
+    plain = check_registry(copy, BASE_AS_OF, jobs=1)
+    other = next(n for n in checked.histories if n != cert.name)
+    assert checked.histories[other].cert.path == copy / "certificates" / other / "certificate.yml"
+    assert len(read) == 1 and checked.registry.certificates[other] is checked.histories[other].cert
+    assert {n: summary(h) for n, h in checked.histories.items()} == \
+        {n: summary(h) for n, h in plain.histories.items()}
+    assert list(checked.registry.certificates) == list(plain.registry.certificates)
+
+
+def summary(h) -> tuple:
+    return h.cert.number, h.cert.path, h.segments, [v.number for v in h.versions], [d.path for d in h.cert.decisions]
+
+
+def test_a_part_of_a_result_that_cannot_be_read_stops_the_run_with_a_message(tmp_path):
+    """A part read after its result (cache.Deferred) cannot be made again in its place: its run stops with a
+    message that says what to do, never a traceback, never a verdict from damaged bytes."""
+    import pickle
+
+    from certreg.cache import Deferred, _deferred, _paths_inside
+    from certreg.errors import CertregError
+
+    with _paths_inside(tmp_path):
+        damaged = _deferred(b"\x80\x05not a pickle")
+    with pytest.raises(CertregError, match="cache .* is damaged.*CERTREG_CACHE=off"):
+        damaged.get()
+    # given to another process (pickled without a cache), a part is its value
+    assert pickle.loads(pickle.dumps(Deferred((1, Kept(tmp_path))))).get()[1].path == tmp_path

@@ -27,6 +27,7 @@ import pickle
 import sqlite3
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path, PosixPath, PurePath, PurePosixPath, PureWindowsPath, WindowsPath
 
 SCHEMA = 3
@@ -221,10 +222,14 @@ class CheckCache:
             return
         today = int(time.time() // 86400)
         rows = []
-        for key, value in results.items():
-            buffer = io.BytesIO()
-            _Pickler(buffer, self.root, self.given).dump(value)
-            rows.append((key, buffer.getvalue(), today))
+        token = _DUMPING.set((self.root, self.given))
+        try:
+            for key, value in results.items():
+                buffer = io.BytesIO()
+                _Pickler(buffer, self.root, self.given).dump(value)
+                rows.append((key, buffer.getvalue(), today))
+        finally:
+            _DUMPING.reset(token)
         try:
             with contextlib.closing(self._connect()) as db:
                 db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", rows)
@@ -257,6 +262,76 @@ def relocated(value, source: Path, target: Path):
     _Pickler(buffer, source).dump(value)
     with _paths_inside(target):
         return pickle.loads(buffer.getvalue())
+
+
+class Deferred:
+    """A part of a result that the cache keeps as a pickle of its own inside the result's, and reads only when asked
+    for (``get``): a run reads every certificate's result, but a build needs the records and history of those that
+    changed alone (at 10,000 certificates, unpickling them all took 0.6 s of a build after one decision). Given to
+    another process, or moved to another registry (``relocated``), it is the value itself."""
+
+    __slots__ = ("_value", "_blob", "_root")
+
+    def __init__(self, value=None):
+        self._value = value
+        self._blob: bytes | None = None
+        self._root: Path | None = None
+
+    def get(self):
+        if self._blob is not None:
+            try:
+                with _paths_inside(self._root):
+                    self._value = pickle.loads(self._blob)
+            except Exception as exc:  # noqa: BLE001 (read after its result was: too late to make it again)
+                from .errors import CertregError
+
+                raise CertregError(f"the check cache in {folder()} is damaged ({exc}): remove it (or run with "
+                                   "CERTREG_CACHE=off) and run again; a damaged cache never changes a verdict, "
+                                   "and this run stopped before it could") from None
+            self._blob = self._root = None
+        return self._value
+
+    def __reduce__(self):
+        into = _DUMPING.get()
+        if into is None:
+            return Deferred, (self.get(),)
+        buffer = io.BytesIO()
+        _Pickler(buffer, *into).dump(self.get())
+        return _deferred, (buffer.getvalue(),)
+
+
+def _deferred(blob: bytes) -> Deferred:
+    root = _REGISTRY.get()
+    if root is None:
+        raise pickle.UnpicklingError("a registry path read without the registry it is inside")
+    kept = Deferred()
+    kept._blob, kept._root = blob, root
+    return kept
+
+
+class Deferreds(Mapping):
+    """key -> item ``at`` of the value of each Deferred of ``kept`` (a mapping of Deferreds, shared by views of its
+    items), each read when it is first looked up."""
+
+    def __init__(self, kept: dict, at: int):
+        self._kept, self._at = kept, at
+
+    def __getitem__(self, key):
+        return self._kept[key].get()[self._at]
+
+    def __iter__(self):
+        return iter(self._kept)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __contains__(self, key) -> bool:
+        return key in self._kept
+
+
+# While a CheckCache puts results: the registry they are kept relative to (Deferred pickles itself there).
+_DUMPING: contextvars.ContextVar[tuple[Path, Path] | None] = contextvars.ContextVar("certreg_cache_dumping",
+                                                                                     default=None)
 
 
 class _Stat:

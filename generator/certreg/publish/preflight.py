@@ -435,11 +435,11 @@ def _certificate_problems(checked, have) -> dict[str, list[Problem]]:
     keys = kept.keys([root / n for n in checked.histories])
     found = kept.get([k for k in keys.values() if k is not None])
     out, new = {}, {}
-    for n, h in checked.histories.items():
+    for n in checked.histories:  # (a history is read only where its problems are found: cache.Deferreds)
         key = keys[root / n]
         got = found.get(key) if key is not None else None
         if not isinstance(got, list):
-            got = made(h)
+            got = made(checked.histories[n])
             if key is not None:
                 new[key] = got
         out[n] = got

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -74,7 +75,7 @@ def certificate_path(number: str) -> str:
     return f"certificates/{number}/"
 
 
-def announcements(histories: dict[str, History], as_of: dt.date) -> list[Announcement]:
+def announcements(histories: Mapping[str, History], as_of: dt.date) -> list[Announcement]:
     """Every announced decision up to ``as_of`` (REG-ANNOUNCE), in number order (date, then N).
 
     The number is the decision record's own (``announcement:``, written by certreg decide): a published
@@ -257,7 +258,7 @@ def _plain_json(value) -> bool:
     return False
 
 
-def public_records(histories: dict[str, History], as_of: dt.date) -> dict[str, str]:
+def public_records(histories: Mapping[str, History], as_of: dt.date) -> dict[str, str]:
     """REG-APPEND, record by record: each published certificate version, decision and announcement (key) and the
     hash of its canonical public fields (REG-PUBLIC), never of any rendering. A build that would delete or change
     one of these is refused (``build.losses``); a change of template, library or page layout changes none."""
@@ -357,11 +358,11 @@ def parts(checked, base_url: str, pdfs: bool) -> dict[str, Part]:
     keys = kept.keys([root / n for n in checked.histories])
     found = kept.get([k for k in keys.values() if k is not None])
     out, made = {}, {}
-    for n, h in checked.histories.items():
+    for n in checked.histories:  # (a history is read only where its Part is made: cache.Deferreds)
         key = keys[root / n]
         got = found.get(key) if key is not None else None
         if not isinstance(got, Part):
-            got = part(n, h, as_of, base_url, pdfs)
+            got = part(n, checked.histories[n], as_of, base_url, pdfs)
             if key is not None:
                 made[key] = got
         out[n] = got

@@ -370,6 +370,7 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
             problems.append(Problem(path, "error", LAYOUT, "certificates/ holds one folder per certificate "
                                                            "number; move this file into one"))
     results = {}
+    certificates: dict[str, Certificate] = {}
     waiting = 0
     for folder, loaded, cert, found, result in _load_cached(folders, schemes, set(failed), after, keep, jobs, cache,
                                                                      also):
@@ -379,11 +380,12 @@ def load_registry(root: Path, *, jobs: int | None = None, after=None, keep: bool
             waiting += not found
             continue
         if cert is not None:
-            registry.certificates[cert.number] = cert
+            certificates[cert.number] = cert
         results[folder.name] = result
     for path in failed.values():
         problems.append(Problem(path, "error", "REG-SCHEMA", "this scheme has errors: its certificates are not "
                                                              "checked until they are fixed (certificates waiting, "
                                                              f"of all such schemes: {waiting})"))
     registry.broken_schemes = set(failed)
+    registry.certificates = certificates
     return registry, problems, results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -148,7 +149,7 @@ class Registry:
     root: Path
     settings: dict
     schemes: dict[str, Scheme]
-    certificates: dict[str, Certificate]
+    certificates: Mapping[str, Certificate]  # (a check gives a read-only one: cache.Deferreds)
     # certificates whose records failed their schema: known by number, not checked further
     broken: set[str] = field(default_factory=set)
     # schemes whose file has errors (their certificates are in ``broken``, unchecked)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class Checked:
     """A registry with its histories and the report of everything wrong with it."""
 
     registry: Registry
-    histories: dict[str, History]  # empty when the records were not kept (keep=False)
+    histories: Mapping[str, History]  # empty when the records were not kept (keep=False); each read when looked up
     report: Report
     as_of: dt.date
     count: int  # certificates checked (those whose records passed their schema)
@@ -36,9 +37,13 @@ class Checked:
 
 def _check_one(cert, as_of: dt.date, keep: bool):
     """Runs where ``cert`` was loaded (a worker process for a large registry): its own rules, and its Facts
-    for the rules between certificates. Its History goes back only if the caller keeps the records."""
+    for the rules between certificates. The certificate and its History go back only if the caller keeps the
+    records, together (the one refers to the other) as a cache.Deferred: a result taken from the cache gives them
+    only when they are looked up."""
+    from ..cache import Deferred
+
     h, problems, facts = check_certificate(cert, as_of)
-    return (h if keep else None), problems, facts
+    return (Deferred((cert, h)) if keep else None), problems, facts
 
 
 # The facts a certificate gives the rules between certificates (and its layout, YAML and schema problems) do
@@ -66,24 +71,23 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
     certificate whose files have not changed since a run like this one from the cache (certreg.cache), unless
     $CERTREG_CACHE is ``off``; the verdicts are the same.
     """
-    from ..cache import CheckCache, enabled
+    from ..cache import CheckCache, Deferreds, enabled
 
     kept = CheckCache(Path(root), ("check", as_of.isoformat())) if cache and enabled() else None
     whole = keep or kept is not None  # (the cache keeps whole results, whoever asks next: validate, build...)
     with no_cycles():
+        # (the records come back in each result, with its history: load_registry need not keep them)
         registry, problems, results = load_registry(
-            Path(root), jobs=jobs, keep=whole, after=functools.partial(_check_one, as_of=as_of, keep=whole),
+            Path(root), jobs=jobs, keep=False, after=functools.partial(_check_one, as_of=as_of, keep=whole),
             cache=kept, also=[(kept.sibling(FACTS), _facts_row)] if kept is not None else ())
-        if not keep:
-            registry.certificates = {}
         report = Report()
         report.extend(problems)
-        histories = {}
+        records = {}  # number -> Deferred (certificate, history), read where looked up
         all_facts = {}
         late: dict = {}
-        for number, (h, found, facts) in results.items():
-            if h is not None and keep:
-                histories[number] = h
+        for number, (both, found, facts) in results.items():
+            if both is not None and keep:
+                records[number] = both
             report.extend(found)
             all_facts[number] = facts
             late.update(facts.late)
@@ -92,7 +96,8 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
             for path, message in stale_schemas(registry.root, registry.schemes):
                 report.error(path, "REG-SCHEMA", message, line=1, column=1)
         report.resolve()
-    return Checked(registry, histories, report, as_of, len(all_facts), late, cache=kept)
+        registry.certificates = Deferreds(records, 0)
+    return Checked(registry, Deferreds(records, 1), report, as_of, len(all_facts), late, cache=kept)
 
 
 @dataclass

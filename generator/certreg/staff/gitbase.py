@@ -12,6 +12,7 @@ import io
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def _published_registry(registry: Path, commit: str, as_of) -> _Base:
     return _Base(before, legacy, overdue)
 
 
-def legacy_announcements(histories: dict, as_of) -> list:
+def legacy_announcements(histories: Mapping, as_of) -> list:
     """The announcements of a registry whose records carry no numbers, numbered as certreg published them then:
     YYYYMMDD-N, N the rank among that day's announced decisions by (certificate, record)."""
     from ..publish.public import Announcement

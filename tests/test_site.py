@@ -134,6 +134,26 @@ def test_every_certificate_has_a_page_in_both_languages_and_its_json_and_pdf(bui
         assert data["url"] == f"{BASE_URL}certificates/{number}/"
 
 
+def test_the_open_data_of_each_certificate_is_its_view_as_compact_json_whether_kept_or_made():
+    """data/certificates.json puts each certificate's view on a line, as compact JSON: from the JSON kept with its
+    public part (without followed_by, which the whole registry tells) where there is one, else encoded; the two
+    are the same bytes (with certificates that are followed, and ones that are not)."""
+    pub = publish(check_registry(REGISTRY, SAMPLE_AS_OF, jobs=1), BASE_URL)
+    assert any(v["followed_by"] for v in pub.certificates) and any(not v["followed_by"] for v in pub.certificates)
+    assert set(pub.texts) == {v["number"] for v in pub.certificates}
+    kept = S.Site(pub, schemes={}).data_makers(None)["data/certificates.json"]()
+    pub.texts = {}
+    made = S.Site(pub, schemes={}).data_makers(None)["data/certificates.json"]()
+    assert kept == made
+    from certreg.publish.public import view_json
+
+    assert view_json({"number": "A", "status": "valid"}, '{"number":"A"}') == '{"number":"A","status":"valid"}'
+    lines = made.decode("utf-8").split("\n")
+    for view in pub.certificates:
+        assert f"  {json.dumps(view, ensure_ascii=False, separators=(',', ':'))}," in lines or \
+            f"  {json.dumps(view, ensure_ascii=False, separators=(',', ':'))}" in lines
+
+
 def test_open_data_agrees_with_the_records(built):
     checked = check_registry(REGISTRY, SAMPLE_AS_OF)
     data = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))

@@ -29,7 +29,7 @@ from markupsafe import Markup, escape
 from ..errors import CertregError
 from ..records.specs import STATUSES
 from .pdf import MONTHS, scheme_has_mark
-from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path, view_digest
+from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path, compact_json, view_digest, view_json
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
 LANGS = ("zh", "en")
@@ -294,7 +294,8 @@ class Site:
         pub = self.pub
         head = {"as_of": pub.as_of.isoformat(), "generated_by": pub.generator, "registry": pub.registry}
         files: dict[str, Callable[[], bytes]] = {
-            "data/certificates.json": lambda: _json({**head, "schemes": pub.schemes, "certificates": pub.certificates}),
+            "data/certificates.json": lambda: _json({**head, "schemes": pub.schemes, "certificates": Encoded(
+                view_json(c, pub.texts.get(c["number"])) for c in pub.certificates)}),
             "data/announcements.json": lambda: _json({**head, "announcements": [a.as_dict(pub.base_url)
                                                                                  for a in pub.announcements]}),
             "data/lookup.json": lambda: _json({"as_of": pub.as_of.isoformat(), "fields": LOOKUP_FIELDS,
@@ -406,23 +407,25 @@ def _when(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.timezone(dt.timedelta(hours=8)))
 
 
+class Encoded(tuple):
+    """The items of a list, each encoded already as ``_json`` would (public.compact_json)."""
+
+    __slots__ = ()
+
+
 def _json(data: dict, compact: bool = False) -> bytes:
     """``data`` as JSON: compact, or with each top-level key on a line of its own and each item of a list there on
     a line of its own (a certificate, an announcement), compact within it. (Python's indented JSON is made by pure
     Python, ten times slower than its compact JSON: this is made by the latter, a line at a time.)"""
     if compact:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-    def one(value) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
+        return compact_json(data).encode("utf-8")
     lines = []
     for key, value in data.items():
-        if isinstance(value, list) and value:
-            shown = "[\n  " + ",\n  ".join(map(one, value)) + "\n ]"
+        if isinstance(value, list | Encoded) and value:
+            shown = "[\n  " + ",\n  ".join(value if isinstance(value, Encoded) else map(compact_json, value)) + "\n ]"
         else:
-            shown = one(value)
-        lines.append(f" {one(key)}: {shown}")
+            shown = compact_json(list(value) if isinstance(value, Encoded) else value)
+        lines.append(f" {compact_json(key)}: {shown}")
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 

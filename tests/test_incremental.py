@@ -210,12 +210,15 @@ def test_a_published_file_changed_since_is_made_again(registry, tmp_path):
     assert again.written == 2
 
 
-def test_a_damaged_manifest_reuses_nothing(registry, tmp_path):
+@pytest.mark.parametrize("damage", [("\t", " "), ("\t0\t", "\t\u00b2\t")])  # (a field less; a digit int() refuses)
+def test_a_damaged_manifest_reuses_nothing(registry, tmp_path, damage):
     out = tmp_path / "site"
     first = build(registry, out, pdfs=False)
     before = files(out)
     manifest = out / MANIFEST
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("\t", " ", 1), encoding="utf-8")
+    text = manifest.read_text(encoding="utf-8")
+    assert damage[0] in text
+    manifest.write_text(text.replace(*damage, 1), encoding="utf-8")
     again = build(registry, out, pdfs=False)
     assert (again.written, again.linked) == (first.written, 0)
     assert files(out) == before

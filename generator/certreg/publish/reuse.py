@@ -269,15 +269,17 @@ def _read(site: Path) -> tuple[dict, dict]:
     if not lines or lines[0] != f"# {FORMAT}":
         return {}, {}
     files, folders = {}, {}
-    for line in lines[1:]:
-        parts = line.split("\t")
-        if len(parts) != 5 or not all(x.isdigit() for x in parts[2:]):
-            return {}, {}  # damaged: trust none of it
-        entry = (parts[1], int(parts[2]), int(parts[3]), int(parts[4]))
-        if parts[0].endswith("/") and parts[1] == FOLDER_KEY:
-            folders[parts[0]] = entry
-        else:
-            files[parts[0]] = entry
+    try:
+        for line in lines[1:]:
+            path, key, size, mtime, ino = line.split("\t")
+            if not (size.isdigit() and mtime.isdigit() and ino.isdigit()):
+                raise ValueError(line)
+            if path.endswith("/") and key == FOLDER_KEY:
+                folders[path] = (key, int(size), int(mtime), int(ino))
+            else:
+                files[path] = (key, int(size), int(mtime), int(ino))
+    except ValueError:  # (not five fields, or not numbers where they are)
+        return {}, {}  # damaged: trust none of it
     return files, folders
 
 

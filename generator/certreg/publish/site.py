@@ -238,10 +238,10 @@ class Site:
         t = strings()[lang]
         schemes = [("all", t["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
         statuses = [("all", t["all"])] + [(s, t["status"][s]) for s in STATUSES]
+        lists = self._lists()
         for scheme, scheme_label in schemes:
             for status, status_label in statuses:
-                rows = [c for c in self.pub.certificates
-                        if scheme in ("all", c["scheme"]) and status in ("all", c["status"])]
+                rows = lists.get((scheme, status), [])
                 yield from self._list(lang, f"{scheme}-{status}", f"{scheme_label} · {status_label}", rows,
                                       by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                                       by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
@@ -249,6 +249,17 @@ class Site:
         rows = [self.by_number[number] for number in self.pub.renewal_window]
         yield from self._list(lang, "renewal", t["renewal"].format(months=self.renewal_months()), rows,
                               by_scheme=[], by_status=[])
+
+    @functools.cache  # noqa: B019 (a Site lives as long as its build)
+    def _lists(self) -> dict[tuple[str, str], list[dict]]:
+        """(scheme or "all", status or "all") -> the certificates of that list, in number order (those of no empty
+        list), worked out once for both languages."""
+        lists: dict[tuple[str, str], list[dict]] = {}
+        for c in self.pub.certificates:
+            for scheme in dict.fromkeys(("all", c["scheme"])):
+                for status in dict.fromkeys(("all", c["status"])):
+                    lists.setdefault((scheme, status), []).append(c)
+        return lists
 
     def _list(self, lang: str, key: str, label: str, rows: list[dict], **links
               ) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:

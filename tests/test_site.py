@@ -147,7 +147,7 @@ def test_the_open_data_of_each_certificate_is_its_view_as_compact_json_whether_k
     assert kept == made
     from certreg.publish.public import view_json
 
-    assert view_json({"number": "A", "status": "valid"}, '{"number":"A"}') == '{"number":"A","status":"valid"}'
+    assert view_json({"number": "A", "status": "valid"}, b'{"number":"A"}') == b'{"number":"A","status":"valid"}'
     lines = made.decode("utf-8").split("\n")
     for view in pub.certificates:
         assert f"  {json.dumps(view, ensure_ascii=False, separators=(',', ':'))}," in lines or \

@@ -419,25 +419,27 @@ def _when(day: dt.date) -> dt.datetime:
 
 
 class Encoded(tuple):
-    """The items of a list, each encoded already as ``_json`` would (public.compact_json)."""
+    """The items of a list, each encoded already as ``_json`` would, in UTF-8 (public.view_json)."""
 
     __slots__ = ()
 
 
 def _json(data: dict, compact: bool = False) -> bytes:
-    """``data`` as JSON: compact, or with each top-level key on a line of its own and each item of a list there on
-    a line of its own (a certificate, an announcement), compact within it. (Python's indented JSON is made by pure
-    Python, ten times slower than its compact JSON: this is made by the latter, a line at a time.)"""
+    """``data`` as JSON in UTF-8: compact, or with each top-level key on a line of its own and each item of a list
+    there on a line of its own (a certificate, an announcement), compact within it. (Python's indented JSON is made
+    by pure Python, ten times slower than its compact JSON: this is made by the latter, a line at a time.)"""
     if compact:
         return compact_json(data).encode("utf-8")
     lines = []
     for key, value in data.items():
-        if isinstance(value, list | Encoded) and value:
-            shown = "[\n  " + ",\n  ".join(value if isinstance(value, Encoded) else map(compact_json, value)) + "\n ]"
+        if isinstance(value, Encoded):
+            shown = b"[\n  " + b",\n  ".join(value) + b"\n ]" if value else b"[]"
+        elif isinstance(value, list) and value:
+            shown = ("[\n  " + ",\n  ".join(map(compact_json, value)) + "\n ]").encode("utf-8")
         else:
-            shown = compact_json(list(value) if isinstance(value, Encoded) else value)
-        lines.append(f" {compact_json(key)}: {shown}")
-    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+            shown = compact_json(value).encode("utf-8")
+        lines.append(b" " + compact_json(key).encode("utf-8") + b": " + shown)
+    return b"{\n" + b",\n".join(lines) + b"\n}\n"
 
 
 # --- the shell: one page of the theme, filled in for each generated page ---

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -186,3 +188,43 @@ def test_hidden_files_are_ignored_everywhere(builder):
         (folder / ".gitkeep").write_text("")
     r = run("validate", "--registry", builder.root, "--as-of", "2025-06-30")
     assert r.exit_code == 0 and "error" not in r.stdout, r.output
+
+
+@pytest.mark.parametrize("args, code", [(["validate", "--as-of", "2025-06-30"], 1), (["status", "--as-of", "2025-06-30",
+                                        "--format", "json"], 1), (["--version"], 0), (["nonsense"], 2)])
+def test_the_command_ends_its_process_with_all_it_wrote_and_its_exit_code(broken, args, code):
+    """The console script (cli.run) ends the process at once when the command is done: every line of its output
+    written (into a pipe, whose buffer it flushes) and the exit code the command gave, as in-process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("certreg")
+    argv = [*args, "--registry", str(broken)] if args[0] not in ("--version", "nonsense") else args
+    done = subprocess.run([str(script), *argv], capture_output=True, text=True, check=False)
+    same = CliRunner().invoke(main, argv, prog_name="certreg")
+    assert (done.returncode, done.stdout, done.stderr) == (code, same.stdout, same.stderr)
+    assert len(done.stdout) + len(done.stderr) > 20
+
+
+def test_a_message_the_command_exits_with_is_said_and_exits_1(monkeypatch, capsys):
+    from certreg import cli
+
+    exits: list = []
+    monkeypatch.setattr(cli, "main", lambda: sys.exit("certreg: a message"))
+    monkeypatch.setattr("os._exit", exits.append)
+    cli.run()
+    assert exits == [1] and capsys.readouterr().err == "certreg: a message\n"
+    monkeypatch.setattr(cli, "main", lambda: sys.exit(None))
+    cli.run()
+    assert exits == [1, 0]
+
+
+def test_what_the_command_wrote_without_flushing_it_is_written_before_the_process_ends():
+    import subprocess
+
+    code = ("import sys\nfrom certreg import cli\n"
+            "cli.main = lambda: (sys.stdout.write('out ' * 100), sys.stderr.write('err'), sys.exit(3))\ncli.run()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # (buffered, as a pipe is by default)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out " * 100, "err")

@@ -51,6 +51,30 @@ class _Group(click.Group):
             raise click.UsageError(str(exc)) from None  # (the group's usage line would mislead)
 
 
+def run() -> None:
+    """The ``certreg`` command (``main``), which ends its process as soon as it is done: its output flushed, its files
+    closed, and the objects it made left to the system to take back with the process, not freed one by one (a build
+    after one decision at 10,000 certificates spent 0.3 s of its 3.5 freeing what it loaded; at 100,000, ten times
+    that)."""
+    import os
+
+    try:
+        main()  # (standalone: it always ends in SystemExit)
+    except SystemExit as exc:
+        code = exc.code
+    else:  # pragma: no cover - click's standalone mode exits
+        code = 0
+    if code is not None and not isinstance(code, int):  # (what sys.exit does with a message)
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # (a reader that stopped reading: head, a pager quit)
+        code = code or 1
+    os._exit(code or 0)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="certreg")
 def main():

@@ -546,10 +546,18 @@ def test_a_build_reads_the_records_and_history_of_the_certificates_that_changed_
     checked = with_preflight(check_registry(copy, BASE_AS_OF, cache=True))
     publish(checked, url)
     assert read == []  # (the changed folder's were made, not read)
-    plain = check_registry(copy, BASE_AS_OF, jobs=1)
+    # (another registry loaded meanwhile, with schemes of its own, as certreg validate --base loads the published one)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(copy, elsewhere)
+    for scheme in (elsewhere / "schemes").glob("*.yml"):
+        scheme.write_text(scheme.read_text(encoding="utf-8") + "\n# another registry's\n", encoding="utf-8")
+    check_registry(elsewhere, BASE_AS_OF, jobs=1)
     other = next(n for n in checked.histories if n != cert.name)
-    assert checked.histories[other].cert.path == copy / "certificates" / other / "certificate.yml"
-    assert len(read) == 1 and checked.registry.certificates[other] is checked.histories[other].cert
+    h = checked.histories[other]
+    assert h.cert.path == copy / "certificates" / other / "certificate.yml"
+    assert h.cert.scheme is checked.registry.schemes[h.cert.scheme.key]  # (its own registry's, not the last one's)
+    assert len(read) == 1 and checked.registry.certificates[other] is h.cert
+    plain = check_registry(copy, BASE_AS_OF, jobs=1)
     assert {n: summary(h) for n, h in checked.histories.items()} == \
         {n: summary(h) for n, h in plain.histories.items()}
     assert list(checked.registry.certificates) == list(plain.registry.certificates)

@@ -197,8 +197,10 @@ def test_the_command_ends_its_process_with_all_it_wrote_and_its_exit_code(broken
     written (into a pipe, whose buffer it flushes) and the exit code the command gave, as in-process."""
     import subprocess
     import sys
+    from importlib.metadata import entry_points
     from pathlib import Path
 
+    assert entry_points(group="console_scripts")["certreg"].value == "certreg.cli:run"
     script = Path(sys.executable).with_name("certreg")
     argv = [*args, "--registry", str(broken)] if args[0] not in ("--version", "nonsense") else args
     done = subprocess.run([str(script), *argv], capture_output=True, text=True, check=False)
@@ -228,3 +230,21 @@ def test_what_the_command_wrote_without_flushing_it_is_written_before_the_proces
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # (buffered, as a pipe is by default)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     assert (done.returncode, done.stdout, done.stderr) == (3, "out " * 100, "err")
+
+
+def test_an_error_no_command_words_itself_is_one_line_and_exit_1(builder, monkeypatch, tmp_path):
+    """A CertregError that reaches the command line (a damaged check cache found while reading a history) is its
+    message and exit code 1, never a traceback."""
+    from certreg import cache
+    from certreg.errors import CertregError
+
+    monkeypatch.setenv("CERTREG_CACHE", str(tmp_path / "cache"))
+    builder.zwl()
+    assert run("status", "--registry", builder.root, "--as-of", "2025-06-30").exit_code == 0  # (the cache warm)
+
+    def damaged(self):
+        raise CertregError("the check cache in X is damaged (a test): remove it")
+
+    monkeypatch.setattr(cache.Deferred, "get", damaged)
+    r = run("status", "--registry", builder.root, "--as-of", "2025-06-30")
+    assert r.exit_code == 1 and r.output == "Error: the check cache in X is damaged (a test): remove it\n"

@@ -266,19 +266,27 @@ def relocated(value, source: Path, target: Path):
 
 class Deferred:
     """A part of a result that the cache keeps as a pickle of its own inside the result's, and reads only when asked
-    for (``get``): a run reads every certificate's result, but a build needs the records and history of those that
-    changed alone (at 10,000 certificates, unpickling them all took 0.6 s of a build after one decision). Given to
-    another process, or moved to another registry (``relocated``), it is the value itself."""
+    for (``get``): a run reads every certificate's result, but a build without PDFs needs the records and history
+    of the certificates that changed alone (at 10,000 certificates, unpickling them all took 0.6 s of a build after
+    one decision; a build with PDFs, or certreg validate --base, reads them all). It is read with the registry
+    path and the schemes (records.model.Scheme.loaded) its result was read with. Given to another process, or moved
+    to another registry (``relocated``), it is the value itself."""
 
-    __slots__ = ("_value", "_blob", "_root")
+    __slots__ = ("_value", "_blob", "_root", "_schemes")
 
     def __init__(self, value=None):
         self._value = value
         self._blob: bytes | None = None
         self._root: Path | None = None
+        self._schemes: dict | None = None
 
     def get(self):
         if self._blob is not None:
+            from .records.model import Scheme
+
+            # (read against the registry and the schemes its result was read with: another registry may have been
+            # loaded since, as certreg validate --base loads the published one)
+            was, Scheme.loaded = Scheme.loaded, self._schemes or {}
             try:
                 with _paths_inside(self._root):
                     self._value = pickle.loads(self._blob)
@@ -288,7 +296,9 @@ class Deferred:
                 raise CertregError(f"the check cache in {folder()} is damaged ({exc}): remove it (or run with "
                                    "CERTREG_CACHE=off) and run again; a damaged cache never changes a verdict, "
                                    "and this run stopped before it could") from None
-            self._blob = self._root = None
+            finally:
+                Scheme.loaded = was
+            self._blob = self._root = self._schemes = None
         return self._value
 
     def __reduce__(self):
@@ -304,8 +314,10 @@ def _deferred(blob: bytes) -> Deferred:
     root = _REGISTRY.get()
     if root is None:
         raise pickle.UnpicklingError("a registry path read without the registry it is inside")
+    from .records.model import Scheme
+
     kept = Deferred()
-    kept._blob, kept._root = blob, root
+    kept._blob, kept._root, kept._schemes = blob, root, Scheme.loaded
     return kept
 
 

@@ -43,12 +43,14 @@ class _Group(click.Group):
     """Turns the library's UsageError into click's (message and exit code 2, no traceback)."""
 
     def invoke(self, ctx):
-        from .errors import UsageError
+        from .errors import CertregError, UsageError
 
         try:
             return super().invoke(ctx)
         except UsageError as exc:
             raise click.UsageError(str(exc)) from None  # (the group's usage line would mislead)
+        except CertregError as exc:  # (what no command turns into its own message: one line, exit 1)
+            raise click.ClickException(str(exc)) from None
 
 
 def run() -> None:
@@ -67,11 +69,11 @@ def run() -> None:
     if code is not None and not isinstance(code, int):  # (what sys.exit does with a message)
         print(code, file=sys.stderr)
         code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # (a reader that stopped reading: head, a pager quit)
-        code = code or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # (a reader that stopped reading, a pipe closed: head, a pager quit)
+            code = code or 1
     os._exit(code or 0)
 
 

@@ -238,7 +238,7 @@ class Site:
         t = strings()[lang]
         schemes = [("all", t["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
         statuses = [("all", t["all"])] + [(s, t["status"][s]) for s in STATUSES]
-        lists = self._lists()
+        lists = self._lists
         for scheme, scheme_label in schemes:
             for status, status_label in statuses:
                 rows = lists.get((scheme, status), [])
@@ -250,7 +250,7 @@ class Site:
         yield from self._list(lang, "renewal", t["renewal"].format(months=self.renewal_months()), rows,
                               by_scheme=[], by_status=[])
 
-    @functools.cache  # noqa: B019 (a Site lives as long as its build)
+    @functools.cached_property
     def _lists(self) -> dict[tuple[str, str], list[dict]]:
         """(scheme or "all", status or "all") -> the certificates of that list, in number order (those of no empty
         list), worked out once for both languages."""
@@ -377,9 +377,10 @@ def list_chunks(rows: list[dict]) -> list[list[dict]]:
     certificate whose number's hash says so (one in LIST_PAGE / 2), once it has LIST_PAGE / 2 rows, and at twice
     LIST_PAGE rows in any case. Where a page ends depends on what is before it and on the certificates around its
     end, not on how many come before: a certificate that joins or leaves a list (a suspension, a new certificate)
-    changes the page it is on (and now and then the next one, or, one time in about LIST_PAGE / 2, where the pages'
-    numbers start: those after it); cut every LIST_PAGE rows, it would change every page after it (at 100,000
-    certificates, 900 pages made again after one decision). At least one page, empty for an empty list."""
+    changes the page it is on, now and then the next one, and, about one time in LIST_PAGE / 2, the number of pages,
+    which every page of the list links to (then the whole list is made again, and the pages after it are numbered
+    anew). Cut every LIST_PAGE rows, every page after it would change each time (at 100,000 certificates, 900 pages
+    made again after one decision). At least one page, empty for an empty list."""
     least, most = max(1, LIST_PAGE // 2), 2 * LIST_PAGE
     chunks: list[list[dict]] = []
     page: list[dict] = []

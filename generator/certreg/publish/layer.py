@@ -380,7 +380,7 @@ def _registry_inputs(site: Site) -> str:
     from .reuse import digest
 
     certs = [site.digest_of(c["number"]) for c in site.pub.certificates]
-    announcements = [a.as_dict(site.pub.base_url) for a in site.pub.announcements]
+    announcements = [site.announcement_digest(a) for a in site.pub.announcements]
     return digest(certs, announcements, site.pub.records)
 
 

@@ -130,6 +130,7 @@ class Site:
         # newest first: by date, then by the number's N as a number (20250303-10 after 20250303-9)
         self.newest = sorted(pub.announcements, key=lambda a: (a.date, int(a.number.split("-")[1])), reverse=True)
         self._digests: dict[str, str] = {}
+        self._announcement_digests: dict[str, str] = {}
         self.announced: dict[str, set[str]] = {}  # certificate -> the numbers of its published announcements
         for a in pub.announcements:
             self.announced.setdefault(a.certificate, set()).add(a.number)
@@ -183,6 +184,15 @@ class Site:
         yield from self.certificate_pages(lang)
         yield from self.list_pages(lang)
         yield from self.month_pages(lang)
+
+    def announcement_digest(self, a) -> str:
+        """The digest of an announcement as the open data and its month's page show it (``as_dict``), found once."""
+        found = self._announcement_digests.get(a.number)
+        if found is None:
+            from .reuse import digest
+
+            found = self._announcement_digests[a.number] = digest(a.as_dict(self.pub.base_url))
+        return found
 
     def digest_of(self, number: str) -> str:
         """The sha256 of a certificate's public view (what every page and file showing it is made from)."""
@@ -286,7 +296,7 @@ class Site:
             year = month[:4]
             siblings = next(ms for y, ms in self.years if y == year)
             name = MONTHS[int(month[5:])]
-            inputs = ("month", month, siblings, [a.as_dict(self.pub.base_url) for a in items])
+            inputs = ("month", month, siblings, [self.announcement_digest(a) for a in items])
             yield url, t["month_title"].format(year=year, month=int(month[5:]), name=name), inputs, \
                 functools.partial(self._render, "month.html.j2", lang, url, month=month, months=siblings,
                                   items=items)

@@ -4,6 +4,7 @@ again; the cache serves a copy of the registry elsewhere; a damaged cache is set
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -581,3 +582,47 @@ def test_a_part_of_a_result_that_cannot_be_read_stops_the_run_with_a_message(tmp
         damaged.get()
     # given to another process (pickled without a cache), a part is its value
     assert pickle.loads(pickle.dumps(Deferred((1, Kept(tmp_path))))).get()[1].path == tmp_path
+
+
+def test_the_rules_between_certificates_are_judged_once_for_a_registry_as_it_is(tmp_path, monkeypatch):
+    """What the rules between certificates find depends on every certificate's Facts alone: the cache keeps it by
+    the key of every folder's Facts, on any date. A check of a registry whose folders have not changed, and certreg
+    decide's judging of the registry as it is (before its record), take it from there; a changed folder, or a new
+    record's Facts, are judged afresh. The problems are those of a check without the cache, every time."""
+    from certreg.rules import validate
+
+    case = next(c for c in CASES if c.name.startswith("57-"))  # (the same unit certified twice: ZWL-4)
+    root = build(tmp_path / case.name, case)
+    day = as_of(case)
+    judged: list[int] = []
+    real = validate.check_across
+    monkeypatch.setattr(validate, "check_across", lambda facts, *rest: judged.append(len(facts)) or real(facts, *rest))
+    plain = found(root, day)
+    assert any(p[4] == "ZWL-4" for p in plain) and judged
+    judged.clear()
+    assert found(root, day, cache=True) == plain and len(judged) == 1
+    assert found(root, day + dt.timedelta(days=1), cache=True) == found(root, day + dt.timedelta(days=1)) and \
+        len(judged) == 2  # (the second, without the cache: another date takes what the first kept)
+    judged.clear()
+    known = validate.known(root, day)
+    number = "CEC-ZWL-2025-0003"  # (the one that clashes)
+    for replace in (None, {number: known.facts[number]}):
+        from certreg.problems import Report
+
+        report = Report()
+        known.across(report, replace)
+        assert [p for p in report.problems if p.rule == "ZWL-4"] and judged == []
+        as_is = report.problems
+    later = dataclasses.replace(known.facts[number], follows="CEC-ZWL-2099-0001")
+    report = Report()
+    known.across(report, {number: later})
+    assert len(judged) == 1 and any(p.rule == "REG-LINK" for p in report.problems)
+    report = Report()
+    known.across(report, {number: None})  # (its folder would no longer load)
+    assert len(judged) == 2 and len(report.problems) < len(as_is)
+    known.across(Report(), {"CEC-ZWL-2025-0099": None})  # (a folder that is not there, said not to load: a
+    assert len(judged) == 3  # certificate that follows it would be waiting for it, not following nothing)
+    cert = root / "certificates" / number / "certificate.yml"
+    cert.write_text(cert.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    judged.clear()
+    assert found(root, day, cache=True) == plain and len(judged) == 1

@@ -49,6 +49,39 @@ def _check_one(cert, as_of: dt.date, keep: bool):
 # The facts a certificate gives the rules between certificates (and its layout, YAML and schema problems) do
 # not depend on the date judged on: the cache keeps them under this context, for any date.
 FACTS = ("facts",)
+# The problems of the rules between certificates, which depend on every certificate's Facts alone: the cache keeps
+# them under this context, by the key of every folder's Facts (``_fingerprint``), for any date.
+ACROSS = ("across",)
+
+
+def _fingerprint(facts_cache, root: Path, names) -> str | None:
+    """The key of what the rules between certificates find in the registry at ``root``: the keys in ``facts_cache``
+    (FACTS) of the certificate folders ``names`` (every one: those that load and those that do not); None if a folder
+    has none (it is never taken from the cache)."""
+    import hashlib
+
+    keys = facts_cache.keys([Path(root) / "certificates" / name for name in sorted(names)])
+    if None in keys.values():
+        return None
+    h = hashlib.sha256()
+    for folder, key in keys.items():
+        h.update(f"{folder.name}\0{key}\n".encode())
+    return h.hexdigest()
+
+
+def _across(all_facts: dict, broken: set, report: Report, kept=None, fingerprint: str | None = None) -> None:
+    """check_across into ``report``; from ``kept`` (the ACROSS cache) if it has the problems of ``fingerprint``,
+    else found and kept there."""
+    if kept is not None and fingerprint is not None:
+        found = kept.get([fingerprint]).get(fingerprint)
+        if isinstance(found, list):
+            report.extend(found)
+            return
+    mine = Report()
+    check_across(all_facts, broken, mine)
+    if kept is not None and fingerprint is not None:
+        kept.put({fingerprint: mine.problems})
+    report.extend(mine.problems)
 
 
 def _facts_row(row: tuple) -> tuple:
@@ -77,9 +110,10 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
     whole = keep or kept is not None  # (the cache keeps whole results, whoever asks next: validate, build...)
     with no_cycles():
         # (the records come back in each result, with its history: load_registry need not keep them)
+        facts_cache = kept.sibling(FACTS) if kept is not None else None
         registry, problems, results = load_registry(
             Path(root), jobs=jobs, keep=False, after=functools.partial(_check_one, as_of=as_of, keep=whole),
-            cache=kept, also=[(kept.sibling(FACTS), _facts_row)] if kept is not None else ())
+            cache=kept, also=[(facts_cache, _facts_row)] if facts_cache is not None else ())
         report = Report()
         report.extend(problems)
         records = {}  # number -> Deferred (certificate, history), read where looked up
@@ -91,7 +125,11 @@ def check_registry(root: Path, as_of: dt.date, *, jobs: int | None = None, keep:
             report.extend(found)
             all_facts[number] = facts
             late.update(facts.late)
-        check_across(all_facts, registry.broken, report)
+        if facts_cache is not None:
+            _across(all_facts, registry.broken, report, facts_cache.sibling(ACROSS),
+                    _fingerprint(facts_cache, root, set(results) | registry.broken))
+        else:
+            check_across(all_facts, registry.broken, report)
         if not registry.broken_schemes:  # (from broken schemes, the generated schemas would be wrong too)
             for path, message in stale_schemas(registry.root, registry.schemes):
                 report.error(path, "REG-SCHEMA", message, line=1, column=1)
@@ -107,20 +145,26 @@ class Known:
 
     registry: Registry
     facts: dict
+    cache: object = None  # the ACROSS cache, and the key there of what the rules between certificates find in
+    fingerprint: str | None = None  # the registry as known (validate and build keep it there too)
 
     def across(self, report: Report, replace: dict | None = None) -> None:
         """The rules between certificates into ``report``, with the Facts of ``replace`` (number -> Facts, or None
         for a folder that does not load) in place of those known. (A folder that loads is in ``facts``, where the
-        rules look first: whether it is among the broken ones then tells them nothing.)"""
+        rules look first: whether it is among the broken ones then tells them nothing.) The registry as known
+        (``replace`` the same as it) is judged once: its problems are kept in the cache."""
         facts = dict(self.facts)
         gone = set(self.registry.broken)
+        same = True
         for number, f in (replace or {}).items():
             if f is None:
+                same = same and number in gone and number not in facts
                 facts.pop(number, None)
                 gone.add(number)
             else:
+                same = same and facts.get(number) == f
                 facts[number] = f
-        check_across(dict(sorted(facts.items())), gone, report)
+        _across(dict(sorted(facts.items())), gone, report, self.cache, self.fingerprint if same else None)
 
 
 def known(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Known:
@@ -133,7 +177,10 @@ def known(root: Path, as_of: dt.date, *, jobs: int | None = None) -> Known:
     with no_cycles():
         registry, _problems, results = load_registry(Path(root), jobs=jobs, keep=False, cache=kept,
                                                      after=functools.partial(_facts_only, as_of=as_of))
-    return Known(registry, {number: result[2] for number, result in results.items()})
+    facts = {number: result[2] for number, result in results.items()}
+    if kept is None:
+        return Known(registry, facts)
+    return Known(registry, facts, kept.sibling(ACROSS), _fingerprint(kept, root, set(results) | registry.broken))
 
 
 def check_folder(root: Path, number: str, as_of: dt.date, schemes: dict):

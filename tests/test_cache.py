@@ -111,6 +111,13 @@ def test_a_folder_with_a_link_is_never_taken_from_the_cache(tmp_path):
     plain = found(root, BASE_AS_OF)
     assert any(p[4] == "REG-LAYOUT" for p in plain)
     assert found(root, BASE_AS_OF, cache=True) == plain == found(root, BASE_AS_OF, cache=True)
+    # nor what the rules between certificates find in a registry with such a folder: another certificate's follows:
+    # changed is judged again (the registry has no key: its problems are not kept)
+    other = root / "certificates" / "CEC-ZCF-2026-0001" / "certificate.yml"
+    other.write_text(other.read_text(encoding="utf-8").replace("follows: CEC-ZCF-2025-0001",
+                                                               "follows: CEC-ZCF-2099-0001"), encoding="utf-8")
+    now = found(root, BASE_AS_OF)
+    assert now != plain and found(root, BASE_AS_OF, cache=True) == now
 
 
 def test_a_damaged_cache_is_set_aside_and_the_verdict_stands(tmp_path):
@@ -626,3 +633,23 @@ def test_the_rules_between_certificates_are_judged_once_for_a_registry_as_it_is(
     cert.write_text(cert.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     judged.clear()
     assert found(root, day, cache=True) == plain and len(judged) == 1
+
+
+def test_a_folder_that_does_not_load_said_not_to_load_is_the_registry_as_it_is(tmp_path, monkeypatch):
+    """certreg decide on a certificate whose folder does not load judges the registry as it is (that folder said not
+    to load, as known) from the cache; said not to load, a folder that loads is another registry."""
+    from certreg.problems import Report
+    from certreg.rules import validate
+
+    case = next(c for c in CASES if c.name.startswith("05-"))  # (a decision that is not YAML: its folder waits)
+    root = build(tmp_path / case.name, case)
+    found(root, as_of(case), cache=True)
+    judged: list[int] = []
+    real = validate.check_across
+    monkeypatch.setattr(validate, "check_across", lambda facts, *rest: judged.append(len(facts)) or real(facts, *rest))
+    known = validate.known(root, as_of(case))
+    assert "CEC-ZCF-2025-0001" in known.registry.broken and "CEC-ZCF-2025-0001" not in known.facts
+    known.across(Report(), {"CEC-ZCF-2025-0001": None})
+    assert judged == []
+    known.across(Report(), {next(iter(known.facts)): None})
+    assert len(judged) == 1

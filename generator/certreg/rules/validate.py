@@ -70,17 +70,21 @@ def _fingerprint(facts_cache, root: Path, names) -> str | None:
 
 
 def _across(all_facts: dict, broken: set, report: Report, kept=None, fingerprint: str | None = None) -> None:
-    """check_across into ``report``; from ``kept`` (the ACROSS cache) if it has the problems of ``fingerprint``,
-    else found and kept there."""
+    """check_across into ``report``; from ``kept`` (the ACROSS cache) if it has the problems of ``fingerprint``
+    (under its context), else found and kept there."""
+    import hashlib
+
+    key = None
     if kept is not None and fingerprint is not None:
-        found = kept.get([fingerprint]).get(fingerprint)
+        key = hashlib.sha256(f"{kept.context}\0{fingerprint}".encode()).hexdigest()
+        found = kept.get([key]).get(key)
         if isinstance(found, list):
             report.extend(found)
             return
     mine = Report()
     check_across(all_facts, broken, mine)
-    if kept is not None and fingerprint is not None:
-        kept.put({fingerprint: mine.problems})
+    if key is not None:
+        kept.put({key: mine.problems})
     report.extend(mine.problems)
 
 

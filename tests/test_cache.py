@@ -591,7 +591,18 @@ def test_a_part_of_a_result_that_cannot_be_read_stops_the_run_with_a_message(tmp
     assert pickle.loads(pickle.dumps(Deferred((1, Kept(tmp_path))))).get()[1].path == tmp_path
 
 
-def test_the_rules_between_certificates_are_judged_once_for_a_registry_as_it_is(tmp_path, monkeypatch):
+@pytest.fixture
+def judged(monkeypatch) -> list[int]:
+    """How many Facts each run of the rules between certificates judged, one entry a run."""
+    from certreg.rules import validate
+
+    runs: list[int] = []
+    real = validate.check_across
+    monkeypatch.setattr(validate, "check_across", lambda facts, *rest: runs.append(len(facts)) or real(facts, *rest))
+    return runs
+
+
+def test_the_rules_between_certificates_are_judged_once_for_a_registry_as_it_is(tmp_path, judged):
     """What the rules between certificates find depends on every certificate's Facts alone: the cache keeps it by
     the key of every folder's Facts, on any date. A check of a registry whose folders have not changed, and certreg
     decide's judging of the registry as it is (before its record), take it from there; a changed folder, or a new
@@ -601,9 +612,6 @@ def test_the_rules_between_certificates_are_judged_once_for_a_registry_as_it_is(
     case = next(c for c in CASES if c.name.startswith("57-"))  # (the same unit certified twice: ZWL-4)
     root = build(tmp_path / case.name, case)
     day = as_of(case)
-    judged: list[int] = []
-    real = validate.check_across
-    monkeypatch.setattr(validate, "check_across", lambda facts, *rest: judged.append(len(facts)) or real(facts, *rest))
     plain = found(root, day)
     assert any(p[4] == "ZWL-4" for p in plain) and judged
     judged.clear()
@@ -635,7 +643,7 @@ def test_the_rules_between_certificates_are_judged_once_for_a_registry_as_it_is(
     assert found(root, day, cache=True) == plain and len(judged) == 1
 
 
-def test_a_folder_that_does_not_load_said_not_to_load_is_the_registry_as_it_is(tmp_path, monkeypatch):
+def test_a_folder_that_does_not_load_said_not_to_load_is_the_registry_as_it_is(tmp_path, judged):
     """certreg decide on a certificate whose folder does not load judges the registry as it is (that folder said not
     to load, as known) from the cache; said not to load, a folder that loads is another registry."""
     from certreg.problems import Report
@@ -644,9 +652,7 @@ def test_a_folder_that_does_not_load_said_not_to_load_is_the_registry_as_it_is(t
     case = next(c for c in CASES if c.name.startswith("05-"))  # (a decision that is not YAML: its folder waits)
     root = build(tmp_path / case.name, case)
     found(root, as_of(case), cache=True)
-    judged: list[int] = []
-    real = validate.check_across
-    monkeypatch.setattr(validate, "check_across", lambda facts, *rest: judged.append(len(facts)) or real(facts, *rest))
+    judged.clear()
     known = validate.known(root, as_of(case))
     assert "CEC-ZCF-2025-0001" in known.registry.broken and "CEC-ZCF-2025-0001" not in known.facts
     known.across(Report(), {"CEC-ZCF-2025-0001": None})

@@ -154,6 +154,30 @@ def test_the_open_data_of_each_certificate_is_its_view_as_compact_json_whether_k
             f"  {json.dumps(view, ensure_ascii=False, separators=(',', ':'))}" in lines
 
 
+def test_the_certificates_page_and_the_home_page_count_what_the_open_data_lists(built):
+    """Each cell of the certificates page's table (a scheme, or all, by status) and each count of the home page is
+    the number of certificates of the open data with that scheme and status, and links the list of them."""
+    from collections import Counter
+
+    from certreg.records.specs import STATUSES
+
+    certs = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))["certificates"]
+    by = Counter((c["scheme"], c["status"]) for c in certs)
+    html = (built / "certificates" / "index.html").read_text(encoding="utf-8")
+    cells = dict(re.findall(r'<a href="(?:\.\./)*lists/([a-z-]+)/">(\d+)</a>', html))
+    schemes = {c["scheme"] for c in certs}
+    assert len(schemes) >= 2 and len({s for _, s in by}) >= 2
+    for scheme in schemes:
+        assert cells[f"{scheme}-all"] == str(sum(n for (k, _), n in by.items() if k == scheme))
+        for status in STATUSES:
+            assert cells[f"{scheme}-{status}"] == str(by[scheme, status]), (scheme, status)
+            assert cells[f"all-{status}"] == str(sum(n for (_, s), n in by.items() if s == status))
+    assert cells["all-all"] == str(len(certs))
+    home = (built / "index.html").read_text(encoding="utf-8").split('class="cr-counts"')[1].split("</p>")[0]
+    for status in STATUSES:
+        assert re.search(rf'lists/all-{status}/">.*? {sum(n for (_, s), n in by.items() if s == status)}</a>', home)
+
+
 def test_open_data_agrees_with_the_records(built):
     checked = check_registry(REGISTRY, SAMPLE_AS_OF)
     data = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))

@@ -106,8 +106,12 @@ class CheckCache:
         return self._keyed({f: self._digests[f] for f in folders})
 
     def _keyed(self, digests: dict[Path, str | None]) -> dict[Path, str | None]:
-        return {f: (None if d is None else hashlib.sha256(f"{self.context}\0{d}".encode()).hexdigest())
-                for f, d in digests.items()}
+        return {f: (None if d is None else self.key_of(d)) for f, d in digests.items()}
+
+    def key_of(self, digest: str) -> str:
+        """The key of a result made from what ``digest`` names, in this cache's context (a folder's files, or
+        anything else a run keeps a result of)."""
+        return hashlib.sha256(f"{self.context}\0{digest}".encode()).hexdigest()
 
     def _digest_all(self, folders: list[Path]) -> dict[Path, str | None]:
         """The sha256 of each folder's name, files and their bytes (no context); None as for ``key``."""

@@ -154,17 +154,14 @@ class Site:
     def fragment(self, kind: str, lang: str, url: str) -> str:
         """The generated part of a hand-written page: ``home``, ``certificates`` or ``announcements``."""
         if kind == "home":
-            by_status = Counter(c["status"] for c in self.pub.certificates)
             # (the soonest few: the home page is the same size whatever the size of the registry)
             renewal = [self.by_number[n] for n in self.pub.renewal_window[:RENEWAL_ON_HOME]]
-            return self._render("home.html.j2", lang, url, counts={s: by_status[s] for s in STATUSES},
+            return self._render("home.html.j2", lang, url, counts=self._counts("all"),
                                 renewal=renewal, renewal_count=len(self.pub.renewal_window),
                                 renewal_months=self.renewal_months(), latest=self.newest[:LATEST])
         if kind == "certificates":
-            counts: dict = {}
-            for key in ["all", *self.pub.schemes]:
-                rows = [c for c in self.pub.certificates if key in ("all", c["scheme"])]
-                counts[key] = {"all": len(rows), **{s: sum(c["status"] == s for c in rows) for s in STATUSES}}
+            counts = {key: {"all": len(self._lists.get((key, "all"), [])), **self._counts(key)}
+                      for key in ["all", *self.pub.schemes]}
             names = [("all", strings()[lang]["all"])] + [(k, s["name"][lang]) for k, s in self.pub.schemes.items()]
             return self._render("certificates.html.j2", lang, url, counts=counts, scheme_rows=names)
         if kind == "announcements":
@@ -270,6 +267,10 @@ class Site:
                 for status in dict.fromkeys(("all", c["status"])):
                     lists.setdefault((scheme, status), []).append(c)
         return lists
+
+    def _counts(self, scheme: str) -> dict[str, int]:
+        """status -> how many certificates of ``scheme`` (or "all") have it."""
+        return {s: len(self._lists.get((scheme, s), [])) for s in STATUSES}
 
     def _list(self, lang: str, key: str, label: str, rows: list[dict], **links
               ) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:

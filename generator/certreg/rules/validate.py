@@ -72,11 +72,9 @@ def _fingerprint(facts_cache, root: Path, names) -> str | None:
 def _across(all_facts: dict, broken: set, report: Report, kept=None, fingerprint: str | None = None) -> None:
     """check_across into ``report``; from ``kept`` (the ACROSS cache) if it has the problems of ``fingerprint``
     (under its context), else found and kept there."""
-    import hashlib
-
     key = None
     if kept is not None and fingerprint is not None:
-        key = hashlib.sha256(f"{kept.context}\0{fingerprint}".encode()).hexdigest()
+        key = kept.key_of(fingerprint)
         found = kept.get([key]).get(key)
         if isinstance(found, list):
             report.extend(found)

@@ -29,14 +29,21 @@ from browser import DESKTOP, PHONE, launch, serve  # noqa: E402
 AS_OF = dt.date(2026, 11, 21)
 NOON = "2026-11-21T12:00:00+08:00"  # AS_OF at noon in China
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
+NOT_FOUND = ("no-such-version-page", "not-in-registry")  # pages the site does not have: its 404 page
 PAGES = {  # name -> path of the page on the site
     "home": "",
-    "valid": "certificates/CEC-ZWL-2025-0001/?v=1",
-    "superseded": "certificates/CEC-ZWL-2025-0003/?v=1",
-    "suspended": "certificates/CEC-ZCF-2026-0004/?v=1",
-    "revoked": "certificates/CEC-ZWL-2025-0002/?v=1",
+    "valid": "certificates/CEC-ZWL-2025-0001/v1/",
+    "superseded": "certificates/CEC-ZWL-2025-0003/v1/",
+    "current": "certificates/CEC-ZWL-2025-0003/v2/",
+    "suspended": "certificates/CEC-ZCF-2026-0004/v1/",
+    "revoked": "certificates/CEC-ZWL-2025-0002/v1/",
+    "record": "certificates/CEC-ZWL-2025-0003/",
+    "old-address": "certificates/CEC-ZWL-2025-0003/?v=1",
+    "no-such-version": "certificates/CEC-ZWL-2025-0003/?v=9",
+    "no-such-version-page": "certificates/CEC-ZWL-2025-0003/v9/",
+    "not-in-registry": "certificates/CEC-ZWL-2025-9999/v1/",
     "announcements": "announcements/",
-    "en-valid": "en/certificates/CEC-ZWL-2025-0001/?v=1",
+    "en-valid": "en/certificates/CEC-ZWL-2025-0001/v1/",
 }
 
 
@@ -72,7 +79,8 @@ def shoot(base: str, out: Path, *, full_page: bool) -> list[Path]:
                                 if m.type == "error" else None)
                         page.clock.set_fixed_time(NOON)
                         response = page.goto(base + path)
-                        if response is None or not response.ok:
+                        expected = 404 if name.startswith(NOT_FOUND) else 200
+                        if response is None or response.status != expected:
                             problems.append(f"{name}: HTTP {response and response.status} for {path}")
                         page.wait_for_load_state("networkidle")
                         png = out / f"{size_name}-{name}.png"

@@ -20,8 +20,24 @@ LOCAL = "http://127.0.0.1:"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    """Serves a folder as the site's hosts do (GitHub Pages, nginx with ``error_page 404 /404.html``, object
+    storage with an error document): an address it does not have gets the site's 404.html, with status 404."""
+
     def log_message(self, *args):
         pass
+
+    def send_error(self, code, message=None, explain=None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 class _Server(ThreadingHTTPServer):

@@ -94,6 +94,47 @@ def test_the_sample_site_builds_strictly_with_no_broken_link_or_anchor(built):
     assert S.SHELL not in (built / "sitemap.xml").read_text(encoding="utf-8")
 
 
+def test_every_version_of_every_certificate_has_the_page_its_qr_code_opens(built):
+    from certreg.publish.pdf import verification_url
+
+    data = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))
+    expected = set()
+    for c in data["certificates"]:
+        for v in c["versions"]:
+            url = verification_url(BASE_URL, c["number"], v["version"])
+            assert url.startswith(BASE_URL) and url.endswith(f"/v{v['version']}/")
+            expected |= {f"{lang}{url[len(BASE_URL):]}index.html" for lang in ("", "en/")}
+    pages = {p.relative_to(built).as_posix() for p in built.rglob("v*/index.html")
+             if re.fullmatch(r"v[0-9]+", p.parent.name)}
+    assert pages == expected  # every version's, in both languages, and no page of a version that never was
+    assert sum(len(c["versions"]) for c in data["certificates"]) > len(data["certificates"])  # (some have two)
+
+
+@pytest.mark.parametrize("path, url, absolute, want", [
+    # a Chinese page deeper than the shell: every address that climbs to the root climbs one more folder
+    ("CERTREG_SHELL/CERTREG_SHELL/", "certificates/N/v1/", None,
+     ['"../../.."', '"../../../assets/a.css"', '"./"', '"#top"', '"https://x.example/"', '"../../../en/N/"']),
+    # an English one: to the root, and to the root of the English pages (en/)
+    ("en/CERTREG_SHELL/CERTREG_SHELL/", "en/certificates/N/v1/", None,
+     ['"../../../.."', '"../../../../assets/a.css"', '"./"', '"#top"', '"https://x.example/"', '"../../../list/"']),
+    # the 404 page, served at any address: absolute from the site's path on its host
+    ("CERTREG_SHELL/CERTREG_SHELL/", "404.html", "/registry/",
+     ['"/registry/"', '"/registry/assets/a.css"', '"./"', '"#top"', '"https://x.example/"', '"/registry/en/N/"']),
+    ("en/CERTREG_SHELL/CERTREG_SHELL/", "404.html", "/",
+     ['"/"', '"/assets/a.css"', '"./"', '"#top"', '"https://x.example/"', '"/en/list/"']),
+])
+def test_the_theme_shell_holds_at_any_depth_and_at_any_address(path, url, absolute, want):
+    depth = path.count("/")
+    up = "/".join([".."] * depth)
+    up_lang = "/".join([".."] * (depth - 1))  # (en/'s root, from the English shell)
+    last = f'"{up}/en/N/"' if not path.startswith("en/") else f'"{up_lang}/list/"'
+    html = (f'<a href="{up}"></a><link href="{up}/assets/a.css"><a href="./"></a><a href="#top"></a>'
+            f'<a href="https://x.example/"></a><a href={last}></a><p>{S.SHELL_CONTENT}</p><i>"../x"</i>')
+    filled = S.Shell(html, path).fill(url, "T", "<b>C</b>", absolute=absolute)
+    assert re.findall(r'"[^"]*"', filled.split("<b>C</b>")[0]) == want
+    assert filled.endswith('<i>"../x"</i>')  # (an address that does not leave the shell's folders is left alone)
+
+
 def test_every_page_switches_to_the_same_page_in_the_other_language(built):
     switches = re.compile(r'<a href="([^"]*)" hreflang="(zh|en)" lang="\2" class="md-select__link"')
     pages = list(built.rglob("index.html"))  # every page, in both languages

@@ -162,7 +162,7 @@ def test_scanning_the_certificate_opens_a_page_with_its_status(browser, sample_s
     version = h.version_on(SAMPLE_AS_OF).number
     pdf = sample_site.out / "certificates" / number / f"{number}-v{version}.pdf"
     assert pdf.exists(), f"the site publishes no current PDF for {number} at {pdf}"
-    scanned = f"{BASE_URL}certificates/{number}/?v={version}"
+    scanned = f"{BASE_URL}certificates/{number}/v{version}/"  # (the page of that version: pdf.verification_url)
     assert qr_codes(pdf, tmp_path) == [scanned]
 
     with visit(browser, local(scanned, sample_site.url)) as (page, log):
@@ -180,9 +180,9 @@ def test_scanning_the_certificate_opens_a_page_with_its_status(browser, sample_s
         expect(use).to_be_visible()
         assert use.inner_text() == use_text("zh", status, h.cert.scheme.key)
         expect(use).to_have_class(f"cr-use cr-use--{'yes' if status == 'valid' else 'no'}")
-        expect(page.locator("#cr-version-paper")).to_contain_text("是当前版本")
+        expect(page.locator("#cr-paper")).to_have_text(fmt(strings()["zh"]["version_current"], v=version))
         # the title names no status: the script may find that time has changed it since the build
-        assert page.title().startswith(f"{number} · {strings()['zh']['verify_title']}")
+        assert page.title().startswith(fmt(strings()["zh"]["paper_title"], number=number, v=version))
         assert log.errors == [] and log.outside == []  # (no web font or other host: the page loads on a closed network)
 
 
@@ -235,6 +235,167 @@ def test_the_page_says_whether_the_paper_is_the_current_version(browser, sample_
     with visit(browser, f"{sample_site.url}en/certificates/{number}/?v=1") as (page, log):
         expect(page.locator("#cr-version-paper")).to_contain_text(f"was superseded on {changed_on} by version 2")
         assert log.errors == []
+
+
+@pytest.mark.parametrize("js", [True, False])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_of_a_superseded_version_says_so_with_or_without_javascript(browser, sample_site, checked, lang, js):
+    number = "CEC-ZWL-2025-0003"
+    h = checked.histories[number]
+    old, new = h.versions
+    t = strings()[lang]
+    product = "product_name"
+    assert old.content[product] != new.content[product]  # (what the old paper says is not today's)
+    with visit(browser, f"{sample_site.url}{'en/' if lang == 'en' else ''}certificates/{number}/v1/", js=js) as (
+            page, log):
+        paper = page.locator("#cr-paper")
+        expect(paper).to_be_visible()
+        expect(paper.locator(".cr-paper__word")).to_have_text(fmt(t["paper_superseded_word"], current=2))
+        expect(paper).to_contain_text(fmt(t["version_superseded"], v=1, date=new.date.isoformat(), current=2))
+        expect(paper.get_by_role("link")).to_have_attribute("href", "../v2/")
+        # what version 1 certified, marked where a later version changed it, and its PDF
+        content = page.locator("table.cr-facts")
+        expect(content).to_contain_text(old.content[product])
+        expect(content).not_to_contain_text(new.content[product])
+        expect(content.locator("tr.cr-changed")).to_have_count(len(set(new.changed)))
+        expect(page.locator(f'a[href$="certificates/{number}/{number}-v1.pdf"]')).to_have_count(1)
+        # the certificate itself is still valid (its current version)
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
+        assert log.errors == []
+
+
+def test_a_version_that_never_existed_is_said_not_to_exist_in_red(browser, sample_site, checked):
+    number = BY_STATUS["valid"]
+    assert len(checked.histories[number].versions) < 99
+    t = strings()["zh"]
+    with visit(browser, f"{sample_site.url}certificates/{number}/?v=99") as (page, log):
+        box = page.locator("#cr-status")
+        expect(box).to_have_attribute("data-status", "unknown")
+        expect(box).to_have_class("cr-status cr-status--unknown")
+        expect(page.locator("#cr-status-word")).to_have_text(t["version_unknown_word"])
+        expect(page.get_by_text(WORDS["zh"]["valid"], exact=True)).to_have_count(0)  # never under a green verdict
+        expect(page.locator("#cr-use")).to_have_text(t["use_none"])
+        expect(page.locator("#cr-use")).to_have_class("cr-use cr-use--no")
+        colour = box.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert colour == "rgb(163, 38, 27)", colour  # (--cr-unknown: the red of a revoked certificate)
+        assert log.errors == []
+
+
+def not_found(browser, url: str):
+    """``url``, an address the site does not have, opened as ``visit`` would (its answer is the 404 page)."""
+    context = browser.new_context(**PHONE, timezone_id="Asia/Shanghai", locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    response = page.goto(url)
+    return context, page, response, errors
+
+
+def test_a_number_not_in_the_registry_gets_the_forgery_page(browser, sample_site, checked):
+    number = "CEC-ZWL-2025-9999"
+    assert number not in checked.histories
+    contact = yaml_settings()["enquiries"]
+    context, page, response, errors = not_found(browser, f"{sample_site.url}certificates/{number}/v1/")
+    try:
+        assert response is not None and response.status == 404
+        expect(page.locator("#cr-nf-word")).to_have_text(strings()["zh"]["nf_title"])
+        expect(page.locator("#cr-nf-word-en")).to_have_text(strings()["en"]["nf_title"])
+        expect(page.locator("#cr-notfound")).to_contain_text(strings()["zh"]["nf_forged"])
+        expect(page.locator(f'a[href="mailto:{contact["email"]}"]')).to_be_visible()
+        expect(page.locator("#cr-notfound")).to_contain_text(contact["phone"])
+        # the look-up works from there (the page's links and index are absolute: it is served at any address)
+        page.locator("#cr-lookup").fill(BY_STATUS["valid"])
+        expect(page.locator("#cr-lookup-results a").first).to_have_text(BY_STATUS["valid"])
+        page.locator("#cr-lookup-results a").first.click()
+        expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
+        expect(page.locator("#cr-nf-version")).to_have_count(0)
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_version_page_that_does_not_exist_names_the_certificate(browser, sample_site):
+    number = BY_STATUS["valid"]
+    context, page, response, errors = not_found(browser, f"{sample_site.url}certificates/{number}/v9/")
+    try:
+        assert response is not None and response.status == 404
+        expect(page.locator("#cr-nf-word")).to_have_text(strings()["zh"]["nf_version_title"])
+        expect(page.locator("#cr-nf-version")).to_be_visible()
+        expect(page.locator("#cr-nf-version")).to_contain_text(fmt(strings()["zh"]["nf_version"], number=number, v=9))
+        expect(page.locator("#cr-nf-version a").first).to_have_attribute("href", f"/certificates/{number}/")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def yaml_settings() -> dict:
+    import yaml
+
+    return yaml.safe_load((REGISTRY / "registry.yml").read_text(encoding="utf-8"))
+
+
+# --- one glance, and print ---
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("status", list(BY_STATUS))
+def test_one_glance_on_a_phone_shows_verdict_holder_product_validity_and_use(browser, sample_site, checked, status,
+                                                                             lang):
+    number = BY_STATUS[status]
+    h = checked.histories[number]
+    data = json.loads((sample_site.out / "certificates" / number / "certificate.json").read_text(encoding="utf-8"))
+    version = h.version_on(SAMPLE_AS_OF).number
+    path = f"{'en/' if lang == 'en' else ''}certificates/{number}/v{version}/"
+    with visit(browser, sample_site.url + path) as (page, log):
+        glance = page.locator("#cr-glance")
+        for shown in (page.locator("#cr-status-word"), page.locator("#cr-use"),
+                      glance.get_by_text(data["holder"], exact=True), glance.get_by_text(data["product"], exact=True),
+                      glance.get_by_text(fmt(strings()[lang]["valid_from_to"], **{"from": data["valid_from"],
+                                                                                    "until": data["valid_until"]}))):
+            expect(shown).to_be_visible()
+            box = shown.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, (shown, box)
+        header = page.locator(".md-header__topic").first
+        assert header.evaluate("e => e.scrollWidth <= e.clientWidth"), "the header's title is cut"
+        assert log.errors == []
+
+
+def test_overdue_actions_are_on_the_page(browser, builder, tmp_path):
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    builder.decide(n, "suspend", "2025-03-01", ground="holder-request", facts_verified="2025-02-28")
+    out = tmp_path / "site"
+    build_site(ROOT / "mkdocs.yml", out, dt.date(2025, 12, 1), pdfs=False, registry=builder.root)
+    data = json.loads((out / "certificates" / n / "certificate.json").read_text(encoding="utf-8"))
+    assert data["suspension_limit"] < "2025-12-01"  # (past its limit on the build's date: overdue)
+    with serve(out) as url, visit(browser, f"{url}certificates/{n}/v1/", now="2025-12-01T12:00:00+08:00") as (
+            page, log):
+        expect(page.locator("#cr-overdue")).to_contain_text(
+            fmt(strings()["zh"]["suspension_overdue"], date=data["suspension_limit"]))
+        box = page.locator("#cr-overdue").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844
+        assert log.errors == []
+
+
+@pytest.mark.parametrize("path", [f"certificates/{BY_STATUS['suspended']}/v1/", "certificates/CEC-ZWL-2025-0003/"])
+def test_a_printed_page_is_one_a4_page_with_the_registry_the_address_and_when(browser, sample_site, tmp_path, path):
+    import pypdfium2
+
+    settings = yaml_settings()
+    with visit(browser, sample_site.url + path, size=DESKTOP) as (page, log):
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        pdf = tmp_path / "printed.pdf"
+        page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+        status = page.locator("#cr-status-word").inner_text()
+    doc = pypdfium2.PdfDocument(str(pdf))
+    assert len(doc) == 1, f"{path} prints on {len(doc)} pages"
+    text = doc[0].get_textpage().get_text_range().replace("\r\n", "\n")
+    flat = "".join(text.split())
+    assert "".join(settings["name"]["zh"].split()) in flat
+    assert BASE_URL + path in flat  # the page's address (the public one, not where it was served from)
+    assert status in text and SAMPLE_AS_OF.isoformat() in text
+    assert "打印于2026-11-2112:00(UTC+8)" in flat  # when it was printed (the page's clock: noon in China)
+    assert log.errors == []
 
 
 # --- d. the page re-checks the status against today's date in China ---
@@ -446,8 +607,8 @@ SHOT_SHARE = 0.0001  # 0.01 %: 33 pixels of a phone's 390×844, 115 of a desktop
 # which no waiting or new layout of the box changes: 0.071 % of the pixels). Its words are checked as text.
 SHOT_STYLE = "#cr-lookup::placeholder { color: transparent !important; }"
 SCREENS = [("phone", PHONE), ("desktop", DESKTOP)]
-SHOT_PAGES = [("valid", f"certificates/{BY_STATUS['valid']}/?v=1"),
-              ("suspended", f"certificates/{BY_STATUS['suspended']}/?v=1"),
+SHOT_PAGES = [("valid", f"certificates/{BY_STATUS['valid']}/v1/"),
+              ("suspended", f"certificates/{BY_STATUS['suspended']}/v1/"),
               ("home", "")]
 
 

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -29,7 +30,7 @@ from ..errors import CertregError
 from . import ENGINES
 from .public import certificate_path
 from .reuse import write
-from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap
+from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, strings
 
 ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
 MARKER = "data-certreg"
@@ -242,6 +243,8 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     engine_files = [rel for rel in engine_files if not rel.startswith(SHELL_FOLDERS) and rel != "sitemap.xml.gz"]
     marker = re.compile(rf'<div {MARKER}="([^"]*)"></div>')
     for rel in sorted(engine_files):
+        if rel == NOT_FOUND:  # (the theme's own, in English alone: certreg's is put in its place below)
+            continue
         if rel.endswith(".html"):  # the engine's pages: the hand-written ones (and 404.html)
             page = site_dir / rel
             url = rel.removesuffix("index.html") if page.name == "index.html" else rel
@@ -266,6 +269,11 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                           functools.partial(_page, shells[lang], url, title, render)))
             urls.append(url)
     reuse.put_all(pages, progress=progress("writing the pages") if progress and len(pages) >= LONG else None)
+    # the 404 page: what an address the site does not have opens (a forged QR code, a mistyped number), served at
+    # that address, so its links are absolute from the site's path
+    title = " · ".join(strings()[lang]["nf_title"] for lang in LANGS)
+    reuse.put(NOT_FOUND, digest(common, NOT_FOUND), lambda: shells["zh"].fill(
+        NOT_FOUND, title, site.not_found_page(), absolute=urlsplit(site.pub.base_url).path or "/").encode())
     stage("pages")
     certs = site.pub.certificates
     rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}
@@ -328,6 +336,7 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     return done
 
 
+NOT_FOUND = "404.html"
 SHELL_FOLDERS = tuple(f"{prefix(lang)}{SHELL}/" for lang in LANGS)
 
 
@@ -394,13 +403,14 @@ def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:
     its certificate.json, every data file and feed (not an empty placeholder). ``files`` is what the build put in
     the new site (Reuse.new: path -> (key, size, ...), each from a ``stat`` of the file as linked or written, and
     none of them removed since)."""
-    missing = [] if "index.html" in files else ["index.html"]
+    missing = [page for page in ("index.html", NOT_FOUND) if page not in files]
     for cert in site.pub.certificates:
         folder = certificate_path(cert["number"])
         for lang in LANGS:
-            page = f"{prefix(lang)}{folder}index.html"
-            if page not in files:
-                missing.append(page)
+            for page in [f"{prefix(lang)}{folder}index.html"] + [f"{prefix(lang)}{folder}v{v['version']}/index.html"
+                                                                   for v in cert["versions"]]:
+                if page not in files:
+                    missing.append(page)
         if f"{folder}certificate.json" not in files:
             missing.append(f"{folder}certificate.json")
     for path in site.data_paths(schemas):

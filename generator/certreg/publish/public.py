@@ -33,7 +33,9 @@ def plain(value):
     return value
 
 
-def _dig(content: dict, dotted: str) -> str:
+def dig(content: dict, dotted: str) -> str:
+    """The text at ``dotted`` (``manufacturer.name``) of a version's content, "" where there is none: what a scheme's
+    ``listing`` names as the holder and the product."""
     value: object = content
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
@@ -160,10 +162,14 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "valid_until": row["valid_until"],
         "follows": cert.follows,
         "use_permitted": status == "valid",
-        "holder": _dig(current.content, cert.scheme.listing["holder"]),
-        "product": _dig(current.content, cert.scheme.listing["product"]),
+        "holder": dig(current.content, cert.scheme.listing["holder"]),
+        "product": dig(current.content, cert.scheme.listing["product"]),
         "content": content,
-        "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": public(v.changed)} for v in versions],
+        # a version no longer current keeps what it certified (the current one's is ``content``): the page the QR code
+        # of an older paper opens shows what that paper says, beside what changed since
+        "versions": [{"version": v.number, "date": v.date.isoformat(), "changed": public(v.changed),
+                      **({} if v.number == current.number else {"content": public_content(h, v.content)})}
+                     for v in versions],
         "timeline": [_public_event(e, event.decision, public, cert.scheme)
                      for e, event in zip(row["timeline"], h.timeline(as_of), strict=True)],
         "announcements": numbers.get(cert.number, []),
@@ -407,7 +413,8 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
     schemes = {key: {"name": s.data["name"], "code": s.code,
                      "fields": {n: f["label"] for n, f in s.fields.items() if f["public"]}}
                for key, s in sorted(reg.schemes.items())}
-    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample") if k in reg.settings}
+    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample", "enquiries", "icp_filing")
+                if k in reg.settings}
     successors: dict[str, list[str]] = {}
     for v in views:  # the renewal or next reporting year that follows a certificate (ZWL-7.2, ZCF-11.2)
         if v["follows"]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 import yaml
@@ -29,7 +30,16 @@ from markupsafe import Markup, escape
 from ..errors import CertregError
 from ..records.specs import STATUSES
 from .pdf import MONTHS, scheme_has_mark
-from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path, compact_json, view_digest, view_json
+from .public import (
+    RECORDS_FORMAT,
+    Published,
+    announcement_path,
+    certificate_path,
+    compact_json,
+    dig,
+    view_digest,
+    view_json,
+)
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
 LANGS = ("zh", "en")
@@ -145,7 +155,7 @@ class Site:
 
     def _render(self, template: str, lang: str, url: str, **values) -> str:
         try:
-            return environment().get_template(template).render(**self._base(lang, url), **values)
+            return environment().get_template(template).render({**self._base(lang, url), **values})
         except jinja2.TemplateError as exc:
             raise SiteError(f"{template}: {exc}") from exc
 
@@ -200,6 +210,8 @@ class Site:
         return found
 
     def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+        """Each certificate's page, and the page of each of its versions (``certificates/N/vK/``: what the QR code
+        of that version's paper opens, pdf.verification_url)."""
         t = strings()[lang]
         for c in self.pub.certificates:
             url = prefix(lang) + certificate_path(c["number"])
@@ -207,12 +219,18 @@ class Site:
             inputs = ("certificate", self.digest_of(c["number"]), sorted(self.announced.get(c["number"], ())))
             yield (url, f"{c['number']} · {t['verify_title']}", inputs,
                    functools.partial(self.certificate_page, c, lang, url))
+            for v in c["versions"]:
+                paper = v["version"]
+                yield (f"{url}v{paper}/", t["paper_title"].format(number=c["number"], v=paper),
+                       (*inputs, paper), functools.partial(self.certificate_page, c, lang, f"{url}v{paper}/", paper))
 
-    def certificate_page(self, c: dict, lang: str, url: str) -> str:
+    def certificate_page(self, c: dict, lang: str, url: str, paper: int | None = None) -> str:
+        """The page of certificate ``c`` (its view), or of its version ``paper``."""
         t = strings()[lang]
         scheme_def = self.scheme_defs[c["scheme"]]
+        content = c["content"] if paper in (None, c["version"]) else c["versions"][paper - 1]["content"]
         fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
-                  for name, value in c["content"].items()]
+                  for name, value in content.items()]
         has_mark = scheme_has_mark(c["scheme"])
         note = ""
         why = next((e for e in reversed(c["timeline"])
@@ -220,23 +238,42 @@ class Site:
         if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"]:
             note = t["suspension_overdue"].format(date=c["suspension_limit"])
         labels = self.pub.schemes[c["scheme"]]["fields"]
+        listing = scheme_def.listing
+        glance = {"holder": c["holder"], "product": c["product"],
+                  "holder_label": labels[listing["holder"].split(".")[0]][lang],
+                  "product_label": labels[listing["product"].split(".")[0]][lang]}
+        if paper not in (None, c["version"]):  # what that paper says (the view's holder and product are today's)
+            glance.update(holder=dig(content, listing["holder"]), product=dig(content, listing["product"]))
+        changed_later = {f for v in c["versions"][paper or len(c["versions"]):] for f in v["changed"]}
         data = {
             "status": c["status"], "as_of": c["as_of"], "valid_until": c["valid_until"],
             "suspension_limit": c.get("suspension_limit"), "surveillance_due": c.get("surveillance_due"),
-            "version": c["version"],
+            "version": c["version"], "paper": paper,
             "versions": [{"version": v["version"], "date": v["date"],
                           "changed": [labels[f][lang] if f in labels else f for f in v["changed"]]}
                          for v in c["versions"]],
             "mark": has_mark,
             "t": {k: t[k] for k in ("status_long", "expired_by_date", "suspension_overdue", "surveillance_overdue",
-                                    "checked_in_browser",
-                                    "use_yes", "use_no", "use_mark", "version_current", "version_superseded",
-                                    "version_unknown", "changed", "colon", "sep", "gap")},
+                                    "checked_in_browser", "use_yes", "use_no", "use_mark", "use_none",
+                                    "version_current", "version_superseded", "version_unknown",
+                                    "version_unknown_word", "changed", "colon", "sep", "gap", "printed_at")},
         }
+        registry_name = pick(self.pub.registry.get("name"), lang)
         return self._render("certificate.html.j2", lang, url, c=c, scheme=self.pub.schemes[c["scheme"]],
-                            fields=fields, has_mark=has_mark, note=note,
-                            reason=(why or {}).get("reason"),
+                            fields=fields, has_mark=has_mark, note=note, paper=paper, glance=glance,
+                            changed_later=changed_later, overdue=overdue_lines(c, t), restored=_restored(c),
+                            reason=(why or {}).get("reason"), registry_name=registry_name,
+                            page_url=self.pub.base_url + url,
                             announced=self.announced.get(c["number"], set()), data=data)
+
+    def not_found_page(self) -> str:
+        """The content of the site's 404 page, in both languages: the address of a certificate that is not in the
+        registry (a forged QR code, a mistyped number) or of a version it never had."""
+        root = urlsplit(self.pub.base_url).path or "/"  # (absolute: the page is served at any address)
+        return self._render("notfound.html.j2", "zh", "", root=root, home=root,
+                            both={lang: strings()[lang] for lang in LANGS},
+                            contact=self.pub.registry.get("enquiries") or {},
+                            registry_name=self.pub.registry.get("name") or {})
 
     def list_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A list per scheme (or all) and status (or all), about LIST_PAGE certificates a page (``list_chunks``: a
@@ -383,6 +420,25 @@ class Site:
         return fg.atom_str(pretty=True)
 
 
+def overdue_lines(c: dict, t: dict) -> list[str]:
+    """What CEC has left undone past its limit for certificate view ``c`` on its as-of date, a line each: a
+    suspension past its limit (ZCF-12.1.2, ZWL-7.4), a surveillance (ZWL-6.1), nonconformity closures (ZWL-6.3)."""
+    lines = []
+    if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"]:
+        lines.append(t["suspension_overdue"].format(date=c["suspension_limit"]))
+    if c.get("surveillance_overdue"):
+        lines.append(t["surveillance_overdue"].format(date=c["surveillance_due"]))
+    lines += [t["closure_overdue"].format(found=x["found"], date=x["due"]) for x in c.get("closures_overdue", [])]
+    return lines
+
+
+def _restored(c: dict) -> str | None:
+    """The date a valid certificate was last restored after a suspension, if it was."""
+    if c["status"] != "valid":
+        return None
+    return next((e["date"] for e in reversed(c["timeline"]) if e["action"] == "restore"), None)
+
+
 def list_chunks(rows: list[dict]) -> list[list[dict]]:
     """``rows`` (certificate views, in a list's order) cut into its pages, about LIST_PAGE each: a page ends after a
     certificate whose number's hash says so (one in LIST_PAGE / 2), once it has LIST_PAGE / 2 rows, and at twice
@@ -474,20 +530,49 @@ class Shell:
             raise SiteError(f"the shell page {path} has no single content marker {marker}")
         self.head, self.tail = html.split(marker)
         self.path = path  # CERTREG_SHELL/CERTREG_SHELL/ or en/CERTREG_SHELL/CERTREG_SHELL/
+        # every relative address of the theme's that climbs out of the shell's folders: to the site's root, or to
+        # the root of its language (en/), alone ("../..") or before a path, never climbing further
+        self._climb = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
+        self._parts: dict[str, tuple[str, str]] = {}
 
-    def fill(self, url: str, title: str, content: str) -> str:
-        """The shell as the page at ``url`` (same depth), with ``title`` (escaped) and ``content`` (HTML)."""
-        if url.count("/") != self.path.count("/"):
-            raise SiteError(f"{url} is not at the depth of the shell page {self.path}")
+    def _at(self, root: str) -> tuple[str, str]:
+        """The head and tail with every address that climbs out of the shell's folders made to climb from a page
+        ``root`` below the site's root instead (``../../../``: a page deeper than the shell), or made absolute from
+        ``root`` (``/``: a page served at any address, the 404 page)."""
+        found = self._parts.get(root)
+        if found is None:
+            folders = self.path.rstrip("/").split("/")
+            outside = len(folders) - (1 if folders[0] == "en" else 0)  # (climbs shorter stay in the shell's folders)
+
+            def swap(m: re.Match) -> str:
+                climbs = m.group().count("..")
+                if climbs < outside:
+                    return m.group()
+                to = "/".join(folders[:len(folders) - climbs])  # "" (the root) or "en"
+                if root.startswith("/"):  # "/" or "/en/" alone, "" or "/en" before "/assets/..."
+                    there = root + (to + "/" if to else "")
+                    return there.rstrip("/") if m.string[m.end()] == "/" else there
+                return ("../" * (root.count("../") - len(folders) + climbs)).rstrip("/") or "."
+
+            found = self._parts[root] = (self._climb.sub(swap, self.head), self._climb.sub(swap, self.tail))
+        return found
+
+    def fill(self, url: str, title: str, content: str, *, absolute: str | None = None) -> str:
+        """The shell as the page at ``url``, with ``title`` (escaped) and ``content`` (HTML). ``absolute`` (the
+        site's path on its host, e.g. ``/``): the page may be served at any address (the 404 page), so the theme's
+        addresses are made absolute from there."""
+        head, tail = self._at(absolute if absolute is not None else "../" * url.count("/"))
+        if absolute is not None:  # (a page served at any address has no address of its own to name)
+            head = re.sub(r'\s*<link rel="canonical"[^>]*>', "", head)
         # every URL of the shell's own page (canonical, language switch) names it by this path, in either
         # language: it becomes the page's path without its language prefix
-        target = url.split("/", 1)[1] if url.startswith("en/") else url
+        target = "" if absolute is not None else url.split("/", 1)[1] if url.startswith("en/") else url
         title_html = str(escape(title))
 
         def put(part: str) -> str:
             return part.replace(f"{SHELL}/{SHELL}/", target).replace(SHELL_TITLE, title_html)
 
-        return put(self.head) + content + put(self.tail)
+        return put(head) + content + put(tail)
 
 
 def sitemap(base_url: str, urls: list[str]) -> bytes:

@@ -196,6 +196,17 @@ REGISTRY_SPEC = Map({
     }), required=True, public=True, doc="who signs the certificates (授权签字人): name and title"),
     "seal": Field(Text(pattern=r"marks/[A-Za-z0-9._-]+\.svg", pattern_hint="marks/NAME.svg"), required=True,
                   public=True, doc="the seal's artwork (公章), printed in the certificate's seal area"),
+    "enquiries": Field(Map({
+        "email": Field(Text(max_length=100, pattern=r"[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}",
+                            pattern_hint="an e-mail address"), public=True, doc="for reports and questions"),
+        "phone": Field(Text(max_length=30, pattern=r"\+?[0-9][0-9 ()-]{4,28}", pattern_hint="a telephone number"),
+                       public=True, doc="a telephone number"),
+        "address": Field(_bilingual(max_length=100, max_en=200), public=True, doc="the postal address"),
+    }), public=True, doc="how the public reaches CEC: shown on the page of an address the registry does not have "
+                         "(a suspicious certificate is reported there) and in every page's footer"),
+    "icp_filing": Field(Text(max_length=40), public=True,
+                        doc="the site's ICP filing number (ICP备案号), shown in the footer: a site served from "
+                            "mainland China must show it"),
 })
 
 # --- scheme definitions (registry/schemes/*.yml) -------------------------------------------

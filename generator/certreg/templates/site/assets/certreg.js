@@ -43,7 +43,9 @@
       use.className = "cr-use cr-use--" + (ok ? "yes" : "no");
       use.textContent = fill(ok ? t.use_yes : t.use_no, {mark: d.mark ? t.use_mark : ""});
     }
-    var v = parseInt(new URLSearchParams(window.location.search).get("v"), 10);
+    // a version's own page says what its paper is without any script; the certificate's page reads the version
+    // that papers printed before named in their QR code (?v=N)
+    var v = d.paper ? NaN : parseInt(new URLSearchParams(window.location.search).get("v"), 10);
     if (!isNaN(v)) {
       var paper = byId("cr-version-paper"), current = d.versions[d.versions.length - 1], text;
       if (v === current.version) {
@@ -54,9 +56,20 @@
         d.versions.slice(v).forEach(function (x) { changed = changed.concat(x.changed); });
         if (changed.length) { text += t.gap + t.changed + t.colon + changed.join(t.sep); }
         byId("cr-version").className = "cr-version cr-version--old";
-      } else {
+      } else {  // a version the certificate never had: no verdict of the certificate's holds for that paper
         text = fill(t.version_unknown, {v: v, date: d.as_of});
         byId("cr-version").className = "cr-version cr-version--old";
+        var verdict = byId("cr-status");
+        verdict.className = "cr-status cr-status--unknown";
+        verdict.setAttribute("data-status", "unknown");
+        verdict.setAttribute("role", "alert");
+        byId("cr-status-word").textContent = t.version_unknown_word;
+        ["cr-status-since", "cr-status-reason", "cr-status-note"].forEach(function (id) {
+          if (byId(id)) { byId(id).hidden = true; }
+        });
+        var no = byId("cr-use");
+        no.className = "cr-use cr-use--no";
+        no.textContent = t.use_none;
       }
       paper.textContent = text;
       paper.hidden = false;
@@ -115,8 +128,45 @@
     });
   }
 
+  // the 404 page: an address of a version a certificate never had (certificates/N/vK/) is told apart from a
+  // number the registry does not have, by asking for that certificate's data
+  function notFound(box) {
+    var m = /\/certificates\/([^\/]+)\/v([0-9]+)\/?$/.exec(window.location.pathname);
+    if (!m) { return; }
+    var number = decodeURIComponent(m[1]), v = m[2];
+    fetch(box.dataset.home + "certificates/" + encodeURIComponent(number) + "/certificate.json")
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function () {
+        ["cr-nf-word", "cr-nf-word-en"].forEach(function (id) { byId(id).textContent = byId(id).dataset.version; });
+        var say = byId("cr-nf-version");
+        ["zh", "en"].forEach(function (lang) {
+          var p = document.createElement("p"), a = document.createElement("a");
+          p.lang = lang;
+          p.textContent = fill(say.dataset[lang], {number: number, v: v}) + " ";
+          a.href = box.dataset.home + (lang === "en" ? "en/" : "") + "certificates/" + encodeURIComponent(number) + "/";
+          a.textContent = fill(say.dataset["link" + lang.charAt(0).toUpperCase() + lang.slice(1)], {number: number});
+          p.appendChild(a);
+          say.appendChild(p);
+        });
+        say.hidden = false;
+      })
+      .catch(function () {});  // (no such certificate: the page says so already)
+  }
+
+  // printed for a bid file: when it was printed goes on the paper, beside the registry's name and the address
+  function whenPrinted(t) {
+    var at = byId("cr-printed");
+    if (!at) { return; }
+    window.addEventListener("beforeprint", function () {
+      var now = new Date(Date.now() + 8 * 3600 * 1000).toISOString();
+      at.textContent = fill(t.printed_at, {when: now.slice(0, 10) + " " + now.slice(11, 16) + " (UTC+8)"});
+    });
+  }
+
   var data = byId("cr-data");
-  if (data) { verify(JSON.parse(data.textContent)); }
+  if (data) { var parsed = JSON.parse(data.textContent); verify(parsed); whenPrinted(parsed.t); }
+  var missing = byId("cr-notfound");
+  if (missing) { notFound(missing); }
   var input = byId("cr-lookup");
   if (input) { lookup(input); }
 })();

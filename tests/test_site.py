@@ -418,6 +418,7 @@ def test_hostile_text_is_escaped_in_every_output(builder, tmp_path):
     assert "\n".join([who, HOSTILE_REASON["zh"], HOSTILE_REASON["en"]]) in contents
     for path in [*out.glob("feeds/*.atom"), *out.glob("certificates/*/feed.atom")]:  # (its own feed too)
         assert atom_problems(path.read_bytes()) == [], path
+    assert open_data_errors(out) == []  # (the open data keeps its published shape whatever the text)
     mine = ET.parse(out / "certificates" / n / "feed.atom").getroot()
     assert HOSTILE["manufacturer"]["name"] in mine.findtext(f"{ATOM}title")
     assert broken_links(out, BASE_URL) == []
@@ -832,3 +833,61 @@ def test_a_build_without_a_certificates_feed_fails(builder, tmp_path, monkeypatc
     monkeypatch.setattr(Reuse, "put_all", put_all)
     with pytest.raises(BuildError, match=rf"the site lacks certificates/{n}/feed.atom"):
         build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+
+
+# --- the open data files and their published JSON Schemas ---
+
+OPEN_DATA = {"certificates": "published-certificates", "announcements": "published-announcements",
+             "lookup": "published-lookup"}
+
+
+def open_data_errors(site: Path, change=None) -> list[str]:
+    """Where each open data file of ``site`` (data/NAME.json) differs from its published JSON Schema
+    (data/schemas/published-NAME.schema.json, draft 2020-12), by the jsonschema package; ``change`` is called with
+    the files read (name -> data) before they are checked."""
+    import jsonschema
+
+    files = {name: json.loads((site / "data" / f"{name}.json").read_text(encoding="utf-8")) for name in OPEN_DATA}
+    if change is not None:
+        change(files)
+    out = []
+    for name, schema_name in OPEN_DATA.items():
+        schema = json.loads((site / "data" / "schemas" / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        out += [f"{name}.json {e.json_path}: {e.message}"
+                for e in jsonschema.Draft202012Validator(schema).iter_errors(files[name])]
+    return out
+
+
+def test_each_open_data_file_is_valid_against_its_published_schema(built):
+    """The sample site, with its PDFs (each version's pdf, pdf_issued and marked) and its suspended, renewed and
+    renamed certificates (the hostile site's: test_hostile_text_is_escaped_in_every_output). The data pages list
+    the schemas of the open data files apart from those of the records."""
+    certs = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))["certificates"]
+    assert all(c["pdf"] and all("pdf_issued" in v for v in c["versions"]) for c in certs)
+    assert open_data_errors(built) == []
+    for page, folder in (("data/index.html", "schemas/"), ("en/data/index.html", "../../data/schemas/")):
+        text = (built / page).read_text(encoding="utf-8")
+        opened, records = text.index('id="json-schema'), text.index('href="' + folder + "certificate.schema.json")
+        for name in OPEN_DATA.values():
+            assert opened < text.index(f'href="{folder}{name}.schema.json"') < records, (page, name)
+
+
+def _drop(files, name, key):
+    del files[name][key]
+
+
+@pytest.mark.parametrize("change, found", [
+    (lambda f: f["announcements"]["announcements"][0].pop("holder"), "'holder' is a required property"),
+    (lambda f: f["certificates"]["certificates"][0].pop("status"), "'status' is a required property"),
+    (lambda f: f["certificates"]["certificates"][0].update(contact="x"), "Additional properties"),
+    (lambda f: f["announcements"]["announcements"][0].update(version="1"), "is not of type 'integer'"),
+    (lambda f: f["certificates"]["certificates"][0]["timeline"][0].update(date="2025/01/01"), "does not match"),
+    (lambda f: f["certificates"]["certificates"][0]["versions"][0].update(secret=1), "Additional properties"),
+    (lambda f: f["lookup"]["rows"][0].append("extra"), "is too long"),
+    (lambda f: f["lookup"]["rows"][0].__setitem__(1, "valid?"), "is not one of"),
+    (lambda f: _drop(f, "certificates", "schemes"), "'schemes' is a required property"),
+])
+def test_the_open_data_schemas_find_a_field_missing_added_or_of_another_type(built, change, found):
+    errors = open_data_errors(built, change)
+    assert any(found in e for e in errors), errors

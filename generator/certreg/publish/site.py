@@ -32,6 +32,8 @@ from .pdf import MONTHS, scheme_has_mark
 from .public import RECORDS_FORMAT, Published, announcement_path, certificate_path, compact_json, view_digest, view_json
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
+# the JSON Schemas of the open data files (data/schemas/published-*.schema.json), beside those of the records
+OPEN_DATA_SCHEMAS = TEMPLATES / "opendata"
 LANGS = ("zh", "en")
 SHELL = "CERTREG_SHELL"  # the shell page is SHELL/SHELL/, a path replaced by each generated page's path
 SHELL_TITLE = "CERTREG_TITLE"
@@ -340,6 +342,11 @@ class Site:
 
             for path in sorted(schemas_dir.glob("*.schema.json")):  # (a regular file of a record's size at most)
                 files[f"data/schemas/{path.name}"] = functools.partial(read_regular, path, 1 << 20)
+        for path in sorted(OPEN_DATA_SCHEMAS.glob("*.schema.json")):  # (certreg's own: the format of its files)
+            if f"data/schemas/{path.name}" in files:
+                raise SiteError(f"{schemas_dir}: a record schema is named {path.name}, the name of the schema of an "
+                                "open data file; rename it")
+            files[f"data/schemas/{path.name}"] = path.read_bytes
         files["feeds/announcements.atom"] = lambda: self.feed(None)
         for key in pub.schemes:
             files[f"feeds/{key}.atom"] = functools.partial(self.feed, key)

@@ -69,6 +69,7 @@ def test_after_one_decision_the_site_is_the_one_a_build_from_nothing_makes(regis
     # the new announcement's month; the open data and feeds; the home and list pages' counts; the sitemaps
     assert "certificates/CEC-ZWL-2024-0002/index.html" in made
     assert "certificates/CEC-ZWL-2024-0002/CEC-ZWL-2024-0002-v1.pdf" in made
+    assert "certificates/CEC-ZWL-2024-0002/feed.atom" in made  # (its announcement, in its own feed)
     assert not any(p.startswith(("certificates/CEC-ZWL-2024-0001/", "certificates/CEC-ZWL-2024-0003/",
                                  "certificates/CEC-ZCF-2025-0001/", "en/certificates/CEC-ZWL-2024-0001/"))
                    for p in made)

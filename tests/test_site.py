@@ -455,7 +455,13 @@ def test_hostile_text_is_escaped_in_every_output(builder, tmp_path):
     assert row["holder"] == "'" + HOSTILE["manufacturer"]["name"]
     feed = ET.parse(out / "feeds" / "announcements.atom").getroot()
     contents = [e.find(f"{ATOM}content").text for e in feed.findall(f"{ATOM}entry")]
-    assert HOSTILE_REASON["zh"] + "\n" + HOSTILE_REASON["en"] in contents
+    who = HOSTILE["manufacturer"]["name"] + " · " + HOSTILE["product_name"]  # (holder and product first)
+    assert "\n".join([who, HOSTILE_REASON["zh"], HOSTILE_REASON["en"]]) in contents
+    for path in [*out.glob("feeds/*.atom"), *out.glob("certificates/*/feed.atom")]:  # (its own feed too)
+        assert atom_problems(path.read_bytes()) == [], path
+    assert open_data_errors(out) == []  # (the open data keeps its published shape whatever the text)
+    mine = ET.parse(out / "certificates" / n / "feed.atom").getroot()
+    assert HOSTILE["manufacturer"]["name"] in mine.findtext(f"{ATOM}title")
     assert broken_links(out, BASE_URL) == []
 
 
@@ -690,3 +696,239 @@ def test_an_unknown_generated_part_is_an_error(builder, tmp_path):
     (docs / "about.md").write_text('# x\n\n<div data-certreg="homepage"></div>\n', encoding="utf-8")
     with pytest.raises(BuildError, match="no generated part 'homepage'"):
         build_site(site_config(tmp_path, builder.root, docs), tmp_path / "site", dt.date(2025, 6, 30), pdfs=False)
+
+
+# --- announcements name who and what; the feeds, a certificate's own among them, are valid Atom ---
+
+ATOM_REFERENCE = Path(__file__).parent / "reference" / "atom"
+
+
+@functools.cache
+def _atom_checkers():
+    """RFC 4287's RELAX NG grammar and its rules beyond the grammar (tests/reference/atom), run by libxml2 (lxml)."""
+    from lxml import etree, isoschematron
+
+    return (etree.RelaxNG(etree.parse(str(ATOM_REFERENCE / "rfc4287.rng"))),
+            isoschematron.Schematron(etree.parse(str(ATOM_REFERENCE / "rfc4287.sch")), store_report=True))
+
+
+def atom_problems(data: bytes) -> list[str]:
+    """What RFC 4287 finds wrong with a feed: its grammar (an id, a title and a date as xsd:dateTime where they must
+    be, links with an href...), its rules (one alternate link per type and hreflang, an author), and an entry id
+    given twice in one feed (4.1.1: the same entry). A feed that is not well-formed XML raises."""
+    from lxml import etree
+
+    doc = etree.fromstring(data)
+    grammar, rules = _atom_checkers()
+    out = [] if grammar.validate(doc) else [f"line {e.line}: {e.message}" for e in grammar.error_log]
+    if not rules.validate(doc):
+        out += [" ".join(t.text.split()) for t in rules.validation_report.iter("{http://purl.oclc.org/dsdl/svrl}text")]
+    ids = [e.findtext(f"{ATOM}id") for e in doc.iter(f"{ATOM}entry")]
+    out += [f"entry id {i} twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    return out
+
+
+GOOD_FEED = ('<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:f</id><title>t</title>'
+             '<updated>2025-01-01T00:00:00+08:00</updated><author><name>CEC</name></author>{entries}</feed>')
+GOOD_ENTRY = ('<entry><id>{id}</id><title>t</title><updated>{updated}</updated><content type="text">c</content>'
+              '{links}</entry>')
+
+
+@pytest.mark.parametrize("entries, found", [
+    ([("urn:a", "2025-01-01T00:00:00+08:00", '<link href="a" rel="alternate"/><link href="b" rel="related"/>')], ""),
+    # what feedgen 1.0 wrote: two links without rel, that is two alternate links of one type
+    ([("urn:a", "2025-01-01T00:00:00+08:00", '<link href="a"/><link href="b"/>')], "More than one alternate link"),
+    ([("urn:a", "2025-01-01T00:00:00+08:00", '<link href="a"/><link href="b" rel="alternate"/>')],
+     "More than one alternate link"),
+    ([("urn:a", "2025-01-01", "")], "dateTime"),
+    ([("urn:a", "2025-01-01T00:00:00+08:00", ""), ("urn:a", "2025-01-02T00:00:00+08:00", "")], "twice"),
+])
+def test_the_atom_checks_find_what_rfc_4287_forbids(entries, found):
+    feed = GOOD_FEED.format(entries="".join(GOOD_ENTRY.format(id=i, updated=u, links=links)
+                                            for i, u, links in entries)).encode()
+    problems = atom_problems(feed)
+    assert (problems == []) if not found else any(found in p for p in problems), problems
+
+
+def test_every_feed_is_valid_atom_with_one_alternate_link_an_entry(built):
+    feeds = sorted(built.glob("feeds/*.atom")) + sorted(built.glob("certificates/*/feed.atom"))
+    certs = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))["certificates"]
+    assert len(feeds) == 3 + len(certs)
+    for path in feeds:
+        assert atom_problems(path.read_bytes()) == [], path
+        for entry in ET.parse(path).getroot().findall(f"{ATOM}entry"):
+            rels = sorted(link.get("rel") for link in entry.findall(f"{ATOM}link"))
+            assert rels == ["alternate", "related"], path  # (its announcement; its certificate's page)
+
+
+def _listed(h, version: int) -> tuple[str, str]:
+    """The holder and the product of a version of a certificate, as the scheme's listing names them."""
+    content = h.versions[version - 1].content
+
+    def dig(dotted):
+        value = content
+        for part in dotted.split("."):
+            value = value[part] if isinstance(value, dict) and part in value else ""
+        return value
+
+    return dig(h.cert.scheme.listing["holder"]), dig(h.cert.scheme.listing["product"])
+
+
+def test_every_announcement_names_the_holder_and_what_is_certified_as_they_stood(built):
+    """Each announcement, in the open data, on its month's page, among the latest on the home and announcements
+    pages in both languages, and in every feed, names the holder and the product (or the factory and its main
+    products) of the version it leaves in force: a change of name is announced under the new name."""
+    from markupsafe import escape
+
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    anns = json.loads((built / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    renamed = False
+    for a in anns:
+        h = checked.histories[a["certificate"]]
+        holder, product = _listed(h, a["version"])
+        assert holder and (a["holder"], a["product"]) == (holder, product), a
+        renamed |= a["version"] > 1 and holder != _listed(h, 1)[0]
+        shown = f'<p class="cr-ann__who">{escape(holder)}' + (f" · {escape(product)}" if product else "") + "</p>"
+        page = (built / "announcements" / a["date"][:7] / "index.html").read_text(encoding="utf-8")
+        assert page.count(shown) >= 1, (a["number"], shown)
+        for path in ("feeds/announcements.atom", f"feeds/{a['scheme']}.atom",
+                     f"certificates/{a['certificate']}/feed.atom"):
+            entry = next(e for e in ET.parse(built / path).getroot().findall(f"{ATOM}entry")
+                         if e.findtext(f"{ATOM}id") == a["url"])
+            assert holder in entry.findtext(f"{ATOM}title") and entry.findtext(f"{ATOM}content").startswith(
+                " · ".join(filter(None, [holder, product]))), (path, a["number"])
+    assert renamed  # (the sample renames a factory: CEC-ZCF-2026-0001)
+    newest = sorted(anns, key=lambda a: (a["date"], int(a["number"].split("-")[1])), reverse=True)[:S.LATEST]
+    for page in ("index.html", "en/index.html", "announcements/index.html", "en/announcements/index.html"):
+        text = (built / page).read_text(encoding="utf-8")
+        whos = re.findall(r'<p class="cr-ann__who">(.*?)</p>', text)
+        assert whos == [str(escape(" · ".join(filter(None, [a["holder"], a["product"]])))) for a in newest], page
+
+
+def test_an_announcement_shows_no_private_field_even_if_the_listing_named_one(builder):
+    """REG-PUBLIC: the holder and product of an announcement are read from the public fields alone. (A scheme
+    cannot name a private field in its listing: records.specs refuses it; here the field is made private after.)"""
+    from certreg.publish.public import announcements
+
+    n = builder.zwl()
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01")
+    checked = check_registry(builder.root, dt.date(2025, 6, 30))
+    h = checked.histories[n]
+    (a,) = announcements({n: h}, dt.date(2025, 6, 30))
+    assert (a.holder, a.product) == ("测试化工有限公司", "高温冷凝回用水")
+    h.cert.scheme.fields["manufacturer"]["public"] = False
+    try:
+        (a,) = announcements({n: h}, dt.date(2025, 6, 30))
+    finally:
+        h.cert.scheme.fields["manufacturer"]["public"] = True
+    assert (a.holder, a.product) == ("", "高温冷凝回用水")
+
+
+def test_each_certificate_has_a_feed_of_its_own_announcements_linked_from_its_page(built):
+    anns = json.loads((built / "data" / "announcements.json").read_text(encoding="utf-8"))["announcements"]
+    certs = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))["certificates"]
+    assert any(not c["announcements"] for c in certs) and any(c["announcements"] for c in certs)
+    for c in certs:
+        feed = ET.parse(built / "certificates" / c["number"] / "feed.atom").getroot()
+        assert feed.findtext(f"{ATOM}id") == f"{c['url']}feed.atom" and c["holder"] in feed.findtext(f"{ATOM}title")
+        ids = [e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")]
+        assert ids == [a["url"] for a in reversed(anns) if a["certificate"] == c["number"]]  # newest first
+        # (with no announcement, the feed's date is the certificate's issue: the same bytes on any later day)
+        assert feed.findtext(f"{ATOM}updated")[:10] == (max(a["date"] for a in anns if a["certificate"] == c["number"])
+                                                        if ids else c["issued"])
+        for lang in ("", "en/"):
+            page = (built / lang / "certificates" / c["number"] / "index.html").read_text(encoding="utf-8")
+            assert f'href="{"../../" if not lang else "../../../"}certificates/{c["number"]}/feed.atom"' in page
+
+
+def test_control_characters_and_markup_in_an_announcement_stay_text_in_every_feed(builder):
+    """A record cannot carry a control character (REG-SCHEMA refuses it), but a feed would not break on one:
+    it is shown as U+FFFD, and markup stays text."""
+    n = builder.zwl(manufacturer={"name": "甲<乙>&amp;丙", "address": "x"})
+    builder.decide(n, "suspend", "2025-03-03", ground="holder-request", facts_verified="2025-03-01",
+                   reason=HOSTILE_REASON)
+    checked = check_registry(builder.root, dt.date(2025, 6, 30))
+    pub = publish(checked, BASE_URL, pdfs=False)
+    (a,) = pub.announcements
+    a.holder += "\x0b]]>"
+    a.product = "<![CDATA[\x01"
+    site = S.Site(pub, schemes=checked.registry.schemes)
+    for feed in (site.feed(None), site.feed("zero-waste-low-carbon-water"), site.certificate_feed(pub.certificates[0])):
+        assert atom_problems(feed) == []
+        entry = ET.fromstring(feed).find(f"{ATOM}entry")
+        assert entry.findtext(f"{ATOM}content").split("\n") == [
+            "甲<乙>&amp;丙\ufffd]]> · <![CDATA[\ufffd", HOSTILE_REASON["zh"], HOSTILE_REASON["en"]]
+        assert "甲<乙>&amp;丙\ufffd]]>" in entry.findtext(f"{ATOM}title")
+
+
+def test_a_build_without_a_certificates_feed_fails(builder, tmp_path, monkeypatch):
+    """A certificate's feed is part of a complete site, as its certificate.json is (layer.incomplete)."""
+    from certreg.publish.reuse import Reuse
+
+    n = builder.zwl("CEC-ZWL-2024-0001")
+    real = Reuse.put_all
+
+    def put_all(self, items, **kwargs):  # every file but n's feed
+        return real(self, [i for i in items if i[0] != f"certificates/{n}/feed.atom"], **kwargs)
+
+    monkeypatch.setattr(Reuse, "put_all", put_all)
+    with pytest.raises(BuildError, match=rf"the site lacks certificates/{n}/feed.atom"):
+        build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+
+
+# --- the open data files and their published JSON Schemas ---
+
+OPEN_DATA = {"certificates": "published-certificates", "announcements": "published-announcements",
+             "lookup": "published-lookup"}
+
+
+def open_data_errors(site: Path, change=None) -> list[str]:
+    """Where each open data file of ``site`` (data/NAME.json) differs from its published JSON Schema
+    (data/schemas/published-NAME.schema.json, draft 2020-12), by the jsonschema package; ``change`` is called with
+    the files read (name -> data) before they are checked."""
+    import jsonschema
+
+    files = {name: json.loads((site / "data" / f"{name}.json").read_text(encoding="utf-8")) for name in OPEN_DATA}
+    if change is not None:
+        change(files)
+    out = []
+    for name, schema_name in OPEN_DATA.items():
+        schema = json.loads((site / "data" / "schemas" / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        out += [f"{name}.json {e.json_path}: {e.message}"
+                for e in jsonschema.Draft202012Validator(schema).iter_errors(files[name])]
+    return out
+
+
+def test_each_open_data_file_is_valid_against_its_published_schema(built):
+    """The sample site, with its PDFs (each version's pdf, pdf_issued and marked) and its suspended, renewed and
+    renamed certificates (the hostile site's: test_hostile_text_is_escaped_in_every_output). The data pages list
+    the schemas of the open data files apart from those of the records."""
+    certs = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))["certificates"]
+    assert all(c["pdf"] and all("pdf_issued" in v for v in c["versions"]) for c in certs)
+    assert open_data_errors(built) == []
+    for page, folder in (("data/index.html", "schemas/"), ("en/data/index.html", "../../data/schemas/")):
+        text = (built / page).read_text(encoding="utf-8")
+        opened, records = text.index('id="json-schema'), text.index('href="' + folder + "certificate.schema.json")
+        for name in OPEN_DATA.values():
+            assert opened < text.index(f'href="{folder}{name}.schema.json"') < records, (page, name)
+
+
+def _drop(files, name, key):
+    del files[name][key]
+
+
+@pytest.mark.parametrize("change, found", [
+    (lambda f: f["announcements"]["announcements"][0].pop("holder"), "'holder' is a required property"),
+    (lambda f: f["certificates"]["certificates"][0].pop("status"), "'status' is a required property"),
+    (lambda f: f["certificates"]["certificates"][0].update(contact="x"), "Additional properties"),
+    (lambda f: f["announcements"]["announcements"][0].update(version="1"), "is not of type 'integer'"),
+    (lambda f: f["certificates"]["certificates"][0]["timeline"][0].update(date="2025/01/01"), "does not match"),
+    (lambda f: f["certificates"]["certificates"][0]["versions"][0].update(secret=1), "Additional properties"),
+    (lambda f: f["lookup"]["rows"][0].append("extra"), "is too long"),
+    (lambda f: f["lookup"]["rows"][0].__setitem__(1, "valid?"), "is not one of"),
+    (lambda f: _drop(f, "certificates", "schemes"), "'schemes' is a required property"),
+])
+def test_the_open_data_schemas_find_a_field_missing_added_or_of_another_type(built, change, found):
+    errors = open_data_errors(built, change)
+    assert any(found in e for e in errors), errors

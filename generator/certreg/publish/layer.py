@@ -6,7 +6,7 @@ docs folder (``source``) to which certreg adds its assets, the registry's mark, 
 placeholder of each data file (so that the engine checks the hand-written pages' links to them). Then
 ``assemble`` writes into the engine's output what certreg makes from the records: the generated part of
 hand-written pages (``<div data-certreg="KIND"></div>``), the verification, list and month pages (each one
-the shell filled in), the open data and feeds, each certificate's certificate.json and PDFs, and one sitemap
+the shell filled in), the open data and feeds, each certificate's certificate.json, feed and PDFs, and one sitemap
 per language. No page made from the records goes through the engine: it takes about 10 ms a page, and
 Zensical runs no plugin at all.
 """
@@ -30,7 +30,7 @@ from ..errors import CertregError
 from . import ENGINES
 from .public import certificate_path
 from .reuse import write
-from .site import LANGS, SHELL, TEMPLATES, Shell, Site, prefix, shell_markdown, sitemap, strings
+from .site import LANGS, SHELL, TEMPLATES, Shell, Site, certificate_feed_path, prefix, shell_markdown, sitemap, strings
 
 ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
 MARKER = "data-certreg"
@@ -278,11 +278,19 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     certs = site.pub.certificates
     rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}
     tell = progress("writing certificate.json and PDFs") if progress and len(certs) >= LONG else None
-    # each certificate's certificate.json, on every core; then its PDFs
-    reuse.put_all([(f"{certificate_path(cert['number'])}certificate.json",
-                    digest(common, "certificate.json", site.digest_of(cert["number"])),
-                    functools.partial(site.certificate_json, cert)) for cert in certs],
-                  progress=tell if pdf_dir is None else None)
+    # each certificate's certificate.json and the feed of its announcements (made from its view, for the holder in
+    # the feed's title, and from each of its announcements as published), on every core; then its PDFs
+    each: list[tuple[str, str, Callable[[], bytes]]] = []
+    for cert in certs:
+        number = cert["number"]
+        each.append((f"{certificate_path(number)}certificate.json", digest(common, "certificate.json",
+                                                                           site.digest_of(number)),
+                     functools.partial(site.certificate_json, cert)))
+        each.append((certificate_feed_path(number), digest(common, "feed.atom", site.digest_of(number),
+                                                           [site.announcement_digest(a)
+                                                            for a in site.announcements_of(number)]),
+                     functools.partial(site.certificate_feed, cert)))
+    reuse.put_all(each, progress=tell if pdf_dir is None else None)
     for i, cert in enumerate(certs, 1):
         number = cert["number"]
         folder = certificate_path(number)
@@ -399,10 +407,10 @@ def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
 
 
 def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:
-    """What a complete site has and the new one lacks: the home page, every certificate's page in each language and
-    its certificate.json, every data file and feed (not an empty placeholder). ``files`` is what the build put in
-    the new site (Reuse.new: path -> (key, size, ...), each from a ``stat`` of the file as linked or written, and
-    none of them removed since)."""
+    """What a complete site has and the new one lacks: the home page and the 404 page, every certificate's page and
+    the page of each of its versions in each language, its certificate.json and its feed, every data file and feed
+    (not an empty placeholder). ``files`` is what the build put in the new site (Reuse.new: path -> (key, size, ...),
+    each from a ``stat`` of the file as linked or written, and none of them removed since)."""
     missing = [page for page in ("index.html", NOT_FOUND) if page not in files]
     for cert in site.pub.certificates:
         folder = certificate_path(cert["number"])
@@ -411,8 +419,9 @@ def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:
                                                                    for v in cert["versions"]]:
                 if page not in files:
                     missing.append(page)
-        if f"{folder}certificate.json" not in files:
-            missing.append(f"{folder}certificate.json")
+        for path in (f"{folder}certificate.json", certificate_feed_path(cert["number"])):
+            if path not in files:
+                missing.append(path)
     for path in site.data_paths(schemas):
         if path not in files or files[path][1] == 0:
             missing.append(path)

@@ -42,6 +42,15 @@ def dig(content: dict, dotted: str) -> str:
     return "" if value is None else str(value)
 
 
+def listed(h: History, version_content: dict) -> tuple[str, str]:
+    """The holder and the product (the scheme's ``listing``: for a zero-carbon factory, the factory and its main
+    products) of one version's content, read from its public fields alone (REG-PUBLIC): a scheme cannot name a
+    private field there (records.specs refuses it), and were one to, it would show as empty, never leak."""
+    content = public_content(h, version_content)
+    listing = h.cert.scheme.listing
+    return dig(content, listing["holder"]), dig(content, listing["product"])
+
+
 @dataclass
 class Announcement:
     """A numbered public announcement (公告) of a decision (REG-ANNOUNCE, ZWL-7.4)."""
@@ -57,12 +66,17 @@ class Announcement:
     reason: dict | None
     ground: str | None
     changed: list
+    # who and what (the scheme's listing) as the records stood at the version the announcement leaves in force: a
+    # buyer reading a suspension learns whose certificate of what it is without opening the certificate
+    holder: str = ""
+    product: str = ""
 
     def as_dict(self, base_url: str) -> dict:
         return {"number": self.number, "date": self.date.isoformat(), "certificate": self.certificate,
-                "scheme": self.scheme, "action": self.action, "status_after": self.status_after,
-                "version": self.version, "reason": self.reason, "ground": self.ground, "changed": self.changed,
-                "record": self.record, "url": f"{base_url}{announcement_path(self)}#{anchor(self.number)}"}
+                "scheme": self.scheme, "holder": self.holder, "product": self.product, "action": self.action,
+                "status_after": self.status_after, "version": self.version, "reason": self.reason,
+                "ground": self.ground, "changed": self.changed, "record": self.record,
+                "url": f"{base_url}{announcement_path(self)}#{anchor(self.number)}"}
 
 
 def anchor(number: str) -> str:
@@ -91,15 +105,17 @@ def announcements(histories: Mapping[str, History], as_of: dt.date) -> list[Anno
             if d is None or not announced(d) or "announcement" not in d.data:
                 continue  # (a decision without its number is an error of the registry: REG-ANNOUNCE)
             day, n = d.data["announcement"].split("-")
-            found.append(((day, int(n)), number, e, h.cert.scheme))
+            found.append(((day, int(n)), number, e, h))
     found.sort(key=lambda t: t[0])
     out = []
-    for _, number, e, scheme in found:
+    for _, number, e, h in found:
         d = e.decision
         assert d is not None  # (only decisions were collected above)
+        scheme = h.cert.scheme
         public = [f for f in d.data.get("changes", {}) if scheme.fields.get(f, {}).get("public")]
+        holder, product = listed(h, h.versions[e.version - 1].content)
         out.append(Announcement(d.data["announcement"], e.date, number, scheme.key, e.action, e.status, e.version,
-                                d.name, d.data.get("reason"), d.data.get("ground"), sorted(public)))
+                                d.name, d.data.get("reason"), d.data.get("ground"), sorted(public), holder, product))
     return out
 
 
@@ -141,6 +157,7 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
     assert current is not None
     versions = [v for v in h.versions if v.date <= as_of]
     content = public_content(h, current.content)
+    holder, product = listed(h, current.content)
     fields = cert.scheme.fields
 
     def public(names) -> list[str]:  # REG-PUBLIC: not even the names of private fields
@@ -162,8 +179,8 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
         "valid_until": row["valid_until"],
         "follows": cert.follows,
         "use_permitted": status == "valid",
-        "holder": dig(current.content, cert.scheme.listing["holder"]),
-        "product": dig(current.content, cert.scheme.listing["product"]),
+        "holder": holder,
+        "product": product,
         "content": content,
         # a version no longer current keeps what it certified (the current one's is ``content``): the page the QR code
         # of an older paper opens shows what that paper says, beside what changed since

@@ -42,6 +42,8 @@ from .public import (
 )
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "site"
+# the JSON Schemas of the open data files (data/schemas/published-*.schema.json), beside those of the records
+OPEN_DATA_SCHEMAS = TEMPLATES / "opendata"
 LANGS = ("zh", "en")
 SHELL = "CERTREG_SHELL"  # the shell page is SHELL/SHELL/, a path replaced by each generated page's path
 SHELL_TITLE = "CERTREG_TITLE"
@@ -142,8 +144,11 @@ class Site:
         self._digests: dict[str, str] = {}
         self._announcement_digests: dict[str, str] = {}
         self.announced: dict[str, set[str]] = {}  # certificate -> the numbers of its published announcements
+        self._by_certificate: dict[str, list] = {}  # certificate -> its announcements, newest first
         for a in pub.announcements:
             self.announced.setdefault(a.certificate, set()).add(a.number)
+        for a in self.newest:
+            self._by_certificate.setdefault(a.certificate, []).append(a)
 
     # --- the context every template gets ---
 
@@ -200,6 +205,10 @@ class Site:
 
             found = self._announcement_digests[a.number] = digest(a.as_dict(self.pub.base_url))
         return found
+
+    def announcements_of(self, number: str) -> list:
+        """A certificate's announcements, newest first."""
+        return self._by_certificate.get(number, [])
 
     def digest_of(self, number: str) -> str:
         """The sha256 of a certificate's public view (what every page and file showing it is made from)."""
@@ -370,6 +379,11 @@ class Site:
 
             for path in sorted(schemas_dir.glob("*.schema.json")):  # (a regular file of a record's size at most)
                 files[f"data/schemas/{path.name}"] = functools.partial(read_regular, path, 1 << 20)
+        for path in sorted(OPEN_DATA_SCHEMAS.glob("*.schema.json")):  # (certreg's own: the format of its files)
+            if f"data/schemas/{path.name}" in files:
+                raise SiteError(f"{schemas_dir}: a record schema is named {path.name}, the name of the schema of an "
+                                "open data file; rename it")
+            files[f"data/schemas/{path.name}"] = path.read_bytes
         files["feeds/announcements.atom"] = lambda: self.feed(None)
         for key in pub.schemes:
             files[f"feeds/{key}.atom"] = functools.partial(self.feed, key)
@@ -388,35 +402,55 @@ class Site:
 
     def feed(self, scheme: str | None) -> bytes:
         """An Atom feed of the announcements (all, or one scheme's), newest first."""
+        pub = self.pub
+        items = [a for a in self.newest if scheme in (None, a.scheme)][:FEED_ENTRIES]
+        what = ("全部公告 · All announcements" if scheme is None
+                else f"{pub.schemes[scheme]['name']['zh']} · {pub.schemes[scheme]['name']['en']}")
+        return self._atom(f"feeds/{scheme or 'announcements'}.atom", what, "announcements/", items,
+                          items[0].date if items else pub.as_of)
+
+    def certificate_feed(self, c: dict) -> bytes:
+        """An Atom feed of one certificate's announcements, newest first (``certificate_feed_path``): a buyer
+        follows one supplier's certificate without reading every announcement. Its date is that of its newest
+        announcement, else the certificate's issue: an unchanged certificate gives the same bytes on any day."""
+        items = self.announcements_of(c["number"])
+        what = f"{c['number']} {c['holder']} · 公告 · Announcements"
+        return self._atom(certificate_feed_path(c["number"]), what, certificate_path(c["number"]), items,
+                          items[0].date if items else dt.date.fromisoformat(c["issued"]))
+
+    def _atom(self, path: str, what: str, alternate: str, items: list, updated: dt.date) -> bytes:
+        """The Atom feed (RFC 4287) at ``path`` of the announcements ``items`` (newest first), whose page is
+        ``alternate``. Each entry has one alternate link (its announcement, RFC 4287 4.1.2: one per type and
+        hreflang) and a related one (the certificate's page), and names the holder and the product in its title and
+        its text; every text from a record goes through ``xml_text`` and lxml's escaping."""
         from feedgen.feed import FeedGenerator
 
         pub = self.pub
-        items = [a for a in self.newest if scheme in (None, a.scheme)][:FEED_ENTRIES]
         name = pub.registry.get("name", {"zh": "", "en": ""})
-        what = ("全部公告 · All announcements" if scheme is None
-                else f"{pub.schemes[scheme]['name']['zh']} · {pub.schemes[scheme]['name']['en']}")
-        path = f"feeds/{scheme or 'announcements'}.atom"
         fg = FeedGenerator()
         fg.id(pub.base_url + path)
         fg.title(xml_text(f"{name['zh']} · {name['en']}：{what}"))
         fg.author({"name": xml_text(pub.registry.get("publisher", {}).get("zh", "CEC"))})
-        fg.link(href=pub.base_url + "announcements/", rel="alternate")
+        fg.link(href=pub.base_url + alternate, rel="alternate")
         fg.link(href=pub.base_url + path, rel="self")
         fg.language("zh-CN")
         fg.generator(pub.generator)
-        fg.updated(_when(items[0].date if items else pub.as_of))
+        fg.updated(_when(updated))
         for a in reversed(items):  # feedgen puts the last added first
             fe = fg.add_entry()
+            fe.register_extension("certreg", _EntryLinks, atom=True, rss=False)
             url = a.as_dict(pub.base_url)["url"]
             t_zh, t_en = strings()["zh"]["actions"][a.action], strings()["en"]["actions"][a.action]
+            who = " · ".join(filter(None, [a.holder, a.product]))
             fe.id(url)
-            fe.title(xml_text(f"公告 {a.number}：{a.certificate} {t_zh} · {t_en}"))
-            fe.link(href=url)
-            fe.link(href=pub.base_url + certificate_path(a.certificate), rel="related")
+            fe.title(xml_text(f"公告 {a.number}：{a.certificate} {t_zh} · {t_en}" + (f"（{a.holder}）" if a.holder
+                                                                                       else "")))
+            fe.certreg.links = [(url, "alternate"), (pub.base_url + certificate_path(a.certificate), "related")]
             fe.updated(_when(a.date))
             fe.published(_when(a.date))
             reason = a.reason or {}
-            fe.content(xml_text("\n".join(filter(None, [reason.get("zh"), reason.get("en")]))) or t_en, type="text")
+            fe.content(xml_text("\n".join(filter(None, [who, reason.get("zh"), reason.get("en")])) or t_en),
+                       type="text")
         return fg.atom_str(pretty=True)
 
 
@@ -437,6 +471,32 @@ def _restored(c: dict) -> str | None:
     if c["status"] != "valid":
         return None
     return next((e["date"] for e in reversed(c["timeline"]) if e["action"] == "restore"), None)
+
+
+class _EntryLinks:
+    """The links of a feed entry, each with its ``rel``, written by feedgen's extension hook: feedgen 1.0 drops the
+    ``rel`` of every link it writes in an entry itself (lkiesow/python-feedgen#135, open), which made two alternate
+    links of one type (RFC 4287 4.1.2 allows one). (A class of feedgen's entry extensions: ``extend_atom``.)"""
+
+    def __init__(self):
+        self.links: list[tuple[str, str]] = []
+
+    def extend_ns(self) -> dict:
+        return {}
+
+    def extend_atom(self, entry):
+        for href, rel in self.links:
+            # (named as feedgen names its own elements: in the feed's default namespace, declared on <feed>)
+            entry.append(entry.makeelement("link", {"href": href, "rel": rel}))
+        return entry
+
+    def extend_rss(self, item):
+        return item
+
+
+def certificate_feed_path(number: str) -> str:
+    """The Atom feed of a certificate's announcements: beside its page and its certificate.json."""
+    return f"{certificate_path(number)}feed.atom"
 
 
 def list_chunks(rows: list[dict]) -> list[list[dict]]:

@@ -40,7 +40,7 @@ SEARCHED_TYPES = ("text", "uscc", "party")  # the field types that name or ident
 ASCII_GRAM = 4  # the length of a gram that starts with an ASCII character
 WIDE_GRAM = 2  # the length of a gram that starts with any other (a Chinese character)
 COMMON = 1000  # a gram in more certificates than this is listed as common (0), without its certificates
-MAX_GRAMS = 6  # the grams of a query whose shards the page fetches, at most (spread over the query)
+MAX_GRAMS = 12  # the grams of a query whose shards the page fetches, at most (spread over the query)
 SHOWN = 20  # the results the page shows, at most
 CHECKED = 3 * SHOWN  # the candidates whose rows the page fetches, at most (the bytes of a look-up have a bound)
 ROWS_PER_SHARD = 8  # about this many certificates a row shard
@@ -169,15 +169,16 @@ def query_grams(query: str) -> list[str]:
     return list(out)
 
 
-def fetched(files: dict[str, bytes], query: str) -> tuple[list[str], list[str]]:
+def fetched(files: dict[str, bytes], query: str) -> tuple[list[str], list[str], bool]:
     """What the page fetches to answer ``query`` (as typed) from the index ``files``: (the paths, the numbers it
-    shows). The page's algorithm (certreg.js ``search``) in Python, for the bench and the tests."""
+    shows, whether it says that more may match: type more). The page's algorithm (certreg.js ``search``) in
+    Python, for the bench and the tests."""
     meta = json.loads(files[f"{FOLDER}index.json"])
     paths = [f"{FOLDER}index.json"]
     q = normalise(query)
     picked = chosen(query_grams(q), meta["max_grams"])
     if not picked:
-        return paths, []
+        return paths, [], True  # too short to have a gram: the page asks for more of the query
     lists: list[dict[str, int]] = []
     for g in picked:
         path = f"{FOLDER}g/{fnv1a(g) % meta['grams']}.json"
@@ -185,21 +186,22 @@ def fetched(files: dict[str, bytes], query: str) -> tuple[list[str], list[str]]:
             paths.append(path)
         found = json.loads(files[path]).get(g)
         if found is None:
-            return paths, []
+            return paths, [], False
         if found:
             lists.append(dict(zip(found[::2], found[1::2], strict=True)))
     if not lists:
-        return paths, []  # every gram is common: the page asks for more of the query
+        return paths, [], True  # every gram is common: the page asks for more of the query
     # (in one text of the certificate: the masks have a bit in common)
     candidates = [n for n in lists[0] if functools.reduce(operator.and_, (m.get(n, 0) for m in lists))]
     shown: list[str] = []
-    for number in candidates[:meta["checked"]]:
+    checked = candidates[:meta["checked"]]
+    for number in checked:
         if len(shown) >= meta["shown"]:
-            break
+            return paths, shown, True
         path = f"{FOLDER}r/{fnv1a(number) % meta['rows']}.json"
         if path not in paths:
             paths.append(path)
         row = json.loads(files[path])[number]
         if any(q in text for text in row[-1]):
             shown.append(number)
-    return paths, shown
+    return paths, shown, len(candidates) > len(checked) and bool(shown)

@@ -523,6 +523,100 @@ def test_the_lookup_finds_a_certificate_by_a_piece_of_its_product_name(browser, 
         assert log.errors == []
 
 
+def lookup_numbers(page: Page, query: str) -> list[str]:
+    """The numbers the home page's look-up lists for ``query``, typed afresh."""
+    box = page.locator("#cr-lookup")
+    box.fill("")
+    box.press_sequentially(query)
+    results = page.locator("#cr-lookup-results")
+    expect(results.locator("li").first).not_to_have_text(strings()["zh"]["lookup_loading"])
+    return sorted(results.locator("a").all_inner_texts())
+
+
+# What a person types, and the certificates of the sample registry it must find: a number typed in full-width
+# characters or with spaces (and an ideographic space), a credit code in lower case, a client that is not the
+# holder, a production site's name and its address (another than the holder's).
+LOOKUPS = {
+    "ＣＥＣ－ＺＷＬ－２０２５－０００３": ["CEC-ZWL-2025-0003"],
+    "cec zwl 2025\u30000003": ["CEC-ZWL-2025-0003"],
+    "CEC—ZWL – 2025‐0003": ["CEC-ZWL-2025-0003"],
+    "91330603723615842p": ["CEC-ZCF-2025-0001", "CEC-ZCF-2026-0001"],
+    "９１３３０６０３ ７２３６１５８４２Ｐ": ["CEC-ZCF-2025-0001", "CEC-ZCF-2026-0001"],
+    "青岛海纳节能服务": ["CEC-ZWL-2025-0001"],
+    "黄岛酿造厂": ["CEC-ZWL-2025-0001"],
+    "岑河镇食品工业园": ["CEC-ZWL-2025-0004"],
+    "苏州“清源”水务": ["CEC-ZWL-2025-0003"],
+}
+
+
+def test_the_lookup_finds_by_any_public_name_and_a_number_however_typed(browser, sample_site):
+    with visit(browser, sample_site.url) as (page, log):
+        found = {query: lookup_numbers(page, query) for query in LOOKUPS}
+        assert found == LOOKUPS
+        assert log.errors == []
+
+
+def test_the_lookup_fetches_nothing_of_its_index_until_something_is_typed(browser, sample_site):
+    with visit(browser, sample_site.url) as (page, log):
+        page.wait_for_load_state("networkidle")
+        assert not [u for u in log.requests if "/data/lookup" in u]
+        assert lookup_numbers(page, "CEC-ZWL-2025-0003") == ["CEC-ZWL-2025-0003"]
+        fetched = [u.removeprefix(sample_site.url) for u in log.requests if "/data/lookup" in u]
+        assert "data/lookup/index.json" in fetched and "data/lookup.json" not in fetched
+        shards = [u for u in fetched if u != "data/lookup/index.json"]
+        assert shards and all(u.startswith(("data/lookup/g/", "data/lookup/r/")) for u in shards)
+
+
+@pytest.fixture
+def english_site(builder, tmp_path) -> Iterator[tuple[Served, str, str]]:
+    """A registry of two certificates, one of a holder with an English name."""
+    english = builder.zwl(manufacturer={"name": "ACME Water Technology Co., Ltd.", "address": "1 Harbour Road"})
+    other = builder.zwl("CEC-ZWL-2024-0002", manufacturer={"name": "其他水务有限公司", "address": "江苏省南京市 2 号"})
+    out = tmp_path / "site"
+    build_site(ROOT / "mkdocs.yml", out, dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
+    with serve(out) as url:
+        yield Served(out, url), english, other
+
+
+def test_the_lookup_finds_an_english_name_in_any_case(browser, english_site):
+    served, english, other = english_site
+    with visit(browser, served.url, now="2025-06-30T12:00:00+08:00") as (page, log):
+        assert lookup_numbers(page, "acme WATER technology") == [english]
+        assert lookup_numbers(page, "ａｃｍｅ　water") == [english]
+        assert lookup_numbers(page, "Co Ltd") == [english]
+        expect(page.locator("#cr-lookup-results")).to_contain_text("ACME Water Technology Co., Ltd.")
+        expect(page.locator("#cr-lookup-results")).to_contain_text(strings()["zh"]["valid_until"] + " 2027-10-07")
+        assert lookup_numbers(page, "ac") == []  # too short: the page asks for more
+        expect(page.locator("#cr-lookup-results li")).to_have_text(strings()["zh"]["lookup_short"])
+        assert log.errors == []
+
+
+# Tricky inputs for the look-up's normalisation, which Python (the index) and JavaScript (the query) must agree on.
+NORMALISE = ["ＣＥＣ－ＺＷＬ－２０２５－０００１", "CEC ‐ ZWL ‑ 2025 – 0001 — x", "ー－―−",
+             "“清源”‘水务’「环境」『科技』〝x〞",
+             "海盐·禾丰・纸业･有限", "a\u3000b\u00a0c\u2003d\te\nf", "ＡＢＣ ａｂｃ Straße İstanbul ΣΑΣ",
+             "（集团）【有限】公司，。、；：！？", "𠮷香园 䶮晟", "①②③ ㈱ ㎡ ｶﾞ ﬁ", "\u200b\u200d\ufeff零宽", "Ⅻ ⅻ ½",
+             "<img src=x onerror=alert(1)>&amp;", "91330603723615842p", "=HYPERLINK(\"http://127.0.0.1:9\")"]
+
+
+def test_python_and_javascript_normalise_grams_and_hash_alike(browser, sample_site):
+    from certreg.publish import lookup
+
+    with visit(browser, sample_site.url) as (page, log):
+        meta = json.loads((sample_site.out / "data" / "lookup" / "index.json").read_text(encoding="utf-8"))
+        js = page.evaluate("""([texts, meta]) => texts.map(t => {
+            const q = window.certregLookup.norm(t, meta.extra_dropped), gs = window.certregLookup.grams(q, meta);
+            return [q, gs, window.certregLookup.chosen(gs, 3), gs.map(window.certregLookup.hash)];
+        })""", [NORMALISE, meta])
+        py = []
+        for text in NORMALISE:
+            q = lookup.normalise(text)
+            gs = lookup.query_grams(q)
+            py.append([q, gs, lookup.chosen(gs, 3), [lookup.fnv1a(g) for g in gs]])
+        assert js == py
+        assert log.errors == []
+
+
 # --- f. hostile record text stays text ---
 
 HOSTILE = {

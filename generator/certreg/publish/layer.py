@@ -328,6 +328,8 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
             registry_wide = registry_wide or _registry_inputs(site)
             made_of = registry_wide
         reuse.put(path, digest(common, path, made_of), make)
+    for path, data in site.lookup_files.items():  # (keyed by their bytes: the shards a decision leaves alone stay)
+        reuse.put(path, digest("lookup", path, data), functools.partial(bytes, data))
     # One sitemap per language (Material's language switch reads them), of every page, generated or written.
     for lang in LANGS:
         path = f"{prefix(lang)}sitemap.xml"
@@ -422,7 +424,7 @@ def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:
         for path in (f"{folder}certificate.json", certificate_feed_path(cert["number"])):
             if path not in files:
                 missing.append(path)
-    for path in site.data_paths(schemas):
+    for path in [*site.data_paths(schemas), *site.lookup_files]:
         if path not in files or files[path][1] == 0:
             missing.append(path)
     return missing

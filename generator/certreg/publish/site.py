@@ -389,6 +389,14 @@ class Site:
             files[f"feeds/{key}.atom"] = functools.partial(self.feed, key)
         return files
 
+    @functools.cached_property
+    def lookup_files(self) -> dict[str, bytes]:
+        """The look-up's index, in shards (publish/lookup.py): site path -> bytes. Each file's key is its bytes, so
+        that a decision rewrites the few shards it changes, not the index."""
+        from .lookup import index_files
+
+        return index_files(self.pub.certificates, self.scheme_defs)
+
     def certificate_json(self, c: dict) -> bytes:
         return _json({"generated_by": self.pub.generator, **c})
 

@@ -62,8 +62,10 @@ class Log:
 
 @contextmanager
 def visit(browser: Browser, url: str, *, size: dict = PHONE, js: bool = True, now: str | None = SAMPLE_NOON,
-          timezone: str = "Asia/Shanghai", init_script: str | None = None) -> Iterator[tuple[Page, Log]]:
-    """``url`` opened in a fresh context of ``size``; with JavaScript, the browser's clock fixed at ``now``."""
+          timezone: str = "Asia/Shanghai", init_script: str | None = None, status: int = 200
+          ) -> Iterator[tuple[Page, Log]]:
+    """``url`` opened in a fresh context of ``size``; with JavaScript, the browser's clock fixed at ``now``. The
+    answer's HTTP status is ``status`` (404: an address the site does not have, answered by its 404 page)."""
     context = browser.new_context(**size, java_script_enabled=js, timezone_id=timezone, locale="zh-CN")
     log = Log()
 
@@ -82,7 +84,7 @@ def visit(browser: Browser, url: str, *, size: dict = PHONE, js: bool = True, no
         if js and now is not None:
             page.clock.set_fixed_time(now)
         response = page.goto(url)
-        assert response is not None and response.ok, (url, response and response.status)
+        assert response is not None and response.status == status, (url, response and response.status)
         yield page, log
     finally:
         context.close()
@@ -281,23 +283,11 @@ def test_a_version_that_never_existed_is_said_not_to_exist_in_red(browser, sampl
         assert log.errors == []
 
 
-def not_found(browser, url: str):
-    """``url``, an address the site does not have, opened as ``visit`` would (its answer is the 404 page)."""
-    context = browser.new_context(**PHONE, timezone_id="Asia/Shanghai", locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-    response = page.goto(url)
-    return context, page, response, errors
-
-
 def test_a_number_not_in_the_registry_gets_the_forgery_page(browser, sample_site, checked):
     number = "CEC-ZWL-2025-9999"
     assert number not in checked.histories
-    contact = yaml_settings()["enquiries"]
-    context, page, response, errors = not_found(browser, f"{sample_site.url}certificates/{number}/v1/")
-    try:
-        assert response is not None and response.status == 404
+    contact = checked.registry.settings["enquiries"]
+    with visit(browser, f"{sample_site.url}certificates/{number}/v1/", status=404) as (page, log):
         expect(page.locator("#cr-nf-word")).to_have_text(strings()["zh"]["nf_title"])
         expect(page.locator("#cr-nf-word-en")).to_have_text(strings()["en"]["nf_title"])
         expect(page.locator("#cr-notfound")).to_contain_text(strings()["zh"]["nf_forged"])
@@ -309,29 +299,19 @@ def test_a_number_not_in_the_registry_gets_the_forgery_page(browser, sample_site
         page.locator("#cr-lookup-results a").first.click()
         expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
         expect(page.locator("#cr-nf-version")).to_have_count(0)
-        assert errors == []
-    finally:
-        context.close()
+        # (the one error the console shows is the browser's own line about the 404 answer of the page itself)
+        assert [e for e in log.errors if "404 (Not Found)" not in e] == [] and log.outside == []
 
 
 def test_a_version_page_that_does_not_exist_names_the_certificate(browser, sample_site):
     number = BY_STATUS["valid"]
-    context, page, response, errors = not_found(browser, f"{sample_site.url}certificates/{number}/v9/")
-    try:
-        assert response is not None and response.status == 404
+    with visit(browser, f"{sample_site.url}certificates/{number}/v9/", status=404) as (page, log):
         expect(page.locator("#cr-nf-word")).to_have_text(strings()["zh"]["nf_version_title"])
         expect(page.locator("#cr-nf-version")).to_be_visible()
         expect(page.locator("#cr-nf-version")).to_contain_text(fmt(strings()["zh"]["nf_version"], number=number, v=9))
         expect(page.locator("#cr-nf-version a").first).to_have_attribute("href", f"/certificates/{number}/")
-        assert errors == []
-    finally:
-        context.close()
-
-
-def yaml_settings() -> dict:
-    import yaml
-
-    return yaml.safe_load((REGISTRY / "registry.yml").read_text(encoding="utf-8"))
+        # (the one error the console shows is the browser's own line about the 404 answer of the page itself)
+        assert [e for e in log.errors if "404 (Not Found)" not in e] == [] and log.outside == []
 
 
 # --- one glance, and print ---
@@ -363,24 +343,38 @@ def test_one_glance_on_a_phone_shows_verdict_holder_product_validity_and_use(bro
 def test_overdue_actions_are_on_the_page(browser, builder, tmp_path):
     n = builder.zwl("CEC-ZWL-2024-0001")
     builder.decide(n, "suspend", "2025-03-01", ground="holder-request", facts_verified="2025-02-28")
+    m = builder.zwl("CEC-ZWL-2024-0002", product_name="另一种回用水")  # (no surveillance recorded)
     out = tmp_path / "site"
     build_site(ROOT / "mkdocs.yml", out, dt.date(2025, 12, 1), pdfs=False, registry=builder.root)
     data = json.loads((out / "certificates" / n / "certificate.json").read_text(encoding="utf-8"))
     assert data["suspension_limit"] < "2025-12-01"  # (past its limit on the build's date: overdue)
+    due = json.loads((out / "certificates" / m / "certificate.json").read_text(encoding="utf-8"))
+    assert due["surveillance_overdue"] and due["surveillance_due"] < "2025-12-01"  # (ZWL-6.1: CEC is late)
+    with serve(out) as url, visit(browser, f"{url}certificates/{m}/v1/", now="2025-12-01T12:00:00+08:00") as (
+            page, log):
+        overdue = page.locator("#cr-overdue")
+        expect(overdue).to_have_text(fmt(strings()["zh"]["surveillance_overdue"], date=due["surveillance_due"]))
+        box = overdue.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844  # (on the first screen)
+        assert log.errors == []
     with serve(out) as url, visit(browser, f"{url}certificates/{n}/v1/", now="2025-12-01T12:00:00+08:00") as (
             page, log):
-        expect(page.locator("#cr-overdue")).to_contain_text(
+        # said once, in the verdict (site.suspension_overdue), not again in the list of other overdue actions
+        expect(page.locator("#cr-status-note")).to_have_text(
             fmt(strings()["zh"]["suspension_overdue"], date=data["suspension_limit"]))
-        box = page.locator("#cr-overdue").bounding_box()
+        said = fmt(strings()["zh"]["suspension_overdue"], date=data["suspension_limit"])
+        assert page.locator(".cr-verify").inner_text().count(said) == 1
+        box = page.locator("#cr-status-note").bounding_box()
         assert box is not None and box["y"] + box["height"] <= 844
         assert log.errors == []
 
 
 @pytest.mark.parametrize("path", [f"certificates/{BY_STATUS['suspended']}/v1/", "certificates/CEC-ZWL-2025-0003/"])
-def test_a_printed_page_is_one_a4_page_with_the_registry_the_address_and_when(browser, sample_site, tmp_path, path):
+def test_a_printed_page_is_one_a4_page_with_the_registry_the_address_and_when(browser, sample_site, checked, tmp_path,
+                                                                             path):
     import pypdfium2
 
-    settings = yaml_settings()
+    settings = checked.registry.settings
     with visit(browser, sample_site.url + path, size=DESKTOP) as (page, log):
         page.emulate_media(media="print")
         page.evaluate("window.dispatchEvent(new Event('beforeprint'))")

@@ -22,7 +22,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -273,7 +272,7 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     # that address, so its links are absolute from the site's path
     title = " · ".join(strings()[lang]["nf_title"] for lang in LANGS)
     reuse.put(NOT_FOUND, digest(common, NOT_FOUND), lambda: shells["zh"].fill(
-        NOT_FOUND, title, site.not_found_page(), absolute=urlsplit(site.pub.base_url).path or "/").encode())
+        NOT_FOUND, title, site.not_found_page(), absolute=site.site_path).encode())
     stage("pages")
     certs = site.pub.certificates
     rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}

@@ -78,13 +78,7 @@ def grams(text: str) -> set[str]:
     """The grams of a normalised text: at each character, the ASCII_GRAM (ASCII) or WIDE_GRAM (other) characters
     from it, where the text has that many. A gram's length depends on its first character alone, so that every gram
     of a piece of a text is a gram of the text."""
-    out = set()
-    end = len(text)
-    for i, ch in enumerate(text):
-        n = ASCII_GRAM if ch < "\x80" else WIDE_GRAM
-        if i + n <= end:
-            out.add(text[i:i + n])
-    return out
+    return set(query_grams(text))
 
 
 def fnv1a(text: str) -> int:

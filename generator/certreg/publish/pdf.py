@@ -102,9 +102,9 @@ def site_url(mkdocs_yml: Path) -> str:
 
 def verification_url(base: str, number: str, version: int) -> str:
     """Where the QR code of ``number``'s version ``version`` leads: that version's own page (publish/site.py
-    ``version_pages``), which says without any script whether the paper is current or superseded. Papers printed
-    before it named ``certificates/NUMBER/?v=VERSION``: that address stays the certificate's page, whose script
-    reads the version."""
+    ``Site.certificate_pages``), which says without any script whether the paper is current or superseded.
+    Papers printed before it named ``certificates/NUMBER/?v=VERSION``: that address stays the certificate's
+    page, whose script reads the version."""
     return f"{base}certificates/{number}/v{version}/"
 
 

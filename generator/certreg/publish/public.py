@@ -42,13 +42,12 @@ def dig(content: dict, dotted: str) -> str:
     return "" if value is None else str(value)
 
 
-def listed(h: History, version_content: dict) -> tuple[str, str]:
-    """The holder and the product (the scheme's ``listing``: for a zero-carbon factory, the factory and its main
-    products) of one version's content, read from its public fields alone (REG-PUBLIC): a scheme cannot name a
-    private field there (records.specs refuses it), and were one to, it would show as empty, never leak."""
-    content = public_content(h, version_content)
-    listing = h.cert.scheme.listing
-    return dig(content, listing["holder"]), dig(content, listing["product"])
+def listed(scheme, public: dict) -> tuple[str, str]:
+    """The holder and the product (``scheme``'s ``listing``: for a zero-carbon factory, the factory and its main
+    products) of one version's public content (``public_content``), so read from its public fields alone
+    (REG-PUBLIC): a scheme cannot name a private field there (records.specs refuses it), and were one to, it would
+    show as empty, never leak."""
+    return dig(public, scheme.listing["holder"]), dig(public, scheme.listing["product"])
 
 
 @dataclass
@@ -113,7 +112,7 @@ def announcements(histories: Mapping[str, History], as_of: dt.date) -> list[Anno
         assert d is not None  # (only decisions were collected above)
         scheme = h.cert.scheme
         public = [f for f in d.data.get("changes", {}) if scheme.fields.get(f, {}).get("public")]
-        holder, product = listed(h, h.versions[e.version - 1].content)
+        holder, product = listed(scheme, public_content(h, h.versions[e.version - 1].content))
         out.append(Announcement(d.data["announcement"], e.date, number, scheme.key, e.action, e.status, e.version,
                                 d.name, d.data.get("reason"), d.data.get("ground"), sorted(public), holder, product))
     return out
@@ -157,7 +156,7 @@ def certificate_view(h: History, as_of: dt.date, base_url: str, numbers: dict[st
     assert current is not None
     versions = [v for v in h.versions if v.date <= as_of]
     content = public_content(h, current.content)
-    holder, product = listed(h, current.content)
+    holder, product = listed(cert.scheme, content)
     fields = cert.scheme.fields
 
     def public(names) -> list[str]:  # REG-PUBLIC: not even the names of private fields
@@ -430,8 +429,7 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
     schemes = {key: {"name": s.data["name"], "code": s.code,
                      "fields": {n: f["label"] for n, f in s.fields.items() if f["public"]}}
                for key, s in sorted(reg.schemes.items())}
-    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample", "enquiries", "icp_filing")
-                if k in reg.settings}
+    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample", "enquiries") if k in reg.settings}
     successors: dict[str, list[str]] = {}
     for v in views:  # the renewal or next reporting year that follows a certificate (ZWL-7.2, ZCF-11.2)
         if v["follows"]:

@@ -36,7 +36,7 @@ from .public import (
     announcement_path,
     certificate_path,
     compact_json,
-    dig,
+    listed,
     view_digest,
     view_json,
 )
@@ -241,19 +241,17 @@ class Site:
         fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
                   for name, value in content.items()]
         has_mark = scheme_has_mark(c["scheme"])
-        note = ""
         why = next((e for e in reversed(c["timeline"])
                     if e["date"] == c["status_since"] and e["status"] == c["status"]), None)
-        if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"]:
-            note = t["suspension_overdue"].format(date=c["suspension_limit"])
         labels = self.pub.schemes[c["scheme"]]["fields"]
         listing = scheme_def.listing
-        glance = {"holder": c["holder"], "product": c["product"],
+        holder, product = listed(scheme_def, content)  # (what that paper says: an older one's may not be today's)
+        glance = {"holder": holder, "product": product,
                   "holder_label": labels[listing["holder"].split(".")[0]][lang],
                   "product_label": labels[listing["product"].split(".")[0]][lang]}
-        if paper not in (None, c["version"]):  # what that paper says (the view's holder and product are today's)
-            glance.update(holder=dig(content, listing["holder"]), product=dig(content, listing["product"]))
-        changed_later = {f for v in c["versions"][paper or len(c["versions"]):] for f in v["changed"]}
+        # the fields a later version changed, in the order of the changes (none on the certificate's own page)
+        later = c["versions"][paper or len(c["versions"]):]
+        changed_later = list(dict.fromkeys(f for v in later for f in v["changed"]))
         data = {
             "status": c["status"], "as_of": c["as_of"], "valid_until": c["valid_until"],
             "suspension_limit": c.get("suspension_limit"), "surveillance_due": c.get("surveillance_due"),
@@ -269,8 +267,9 @@ class Site:
         }
         registry_name = pick(self.pub.registry.get("name"), lang)
         return self._render("certificate.html.j2", lang, url, c=c, scheme=self.pub.schemes[c["scheme"]],
-                            fields=fields, has_mark=has_mark, note=note, paper=paper, glance=glance,
-                            changed_later=changed_later, overdue=overdue_lines(c, t), restored=_restored(c),
+                            fields=fields, has_mark=has_mark, note=suspension_overdue(c, t), paper=paper,
+                            glance=glance, changed_later=changed_later, overdue=overdue_lines(c, t),
+                            restored=_restored(c),
                             reason=(why or {}).get("reason"), registry_name=registry_name,
                             page_url=self.pub.base_url + url,
                             announced=self.announced.get(c["number"], set()), data=data)
@@ -278,11 +277,16 @@ class Site:
     def not_found_page(self) -> str:
         """The content of the site's 404 page, in both languages: the address of a certificate that is not in the
         registry (a forged QR code, a mistyped number) or of a version it never had."""
-        root = urlsplit(self.pub.base_url).path or "/"  # (absolute: the page is served at any address)
-        return self._render("notfound.html.j2", "zh", "", root=root, home=root,
+        return self._render("notfound.html.j2", "zh", "", root=self.site_path, home=self.site_path,
                             both={lang: strings()[lang] for lang in LANGS},
                             contact=self.pub.registry.get("enquiries") or {},
                             registry_name=self.pub.registry.get("name") or {})
+
+    @property
+    def site_path(self) -> str:
+        """The site's path on its host (``/``, or ``/REPO/`` on GitHub Pages): where the addresses of a page served at
+        any address (the 404 page) start."""
+        return urlsplit(self.pub.base_url).path or "/"
 
     def list_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
         """A list per scheme (or all) and status (or all), about LIST_PAGE certificates a page (``list_chunks``: a
@@ -462,12 +466,19 @@ class Site:
         return fg.atom_str(pretty=True)
 
 
-def overdue_lines(c: dict, t: dict) -> list[str]:
-    """What CEC has left undone past its limit for certificate view ``c`` on its as-of date, a line each: a
-    suspension past its limit (ZCF-12.1.2, ZWL-7.4), a surveillance (ZWL-6.1), nonconformity closures (ZWL-6.3)."""
-    lines = []
+def suspension_overdue(c: dict, t: dict) -> str:
+    """That certificate view ``c``'s suspension has outlived its limit on its as-of date (ZCF-12.1.2, ZWL-7.4), or
+    "": said in the verdict itself (the page's script says it too once the limit passes after the build)."""
     if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"]:
-        lines.append(t["suspension_overdue"].format(date=c["suspension_limit"]))
+        return t["suspension_overdue"].format(date=c["suspension_limit"])
+    return ""
+
+
+def overdue_lines(c: dict, t: dict) -> list[str]:
+    """What else CEC has left undone past its limit for certificate view ``c`` on its as-of date, a line each, shown
+    under the verdict: a surveillance (ZWL-6.1), nonconformity closures (ZWL-6.3). (A suspension past its limit is
+    in the verdict: ``suspension_overdue``.)"""
+    lines = []
     if c.get("surveillance_overdue"):
         lines.append(t["surveillance_overdue"].format(date=c["surveillance_due"]))
     lines += [t["closure_overdue"].format(found=x["found"], date=x["due"]) for x in c.get("closures_overdue", [])]
@@ -585,6 +596,11 @@ def shell_markdown() -> str:
     return f"# {SHELL_TITLE}\n\n{SHELL_CONTENT}\n"
 
 
+# every relative address of the theme's that climbs out of its folder: to the site's root, or to the root of its
+# language (en/), alone ("../..") or before a path, never climbing further
+_CLIMB = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
+
+
 class Shell:
     """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
 
@@ -598,9 +614,6 @@ class Shell:
             raise SiteError(f"the shell page {path} has no single content marker {marker}")
         self.head, self.tail = html.split(marker)
         self.path = path  # CERTREG_SHELL/CERTREG_SHELL/ or en/CERTREG_SHELL/CERTREG_SHELL/
-        # every relative address of the theme's that climbs out of the shell's folders: to the site's root, or to
-        # the root of its language (en/), alone ("../..") or before a path, never climbing further
-        self._climb = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
         self._parts: dict[str, tuple[str, str]] = {}
 
     def _at(self, root: str) -> tuple[str, str]:
@@ -622,7 +635,7 @@ class Shell:
                     return there.rstrip("/") if m.string[m.end()] == "/" else there
                 return ("../" * (root.count("../") - len(folders) + climbs)).rstrip("/") or "."
 
-            found = self._parts[root] = (self._climb.sub(swap, self.head), self._climb.sub(swap, self.tail))
+            found = self._parts[root] = (_CLIMB.sub(swap, self.head), _CLIMB.sub(swap, self.tail))
         return found
 
     def fill(self, url: str, title: str, content: str, *, absolute: str | None = None) -> str:

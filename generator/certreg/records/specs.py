@@ -203,10 +203,7 @@ REGISTRY_SPEC = Map({
                        public=True, doc="a telephone number"),
         "address": Field(_bilingual(max_length=100, max_en=200), public=True, doc="the postal address"),
     }), public=True, doc="how the public reaches CEC: shown on the page of an address the registry does not have "
-                         "(a suspicious certificate is reported there) and in every page's footer"),
-    "icp_filing": Field(Text(max_length=40), public=True,
-                        doc="the site's ICP filing number (ICP备案号), shown in the footer: a site served from "
-                            "mainland China must show it"),
+                         "(a suspicious certificate is reported there)"),
 })
 
 # --- scheme definitions (registry/schemes/*.yml) -------------------------------------------

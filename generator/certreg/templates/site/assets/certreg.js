@@ -3,9 +3,10 @@
 (function () {
   "use strict";
 
-  function today() {  // the date in China (UTC+8, no daylight saving), where the certificates' dates are
-    return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  function chinaNow() {  // the time in China (UTC+8, no daylight saving), where the certificates' dates are
+    return new Date(Date.now() + 8 * 3600 * 1000).toISOString();
   }
+  function today() { return chinaNow().slice(0, 10); }
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
   }
@@ -233,7 +234,7 @@
     var at = byId("cr-printed");
     if (!at) { return; }
     window.addEventListener("beforeprint", function () {
-      var now = new Date(Date.now() + 8 * 3600 * 1000).toISOString();
+      var now = chinaNow();
       at.textContent = fill(t.printed_at, {when: now.slice(0, 10) + " " + now.slice(11, 16) + " (UTC+8)"});
     });
   }

@@ -144,7 +144,10 @@ def test_every_page_switches_to_the_same_page_in_the_other_language(built):
         rel = page.parent.relative_to(built).as_posix()
         rel = "" if rel == "." else rel + "/"
         zh = rel[3:] if rel.startswith("en/") else rel
-        links = dict((lang, href) for href, lang in switches.findall(page.read_text(encoding="utf-8")))
+        text = page.read_text(encoding="utf-8")
+        if '<meta http-equiv="refresh" content="0; url=../?v=' in text:  # (a current version's address: it leads to
+            continue  # its certificate's page, which has the switch)
+        links = dict((lang, href) for href, lang in switches.findall(text))
         assert sorted(links) == ["en", "zh"], rel
         for lang, target in (("zh", zh), ("en", "en/" + zh)):
             resolved = (page.parent / links[lang]).resolve()

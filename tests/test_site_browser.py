@@ -182,9 +182,11 @@ def test_scanning_the_certificate_opens_a_page_with_its_status(browser, sample_s
         expect(use).to_be_visible()
         assert use.inner_text() == use_text("zh", status, h.cert.scheme.key)
         expect(use).to_have_class(f"cr-use cr-use--{'yes' if status == 'valid' else 'no'}")
-        expect(page.locator("#cr-paper")).to_have_text(fmt(strings()["zh"]["version_current"], v=version))
+        # (the current version's address leads to the certificate's page, naming the version)
+        assert page.url == local(f"{BASE_URL}certificates/{number}/?v={version}", sample_site.url)
+        expect(page.locator("#cr-version-paper")).to_have_text(fmt(strings()["zh"]["version_current"], v=version))
         # the title names no status: the script may find that time has changed it since the build
-        assert page.title().startswith(fmt(strings()["zh"]["paper_title"], number=number, v=version))
+        assert page.title().startswith(f"{number} · {strings()['zh']['verify_title']}")
         assert log.errors == [] and log.outside == []  # (no web font or other host: the page loads on a closed network)
 
 
@@ -264,6 +266,23 @@ def test_the_page_of_a_superseded_version_says_so_with_or_without_javascript(bro
         # the certificate itself is still valid (its current version)
         expect(page.locator("#cr-status")).to_have_attribute("data-status", "valid")
         assert log.errors == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_address_of_the_current_version_leads_to_the_certificate_without_javascript(browser, sample_site, checked,
+                                                                                         lang):
+    number = "CEC-ZWL-2025-0003"
+    current = checked.histories[number].version_on(SAMPLE_AS_OF)
+    assert current.number == 2
+    page_of = f"{'en/' if lang == 'en' else ''}certificates/{number}/"
+    with visit(browser, f"{sample_site.url}{page_of}v2/", js=False) as (page, log):
+        expect(page.locator("#cr-version-now")).to_have_text(
+            fmt(strings()[lang]["version_now"], current=2, date=current.date.isoformat()))
+        assert page.url == f"{sample_site.url}{page_of}?v=2"
+        expect(page.locator("#cr-paper")).to_have_count(0)  # (nothing says the paper is superseded)
+        assert log.errors == []
+    stub = (sample_site.out / page_of / "v2" / "index.html").read_bytes()
+    assert len(stub) < 1000  # (not a second copy of the certificate's page)
 
 
 def test_a_version_that_never_existed_is_said_not_to_exist_in_red(browser, sample_site, checked):
@@ -369,7 +388,7 @@ def test_overdue_actions_are_on_the_page(browser, builder, tmp_path):
         assert log.errors == []
 
 
-@pytest.mark.parametrize("path", [f"certificates/{BY_STATUS['suspended']}/v1/", "certificates/CEC-ZWL-2025-0003/"])
+@pytest.mark.parametrize("path", ["certificates/CEC-ZWL-2025-0003/v1/", f"certificates/{BY_STATUS['suspended']}/"])
 def test_a_printed_page_is_one_a4_page_with_the_registry_the_address_and_when(browser, sample_site, checked, tmp_path,
                                                                              path):
     import pypdfium2
@@ -695,8 +714,8 @@ SHOT_SHARE = 0.0001  # 0.01 %: 33 pixels of a phone's 390×844, 115 of a desktop
 # which no waiting or new layout of the box changes: 0.071 % of the pixels). Its words are checked as text.
 SHOT_STYLE = "#cr-lookup::placeholder { color: transparent !important; }"
 SCREENS = [("phone", PHONE), ("desktop", DESKTOP)]
-SHOT_PAGES = [("valid", f"certificates/{BY_STATUS['valid']}/v1/"),
-              ("suspended", f"certificates/{BY_STATUS['suspended']}/v1/"),
+SHOT_PAGES = [("valid", f"certificates/{BY_STATUS['valid']}/?v=1"),
+              ("suspended", f"certificates/{BY_STATUS['suspended']}/?v=1"),
               ("home", "")]
 
 

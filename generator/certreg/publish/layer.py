@@ -267,6 +267,9 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
             pages.append((f"{url}index.html", digest(common, url, title, inputs),
                           functools.partial(_page, shells[lang], url, title, render)))
             urls.append(url)
+    for lang in LANGS:  # (not in the sitemaps: each leads to a certificate's page, which is)
+        pages += [(f"{url}index.html", digest(common, url, inputs), make)
+                  for url, inputs, make in site.current_version_pages(lang)]
     reuse.put_all(pages, progress=progress("writing the pages") if progress and len(pages) >= LONG else None)
     # the 404 page: what an address the site does not have opens (a forged QR code, a mistyped number), served at
     # that address, so its links are absolute from the site's path

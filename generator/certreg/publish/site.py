@@ -219,8 +219,9 @@ class Site:
         return found
 
     def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
-        """Each certificate's page, and the page of each of its versions (``certificates/N/vK/``: what the QR code
-        of that version's paper opens, pdf.verification_url)."""
+        """Each certificate's page, and the page of each of its superseded versions (``certificates/N/vK/``: what
+        the QR code of that version's paper opens, pdf.verification_url; the current version's address leads to
+        the certificate's page: ``current_version_pages``)."""
         t = strings()[lang]
         for c in self.pub.certificates:
             url = prefix(lang) + certificate_path(c["number"])
@@ -228,16 +229,35 @@ class Site:
             inputs = ("certificate", self.digest_of(c["number"]), sorted(self.announced.get(c["number"], ())))
             yield (url, f"{c['number']} · {t['verify_title']}", inputs,
                    functools.partial(self.certificate_page, c, lang, url))
-            for v in c["versions"]:
+            for v in c["versions"][:-1]:
                 paper = v["version"]
                 yield (f"{url}v{paper}/", t["paper_title"].format(number=c["number"], v=paper),
                        (*inputs, paper), functools.partial(self.certificate_page, c, lang, f"{url}v{paper}/", paper))
 
+    def current_version_pages(self, lang: str) -> Iterator[tuple[str, tuple, Callable[[], bytes]]]:
+        """The address of each certificate's current version (``certificates/N/vK/``), as (URL, inputs, bytes): a
+        page of a few hundred bytes that leads at once, without any script (a meta refresh), to the certificate's
+        page with the version named (``../?v=K``), where the page's script says the paper is the current one and,
+        without a script, the current version's number is shown. Most certificates have one version: a full page
+        for it would be the certificate's page again, doubling the site. Once superseded, the address is the
+        version's own page (``certificate_pages``)."""
+        t = strings()[lang]
+        for c in self.pub.certificates:
+            paper = c["versions"][-1]["version"]
+            url = f"{prefix(lang)}{certificate_path(c['number'])}v{paper}/"
+            yield url, ("current version", c["number"], paper), functools.partial(
+                self._render_bytes, "current.html.j2", lang, url, number=c["number"], v=paper,
+                title=t["paper_title"].format(number=c["number"], v=paper),
+                page=self.pub.base_url + prefix(lang) + certificate_path(c["number"]))
+
+    def _render_bytes(self, template: str, lang: str, url: str, **values) -> bytes:
+        return self._render(template, lang, url, **values).encode()
+
     def certificate_page(self, c: dict, lang: str, url: str, paper: int | None = None) -> str:
-        """The page of certificate ``c`` (its view), or of its version ``paper``."""
+        """The page of certificate ``c`` (its view), or of its superseded version ``paper``."""
         t = strings()[lang]
         scheme_def = self.scheme_defs[c["scheme"]]
-        content = c["content"] if paper in (None, c["version"]) else c["versions"][paper - 1]["content"]
+        content = c["content"] if paper is None else c["versions"][paper - 1]["content"]
         fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
                   for name, value in content.items()]
         has_mark = scheme_has_mark(c["scheme"])

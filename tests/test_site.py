@@ -94,6 +94,96 @@ def test_the_sample_site_builds_strictly_with_no_broken_link_or_anchor(built):
     assert S.SHELL not in (built / "sitemap.xml").read_text(encoding="utf-8")
 
 
+class _Head(HTMLParser):
+    """A page's <html> lang and what its <head> says: meta names and properties, and its links (rel, attributes)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.lang, self.meta, self.links, self._in_head = None, {}, [], True
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "body":
+            self._in_head = False
+        elif self._in_head and tag == "meta" and (a.get("name") or a.get("property")):
+            self.meta[a.get("name") or a.get("property")] = a.get("content")
+        elif self._in_head and tag == "link":
+            self.links.append(a)
+
+
+def head_of(page: Path) -> _Head:
+    parser = _Head()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_every_page_says_what_it_is_to_search_engines_share_cards_and_feed_readers(built):
+    data = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))
+    pages = sorted(built.rglob("*.html"))
+    assert len(pages) > 60
+    for page in pages:
+        rel = page.relative_to(built).as_posix()
+        head = head_of(page)
+        assert head.lang == ("en" if rel.startswith("en/") else "zh-CN"), rel
+        description = head.meta.get("description")
+        assert description and "CERTREG" not in description and "{" not in description, rel
+        # a share card (WeChat reads Open Graph): a title, the page's description, an absolute image the site has
+        assert head.meta.get("og:title") and "CERTREG" not in head.meta["og:title"], rel
+        assert head.meta.get("og:description") == description, rel
+        image = head.meta.get("og:image", "")
+        assert image.startswith(BASE_URL) and (built / image[len(BASE_URL):]).is_file(), rel
+        if rel != "404.html":  # (served at any address: it names none)
+            assert head.meta.get("og:url", "").startswith(BASE_URL), rel
+        icons = [link["href"] for link in head.links if link.get("rel") == "icon"]
+        if icons:  # (every page but a current version's address, which leads on at once)
+            icon = built / icons[0][1:] if icons[0].startswith("/") else page.parent / icons[0]  # (404: absolute)
+            assert icon.resolve().is_file() and icons[0].endswith(".png"), rel
+        feeds = [link["href"] for link in head.links if link.get("type") == "application/atom+xml"]
+        if "refresh" not in head.meta.get("http-equiv", "") and "noindex" not in str(head.meta.get("robots")):
+            assert icons and feeds and feeds[0] == BASE_URL + "feeds/announcements.atom", rel
+    # a certificate's pages point a feed reader to its own feed as well, and say whose certificate of what it is
+    for c in data["certificates"]:
+        for lang in ("", "en/"):
+            head = head_of(built / lang / "certificates" / c["number"] / "index.html")
+            feeds = [link["href"] for link in head.links if link.get("type") == "application/atom+xml"]
+            assert feeds == [BASE_URL + "feeds/announcements.atom", c["url"] + "feed.atom"]
+            assert (built / "certificates" / c["number"] / "feed.atom").is_file()
+            for said in (c["number"], c["holder"], c["product"]):
+                assert said in head.meta["description"], (c["number"], lang)
+    # the 404 page names no address of its own
+    not_found = head_of(built / "404.html")
+    assert not [link for link in not_found.links if link.get("rel") in ("canonical",) or link.get("hreflang")]
+    assert (built / "favicon.ico").read_bytes()[:4] == b"\0\0\1\0"  # (an icon, for what asks the host's root)
+
+
+def test_robots_txt_names_both_sitemaps_and_they_date_each_page_by_its_records(built):
+    from certreg.publish.public import publish
+
+    robots = (built / "robots.txt").read_text(encoding="utf-8").splitlines()
+    sitemaps = [line.split(": ", 1)[1] for line in robots if line.startswith("Sitemap: ")]
+    assert sitemaps == [BASE_URL + "sitemap.xml", BASE_URL + "en/sitemap.xml"]
+    assert "User-agent: *" in robots and not [line for line in robots if line.startswith("Disallow: /")]
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    dated = {}
+    for url in sitemaps:
+        tree = ET.parse(built / url[len(BASE_URL):])
+        for entry in tree.getroot().findall("s:url", ns):
+            when = entry.find("s:lastmod", ns)
+            dated[entry.find("s:loc", ns).text] = when.text if when is not None else None
+    assert len(dated) > 60
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    site = S.Site(publish(checked, BASE_URL), schemes=checked.registry.schemes)
+    for c in site.pub.certificates:
+        for lang in ("", "en/"):
+            assert dated[BASE_URL + lang + "certificates/" + c["number"] + "/"] == S.Site.last_change(c)
+    latest = site.last_changes["all"]
+    assert dated[BASE_URL] == dated[BASE_URL + "en/"] == latest  # (the home pages show the latest announcements)
+    assert all(when is None or dt.date.fromisoformat(when) <= SAMPLE_AS_OF for when in dated.values())
+    assert dated[BASE_URL + "about/"] is None  # (a page written by hand: no record dates it)
+
+
 def test_every_version_of_every_certificate_has_the_page_its_qr_code_opens(built):
     from certreg.publish.pdf import verification_url
 
@@ -130,13 +220,15 @@ def test_the_theme_shell_holds_at_any_depth_and_at_any_address(path, url, absolu
     last = f'"{up}/en/N/"' if not path.startswith("en/") else f'"{up_lang}/list/"'
     html = (f'<a href="{up}"></a><link href="{up}/assets/a.css"><a href="./"></a><a href="#top"></a>'
             f'<a href="https://x.example/"></a><a href={last}></a><p>{S.SHELL_CONTENT}</p><i>"../x"</i>')
-    filled = S.Shell(html, path).fill(url, "T", "<b>C</b>", absolute=absolute)
+    filled = S.Shell(html, path).fill(url, "T", "<b>C</b>", head=S.Head("D"), absolute=absolute)
     assert re.findall(r'"[^"]*"', filled.split("<b>C</b>")[0]) == want
     assert filled.endswith('<i>"../x"</i>')  # (an address that does not leave the shell's folders is left alone)
 
 
 def test_every_page_switches_to_the_same_page_in_the_other_language(built):
-    switches = re.compile(r'<a href="([^"]*)" hreflang="(zh|en)" lang="\2" class="md-select__link"')
+    switches = re.compile(r'<a href="([^"]*)" hreflang="(zh-CN|en)" lang="\2" class="md-select__link"')
+    alternates = re.compile(r'<link rel="alternate" hreflang="([^"]*)" href="([^"]*)">')
+    base = BASE_URL
     pages = list(built.rglob("index.html"))  # every page, in both languages
     english = [p for p in pages if p.relative_to(built).parts[0] == "en"]
     assert len(pages) > 60 and 0 < len(english) < len(pages)
@@ -147,8 +239,11 @@ def test_every_page_switches_to_the_same_page_in_the_other_language(built):
         text = page.read_text(encoding="utf-8")
         if '<meta http-equiv="refresh" content="0; url=../?v=' in text:  # (a current version's address: it leads to
             continue  # its certificate's page, which has the switch)
-        links = dict((lang, href) for href, lang in switches.findall(text))
+        links = dict((lang[:2], href) for href, lang in switches.findall(text))
         assert sorted(links) == ["en", "zh"], rel
+        # and the head names both (hreflang alternates, absolute), the Chinese one as the page for any other language
+        want = [("zh-CN", base + zh), ("en", base + "en/" + zh), ("x-default", base + zh)]
+        assert alternates.findall(text) == want, rel
         for lang, target in (("zh", zh), ("en", "en/" + zh)):
             resolved = (page.parent / links[lang]).resolve()
             assert resolved == (built / target).resolve(), (rel, lang, links[lang])
@@ -171,7 +266,7 @@ def test_every_certificate_has_a_page_in_both_languages_and_its_json_and_pdf(bui
         english = (built / "en" / "certificates" / number / "index.html").read_text(encoding="utf-8")
         status = h.status_on(SAMPLE_AS_OF)
         assert f'data-status="{status}"' in page and f'data-status="{status}"' in english
-        assert '<html lang="zh"' in page and '<html lang="en"' in english
+        assert '<html lang="zh-CN"' in page and '<html lang="en"' in english
         data = json.loads((folder / "certificate.json").read_text(encoding="utf-8"))
         assert data["number"] == number and data["status"] == status
         assert (folder / f"{number}-v{data['version']}.pdf").read_bytes()[:5] == b"%PDF-"
@@ -602,6 +697,13 @@ def test_zensical_builds_the_same_site(built, tmp_path):
         assert "data-certreg" not in html and "CERTREG" not in html, rel
     assert not broken_links(out, BASE_URL)
     assert not list(out.rglob("*CERTREG*"))
+    # the head's overrides (lang, description, share card, languages, feeds) render in Zensical as in Material
+    for rel in ("index.html", "about/index.html", f"certificates/{n}/index.html", f"en/certificates/{n}/index.html"):
+        theirs, ours = head_of(out / rel), head_of(built / rel)
+        assert (theirs.lang, theirs.meta["description"], theirs.meta["og:image"]) == \
+            (ours.lang, ours.meta["description"], ours.meta["og:image"]), rel
+        assert [link for link in theirs.links if link.get("rel") == "alternate"] == \
+            [link for link in ours.links if link.get("rel") == "alternate"], rel
 
 
 def test_a_build_with_an_empty_data_file_fails(builder, tmp_path, monkeypatch):

@@ -29,7 +29,20 @@ from ..errors import CertregError
 from . import ENGINES
 from .public import certificate_path
 from .reuse import write
-from .site import LANGS, SHELL, TEMPLATES, Shell, Site, certificate_feed_path, prefix, shell_markdown, sitemap, strings
+from .site import (
+    LANGS,
+    SHELL,
+    TEMPLATES,
+    Head,
+    Shell,
+    Site,
+    certificate_feed_path,
+    prefix,
+    robots,
+    shell_markdown,
+    sitemap,
+    strings,
+)
 
 ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
 MARKER = "data-certreg"
@@ -47,6 +60,7 @@ class Assembled:
 
     hand_written: dict[str, list[str]] = field(default_factory=dict)
     generated: dict[str, list[str]] = field(default_factory=dict)
+    lastmod: dict[str, str | None] = field(default_factory=dict)  # URL -> the date it last changed, where known
     linked: int = 0
     written: int = 0
 
@@ -253,6 +267,8 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
             text = page.read_text(encoding="utf-8")
             if MARKER in text:  # (never written through a link: the page may be a kept output of the engine)
                 write(page, _fill(marker, text, site, lang, url).encode())
+                # (what it shows of the records changes with them; a page without is dated by no record)
+                done.lastmod[url] = site.last_changes.get("all")
         reuse.note(rel)
     # what every page and file made here depends on besides its own inputs: the code and templates that make
     # them, the shells, the schemes' public text, the registry's settings, the public address and the date
@@ -263,10 +279,11 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     pages: list[tuple[str, str, Callable[[], bytes]]] = []
     for lang in LANGS:
         urls = done.generated[lang] = []
-        for url, title, inputs, render in site.plans(lang):
-            pages.append((f"{url}index.html", digest(common, url, title, inputs),
-                          functools.partial(_page, shells[lang], url, title, render)))
+        for url, title, head, inputs, render in site.plans(lang):
+            pages.append((f"{url}index.html", digest(common, url, title, head.description, head.feed, inputs),
+                          functools.partial(_page, shells[lang], url, title, head, render)))
             urls.append(url)
+            done.lastmod[url] = head.lastmod
     for lang in LANGS:  # (not in the sitemaps: each leads to a certificate's page, which is)
         pages += [(f"{url}index.html", digest(common, url, inputs), make)
                   for url, inputs, make in site.current_version_pages(lang)]
@@ -274,8 +291,9 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     # the 404 page: what an address the site does not have opens (a forged QR code, a mistyped number), served at
     # that address, so its links are absolute from the site's path
     title = " · ".join(strings()[lang]["nf_title"] for lang in LANGS)
-    reuse.put(NOT_FOUND, digest(common, NOT_FOUND), lambda: shells["zh"].fill(
-        NOT_FOUND, title, site.not_found_page(), absolute=site.site_path).encode())
+    head = Head(strings()["zh"]["desc_not_found"])
+    reuse.put(NOT_FOUND, digest(common, NOT_FOUND, head.description), lambda: shells["zh"].fill(
+        NOT_FOUND, title, site.not_found_page(), head=head, absolute=site.site_path).encode())
     stage("pages")
     certs = site.pub.certificates
     rendered = _render_manifest(pdf_dir) if pdf_dir is not None else {}
@@ -332,11 +350,15 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
         reuse.put(path, digest(common, path, made_of), make)
     for path, data in site.lookup_files.items():  # (keyed by their bytes: the shards a decision leaves alone stay)
         reuse.put(path, digest("lookup", path, data), functools.partial(bytes, data))
-    # One sitemap per language (Material's language switch reads them), of every page, generated or written.
+    # One sitemap per language, of every page, generated or written, each with the date it last changed where the
+    # records tell it; robots.txt names both.
     for lang in LANGS:
         path = f"{prefix(lang)}sitemap.xml"
-        write(site_dir / path, sitemap(site.pub.base_url, done.hand_written.get(lang, []) + done.generated[lang]))
+        urls = done.hand_written.get(lang, []) + done.generated[lang]
+        write(site_dir / path, sitemap(site.pub.base_url, [(url, done.lastmod.get(url)) for url in urls]))
         reuse.note(path)
+    write(site_dir / "robots.txt", robots(site.pub.base_url))
+    reuse.note("robots.txt")
     stage("data")
     reuse.prune()
     missing = incomplete(reuse.new, site, schemas)
@@ -361,8 +383,8 @@ def files_of(folder: Path) -> list[str]:
     return out
 
 
-def _page(shell: Shell, url: str, title: str, render: Callable[[], str]) -> bytes:
-    return shell.fill(url, title, render()).encode()
+def _page(shell: Shell, url: str, title: str, head: Head, render: Callable[[], str]) -> bytes:
+    return shell.fill(url, title, render(), head=head).encode()
 
 
 def _offered(issued: Path, note: dict | None, number: str) -> bytes:

@@ -18,6 +18,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -48,6 +49,9 @@ LANGS = ("zh", "en")
 SHELL = "CERTREG_SHELL"  # the shell page is SHELL/SHELL/, a path replaced by each generated page's path
 SHELL_TITLE = "CERTREG_TITLE"
 SHELL_CONTENT = "CERTREG_CONTENT"
+SHELL_DESCRIPTION = "CERTREG_DESCRIPTION"
+SHARE_IMAGE = "assets/share.png"  # (mkdocs.yml's extra.share_image: site_src/assets/)
+SHELL_HEAD = "<!--CERTREG_HEAD-->"  # (site_src/overrides/main.html: what is one page's alone in its head)
 LIST_PAGE = 200  # certificates per list page
 LATEST = 20  # announcements on the home and announcements pages
 RENEWAL_ON_HOME = 10  # certificates of the renewal window on the home page (all of them: lists/renewal/)
@@ -189,13 +193,41 @@ class Site:
 
     # --- generated pages: (URL, title, content) ---
 
-    def plans(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
-        """Each generated page as (URL, title, what its content is made from, how to make it): the inputs, with
-        the templates and the shell, make a page's key (publish.reuse), so that an unchanged page is not made
-        again."""
+    def plans(self, lang: str) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
+        """Each generated page as (URL, title, what it says of itself, what its content is made from, how to make
+        it): the inputs, with the templates and the shell, make a page's key (publish.reuse), so that an unchanged
+        page is not made again."""
         yield from self.certificate_pages(lang)
         yield from self.list_pages(lang)
         yield from self.month_pages(lang)
+
+    @staticmethod
+    def last_change(c: dict) -> str:
+        """The date certificate view ``c``'s page last changed by the records and the calendar: its latest event, and
+        the day after a limit it shows passed (a suspension's, a surveillance's, a closure's: the page says so from
+        then on). ISO text; a page's lastmod in the sitemaps."""
+        dates = [c["status_since"], c["version_date"], *(e["date"] for e in c["timeline"])]
+        passed: list[str] = [c["suspension_limit"]] if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"] \
+            else []
+        passed += [c["surveillance_due"]] if c.get("surveillance_overdue") else []
+        passed += [x["due"] for x in c.get("closures_overdue", [])]
+        dates += [(dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat() for d in passed]
+        return max(dates)
+
+    @functools.cached_property
+    def last_changes(self) -> dict[str, str]:
+        """Scheme (and "all") -> the latest ``last_change`` of its certificates and announcements: the lastmod of its
+        lists and of the hand-written pages that show what is made from the records."""
+        out: dict[str, str] = {}
+        for c in self.pub.certificates:
+            when = self.last_change(c)
+            for key in ("all", c["scheme"]):
+                out[key] = max(out.get(key, when), when)
+        for a in self.pub.announcements:
+            when = a.date.isoformat()
+            for key in ("all", a.scheme):
+                out[key] = max(out.get(key, when), when)
+        return out
 
     def announcement_digest(self, a) -> str:
         """The digest of an announcement as the open data and its month's page show it (``as_dict``), found once."""
@@ -218,7 +250,7 @@ class Site:
             found = self._digests[number] = view_digest(view, self.pub.digests.get(number))
         return found
 
-    def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+    def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
         """Each certificate's page, and the page of each of its superseded versions (``certificates/N/vK/``: what
         the QR code of that version's paper opens, pdf.verification_url; the current version's address leads to
         the certificate's page: ``current_version_pages``)."""
@@ -227,11 +259,17 @@ class Site:
             url = prefix(lang) + certificate_path(c["number"])
             # (no status in the title: the page's script may find it changed since the build)
             inputs = ("certificate", self.digest_of(c["number"]), sorted(self.announced.get(c["number"], ())))
-            yield (url, f"{c['number']} · {t['verify_title']}", inputs,
-                   functools.partial(self.certificate_page, c, lang, url))
+            said = {"number": c["number"], "scheme": self.pub.schemes[c["scheme"]]["name"][lang]}
+            feed = (self.pub.base_url + certificate_feed_path(c["number"]), f"{c['number']} · {t['announcements']}")
+            lastmod = self.last_change(c)
+            yield (url, f"{c['number']} · {t['verify_title']}",
+                   Head(t["desc_certificate"].format(holder=c["holder"], product=c["product"], **said), feed, lastmod),
+                   inputs, functools.partial(self.certificate_page, c, lang, url))
             for v in c["versions"][:-1]:
                 paper = v["version"]
+                holder = listed(self.scheme_defs[c["scheme"]], v["content"])[0]
                 yield (f"{url}v{paper}/", t["paper_title"].format(number=c["number"], v=paper),
+                       Head(t["desc_paper"].format(holder=holder, v=paper, **said), feed, lastmod),
                        (*inputs, paper), functools.partial(self.certificate_page, c, lang, f"{url}v{paper}/", paper))
 
     def current_version_pages(self, lang: str) -> Iterator[tuple[str, tuple, Callable[[], bytes]]]:
@@ -245,10 +283,14 @@ class Site:
         for c in self.pub.certificates:
             paper = c["versions"][-1]["version"]
             url = f"{prefix(lang)}{certificate_path(c['number'])}v{paper}/"
-            yield url, ("current version", c["number"], paper), functools.partial(
+            # (a shared link's card is read from this page itself: what the certificate's page says of itself)
+            description = t["desc_certificate"].format(holder=c["holder"], product=c["product"], number=c["number"],
+                                                       scheme=self.pub.schemes[c["scheme"]]["name"][lang])
+            yield url, ("current version", c["number"], paper, description), functools.partial(
                 self._render_bytes, "current.html.j2", lang, url, number=c["number"], v=paper,
-                title=t["paper_title"].format(number=c["number"], v=paper),
-                page=self.pub.base_url + prefix(lang) + certificate_path(c["number"]))
+                title=t["paper_title"].format(number=c["number"], v=paper), description=description,
+                page=self.pub.base_url + prefix(lang) + certificate_path(c["number"]),
+                image=self.pub.base_url + SHARE_IMAGE)
 
     def _render_bytes(self, template: str, lang: str, url: str, **values) -> bytes:
         return self._render(template, lang, url, **values).encode()
@@ -308,7 +350,7 @@ class Site:
         any address (the 404 page) start."""
         return urlsplit(self.pub.base_url).path or "/"
 
-    def list_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+    def list_pages(self, lang: str) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
         """A list per scheme (or all) and status (or all), about LIST_PAGE certificates a page (``list_chunks``: a
         decision changes the pages that show its certificate and each list's first page, not every page after it).
         A list's size is in its first page's title only."""
@@ -343,24 +385,30 @@ class Site:
         return {s: len(self._lists.get((scheme, s), [])) for s in STATUSES}
 
     def _list(self, lang: str, key: str, label: str, rows: list[dict], **links
-              ) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+              ) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
         t = strings()[lang]
+        # (a list's pages change as its certificates join and leave it: dated by the latest change of its scheme's)
+        scheme = key.split("-")[0] if key != "renewal" else "all"
+        head = Head(t["desc_list"].format(label=label, registry=self.pub.registry["name"][lang]),
+                    lastmod=self.last_changes.get(scheme))
         chunks = list_chunks(rows)
         pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
         for n, chunk in enumerate(chunks, 1):
             url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
             title = f"{label} ({len(rows)})" if n == 1 else f"{label} · {t['page'].format(n=n)}"
             inputs = ("list", key, n, len(pages), title, [self.digest_of(c["number"]) for c in chunk])
-            yield url, title, inputs, functools.partial(
+            yield url, title, head, inputs, functools.partial(
                 self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,
                 current=key, **links)
 
-    def month_pages(self, lang: str) -> Iterator[tuple[str, str, tuple, Callable[[], str]]]:
+    def month_pages(self, lang: str) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
         """A page per month of announcements, newest first; its address never changes (announcement_path)."""
         t = strings()[lang]
         by_month: dict[str, list] = {}
+        latest: dict[str, str] = {}
         for a in self.newest:
             by_month.setdefault(f"{a.date:%Y-%m}", []).append(a)
+            latest.setdefault(f"{a.date:%Y}", a.date.isoformat())  # (newest first)
         for month, _ in self.months:
             items = by_month[month]
             url = prefix(lang) + announcement_path(items[0])
@@ -368,7 +416,10 @@ class Site:
             siblings = next(ms for y, ms in self.years if y == year)
             name = MONTHS[int(month[5:])]
             inputs = ("month", month, siblings, [self.announcement_digest(a) for a in items])
-            yield url, t["month_title"].format(year=year, month=int(month[5:]), name=name), inputs, \
+            title = t["month_title"].format(year=year, month=int(month[5:]), name=name)
+            # (a month's page lists its siblings: a new month's first announcement changes the year's other pages)
+            lastmod = latest[year]
+            yield url, title, Head(t["desc_month"].format(title=title), lastmod=lastmod), inputs, \
                 functools.partial(self._render, "month.html.j2", lang, url, month=month, months=siblings,
                                   items=items)
 
@@ -612,8 +663,27 @@ def _json(data: dict, compact: bool = False) -> bytes:
 # --- the shell: one page of the theme, filled in for each generated page ---
 
 
+def robots(base_url: str) -> bytes:
+    """robots.txt: every page may be crawled; the sitemaps of both languages. (Read only at a host's root: a site
+    published under a path, ``/REPO/`` on GitHub Pages, needs the host's own to name them.)"""
+    lines = ["User-agent: *", "Allow: /", ""] + [f"Sitemap: {base_url}{prefix(lang)}sitemap.xml" for lang in LANGS]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def shell_markdown() -> str:
-    return f"# {SHELL_TITLE}\n\n{SHELL_CONTENT}\n"
+    return f"---\ndescription: {SHELL_DESCRIPTION}\n---\n\n# {SHELL_TITLE}\n\n{SHELL_CONTENT}\n"
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a generated page says of itself besides its title: its description (the meta description and the
+    share card's, og:description), the feed of what it shows if it has one of its own (a certificate's: linked
+    from its head for a feed reader to find), and the date of the latest event it shows (its sitemap's lastmod:
+    made from the records alone, so a build from scratch and an incremental one agree)."""
+
+    description: str
+    feed: tuple[str, str] | None = None  # (its address, its name)
+    lastmod: str | None = None
 
 
 # every relative address of the theme's that climbs out of its folder: to the site's root, or to the root of its
@@ -658,13 +728,18 @@ class Shell:
             found = self._parts[root] = (_CLIMB.sub(swap, self.head), _CLIMB.sub(swap, self.tail))
         return found
 
-    def fill(self, url: str, title: str, content: str, *, absolute: str | None = None) -> str:
-        """The shell as the page at ``url``, with ``title`` (escaped) and ``content`` (HTML). ``absolute`` (the
-        site's path on its host, e.g. ``/``): the page may be served at any address (the 404 page), so the theme's
-        addresses are made absolute from there."""
-        head, tail = self._at(absolute if absolute is not None else "../" * url.count("/"))
+    def fill(self, url: str, title: str, content: str, *, head: Head, absolute: str | None = None) -> str:
+        """The shell as the page at ``url``, with ``title`` (escaped), what ``head`` says of it, and ``content``
+        (HTML). ``absolute`` (the site's path on its host, e.g. ``/``): the page may be served at any address (the
+        404 page), so the theme's addresses are made absolute from there."""
+        says = head
+        head_html, tail = self._at(absolute if absolute is not None else "../" * url.count("/"))
         if absolute is not None:  # (a page served at any address has no address of its own to name)
-            head = re.sub(r'\s*<link rel="canonical"[^>]*>', "", head)
+            head_html = re.sub(r'\s*<link rel="canonical"[^>]*>|\s*<link rel="alternate" hreflang="[^"]*"[^>]*>'
+                               r'|\s*<meta property="og:url"[^>]*>', "", head_html)
+        own = "" if says.feed is None else ('<link rel="alternate" type="application/atom+xml" '
+                                            f'href="{escape(says.feed[0])}" title="{escape(says.feed[1])}">')
+        head_html = head_html.replace(SHELL_DESCRIPTION, str(escape(says.description))).replace(SHELL_HEAD, own)
         # every URL of the shell's own page (canonical, language switch) names it by this path, in either
         # language: it becomes the page's path without its language prefix
         target = "" if absolute is not None else url.split("/", 1)[1] if url.startswith("en/") else url
@@ -673,12 +748,13 @@ class Shell:
         def put(part: str) -> str:
             return part.replace(f"{SHELL}/{SHELL}/", target).replace(SHELL_TITLE, title_html)
 
-        return put(head) + content + put(tail)
+        return put(head_html) + content + put(tail)
 
 
-def sitemap(base_url: str, urls: list[str]) -> bytes:
-    """A sitemap of ``urls`` (site paths)."""
+def sitemap(base_url: str, urls: list[tuple[str, str | None]]) -> bytes:
+    """A sitemap of ``urls``: (site path, the date it last changed or None if unknown: lastmod)."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"  <url><loc>{escape(base_url + url)}</loc></url>" for url in urls]
+    lines += [f"  <url><loc>{escape(base_url + url)}</loc>" + (f"<lastmod>{when}</lastmod>" if when else "")
+              + "</url>" for url, when in urls]
     return ("\n".join(lines + ["</urlset>"]) + "\n").encode("utf-8")

@@ -658,6 +658,22 @@ def hostile_site(builder, tmp_path) -> Iterator[tuple[Served, str]]:
         yield Served(out, url), number
 
 
+def test_the_counts_by_scheme_and_status_fit_a_phone(browser, sample_site):
+    """The certificates page's counts at 390 px: no number breaks inside, and a scheme's name is one line (it was a
+    table of seven columns, "16" broken as 1/6 and names two characters a line)."""
+    with visit(browser, sample_site.url + "certificates/") as (page, log):
+        grid = page.locator("table.cr-grid")
+        expect(grid).to_be_visible()
+        line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.cr-grid tbody th')).lineHeight)")
+        for name in grid.locator("tbody th").all():
+            assert name.bounding_box()["height"] < 1.5 * line, name.inner_text()
+        for cell in grid.locator("tbody td a").all():
+            box = cell.bounding_box()
+            assert box["height"] < 1.5 * line and box["x"] + box["width"] <= PHONE["viewport"]["width"], \
+                cell.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+
+
 def assert_nothing_ran(page: Page, log: Log) -> None:
     page.wait_for_load_state("networkidle")
     assert page.locator('img[src="x"]').count() == 0

@@ -116,12 +116,13 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def display_lines(value, ftype: str, unit: str = "") -> list[str]:
-    """A public field's value as the lines a page shows."""
+def display_lines(value, ftype: str, unit: str = "", span: str = "{from} – {until}") -> list[str]:
+    """A public field's value as the lines a page shows; a period's dates joined as ``span`` says (the page
+    language's, as its validity: 2024-01-01 至 2024-12-31)."""
     if ftype == "party":
         return [value["name"], value["address"]]
     if ftype == "period":
-        return [f"{value['start']} – {value['end']}"]
+        return [span.format(**{"from": value["start"], "until": value["end"]})]
     if ftype == "decimal":
         return [f"{Decimal(str(value)):,f} {unit}".strip()]
     return str(value).splitlines() or [""]
@@ -258,8 +259,8 @@ class Site:
         t = strings()[lang]
         scheme_def = self.scheme_defs[c["scheme"]]
         content = c["content"] if paper is None else c["versions"][paper - 1]["content"]
-        fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
-                  for name, value in content.items()]
+        fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", ""),
+                                       t["valid_from_to"])) for name, value in content.items()]
         has_mark = scheme_has_mark(c["scheme"])
         why = next((e for e in reversed(c["timeline"])
                     if e["date"] == c["status_since"] and e["status"] == c["status"]), None)
@@ -317,15 +318,16 @@ class Site:
         statuses = [("all", t["all"])] + [(s, t["status"][s]) for s in STATUSES]
         lists = self._lists
         for scheme, scheme_label in schemes:
-            for status, status_label in statuses:
+            for status, _ in statuses:
                 rows = lists.get((scheme, status), [])
-                yield from self._list(lang, f"{scheme}-{status}", f"{scheme_label} · {status_label}", rows,
+                label = t["list_of"][status] if scheme == "all" else f"{scheme_label} · {t['list_of'][status]}"
+                yield from self._list(lang, f"{scheme}-{status}", label, rows,
                                       by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                                       by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
         # ZWL-7.2: the certificates in their renewal window, soonest expiry first (the home page shows the first few)
         rows = [self.by_number[number] for number in self.pub.renewal_window]
-        yield from self._list(lang, "renewal", t["renewal"].format(months=self.renewal_months()), rows,
-                              by_scheme=[], by_status=[])
+        yield from self._list(lang, "renewal", t["renewal_title"], rows, by_scheme=[], by_status=[],
+                              lead=t["renewal_lead"].format(months=self.renewal_months()))
 
     @functools.cached_property
     def _lists(self) -> dict[tuple[str, str], list[dict]]:
@@ -349,7 +351,7 @@ class Site:
         pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
         for n, chunk in enumerate(chunks, 1):
             url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
-            title = f"{label} ({len(rows)})" if n == 1 else f"{label} · {t['page'].format(n=n)}"
+            title = label + t["list_count"].format(n=len(rows)) if n == 1 else f"{label} · {t['page'].format(n=n)}"
             inputs = ("list", key, n, len(pages), title, [self.digest_of(c["number"]) for c in chunk])
             yield url, title, inputs, functools.partial(
                 self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,

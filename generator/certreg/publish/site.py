@@ -295,6 +295,28 @@ class Site:
                             page_url=self.pub.base_url + url,
                             announced=self.announced.get(c["number"], set()), data=data)
 
+    def footer(self) -> dict[str, dict]:
+        """Per language, what every page's footer says (site_src/overrides/partials/copyright.html shows it): the
+        publisher's copyright in the year of the as-of date (not the wall clock's: the same records and date make the
+        same site), how to reach CEC (registry.yml's enquiries) and the site's ICP filing number."""
+        registry = self.pub.registry
+        enquiries = registry.get("enquiries") or {}
+        footer = {}
+        for lang in LANGS:
+            t = strings()[lang]
+            contact = []
+            if enquiries.get("email"):
+                contact.append({"label": t["contact_email"], "text": enquiries["email"],
+                                "href": f"mailto:{enquiries['email']}"})
+            if enquiries.get("phone"):
+                contact.append({"label": t["contact_phone"], "text": enquiries["phone"],
+                                "href": "tel:" + enquiries["phone"].replace(" ", "")})
+            if enquiries.get("address"):
+                contact.append({"label": t["contact_address"], "text": pick(enquiries["address"], lang)})
+            footer[lang] = {"copyright": f"© {self.pub.as_of.year} {pick(registry['publisher'], lang)}",
+                            "colon": t["colon"], "contact": contact, "icp_filing": registry.get("icp_filing")}
+        return footer
+
     def not_found_page(self) -> str:
         """The content of the site's 404 page, in both languages: the address of a certificate that is not in the
         registry (a forged QR code, a mistyped number) or of a version it never had."""

@@ -8,10 +8,10 @@ The script builds the sample site as of 2026-11-21 (the PDFs into a temporary fo
 127.0.0.1, opens it in Debian's Chromium (/usr/bin/chromium, driven by Playwright; no browser is ever
 downloaded) with the browser's clock fixed at noon of that day in China, and saves PNG screenshots at
 390×844 (device scale 2, a phone) and 1280×900 (a desktop) of the home page, certificate pages in each
-kind of state, the announcements page and an English certificate page, as ``SIZE-NAME.png`` in ``--out``
-(default ``bench/out/screenshots``, git-ignored). Requests to anywhere but 127.0.0.1 are answered with an
-empty response, as the network may be closed; their addresses are printed. The files written are
-printed, one a line.
+kind of state, the announcements page, the counts by scheme and status and an English certificate page, as
+``SIZE-NAME.png`` in ``--out`` (default ``bench/out/screenshots``, git-ignored). Requests to anywhere but
+127.0.0.1 are answered with an empty response, as the network may be closed; their addresses are printed. The
+files written are printed, one a line.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ PAGES = {  # name -> path of the page on the site
     "no-such-version-page": "certificates/CEC-ZWL-2025-0003/v9/",
     "not-in-registry": "certificates/CEC-ZWL-2025-9999/v1/",
     "announcements": "announcements/",
+    "certificates": "certificates/",
     "en-valid": "en/certificates/CEC-ZWL-2025-0001/v1/",
 }
 

@@ -303,7 +303,12 @@ def test_the_certificates_page_and_the_home_page_count_what_the_open_data_lists(
     certs = json.loads((built / "data" / "certificates.json").read_text(encoding="utf-8"))["certificates"]
     by = Counter((c["scheme"], c["status"]) for c in certs)
     html = (built / "certificates" / "index.html").read_text(encoding="utf-8")
-    cells = dict(re.findall(r'<a href="(?:\.\./)*lists/([a-z-]+)/">(\d+)</a>', html))
+    # each cell also names its status, for a phone, where the table is a card per scheme and has no header row
+    found = re.findall(r'<a href="(?:\.\./)*lists/([a-z-]+)/"><span class="cr-grid__label">(.*?) </span>(\d+)</a>',
+                       html)
+    for key, label, _ in found:
+        assert label == "全部" if key.endswith("-all") else f"cr-badge--{key.rsplit('-', 1)[1]}" in label, (key, label)
+    cells = {key: n for key, _, n in found}
     schemes = {c["scheme"] for c in certs}
     assert len(schemes) >= 2 and len({s for _, s in by}) >= 2
     for scheme in schemes:
@@ -684,7 +689,9 @@ def test_zensical_builds_the_same_site(built, tmp_path):
         for page in (f"certificates/{n}/index.html", f"en/certificates/{n}/index.html"):
             html = (out / page).read_text(encoding="utf-8")
             assert f"<h1>{n}" in html or n in html, page
-            assert "Zensical" in html, page  # the engine's shell, not mkdocs-material's
+            # the engine's shell, not mkdocs-material's
+            assert '<meta name="generator" content="zensical-' in html, page
+            assert "© 2026 " in html and "beian.miit.gov.cn" in html, page  # its footer, from registry.yml
     for rel in same:
         assert (out / rel).read_bytes() == (built / rel).read_bytes(), rel
     hand_written = sorted(p.relative_to(built) for p in built.rglob("index.html")
@@ -1037,3 +1044,42 @@ def _drop(files, name, key):
 def test_the_open_data_schemas_find_a_field_missing_added_or_of_another_type(built, change, found):
     errors = open_data_errors(built, change)
     assert any(found in e for e in errors), errors
+
+
+def test_every_page_s_footer_names_the_publisher_how_to_reach_cec_and_the_icp_filing(built):
+    """The footer of every kind of page, hand-written or made from the records, in either language: the publisher's
+    copyright, registry.yml's enquiries (linked) and its ICP filing number, linked to the filing system, in the
+    page's language."""
+    import yaml
+
+    registry = yaml.safe_load((REGISTRY / "registry.yml").read_text(encoding="utf-8"))
+    enquiries = registry["enquiries"]
+    pages = ["index.html", "about/index.html", "certificates/CEC-ZWL-2025-0001/index.html",
+             "certificates/CEC-ZWL-2025-0003/v1/index.html", "lists/all-all/index.html",
+             "announcements/2026-10/index.html"]
+    for rel in ["404.html", *pages, *(f"en/{p}" for p in pages)]:
+        footer = (built / rel).read_text(encoding="utf-8").split('<footer class="md-footer">')[1].split("</footer>")[0]
+        lang = "en" if rel.startswith("en/") else "zh"
+        t = S.strings()[lang]
+        assert f"<p>© {SAMPLE_AS_OF.year} {registry['publisher'][lang]}</p>" in footer, rel
+        assert f'{t["contact_email"]}{t["colon"]}<a href="mailto:{enquiries["email"]}">' in footer, rel
+        assert f'<a href="tel:{enquiries["phone"].replace(" ", "")}">{enquiries["phone"]}</a>' in footer, rel
+        assert f'{t["contact_address"]}{t["colon"]}{enquiries["address"][lang]}' in footer, rel
+        assert f'<a href="https://beian.miit.gov.cn/" target="_blank" rel="noopener">{registry["icp_filing"]}</a>' \
+            in footer, rel
+        assert "Material for MkDocs" not in footer, rel
+
+
+def test_the_footer_s_year_is_the_as_of_date_s_and_the_icp_line_is_optional(builder, tmp_path):
+    """The copyright's year is the as-of date's, not the wall clock's (the same records and date make the same
+    site); a registry with no ICP filing number shows no filing line."""
+    import yaml
+
+    builder.zwl("CEC-ZWL-2024-0001")
+    settings = yaml.safe_load((builder.root / "registry.yml").read_text(encoding="utf-8"))
+    settings.pop("icp_filing", None)
+    (builder.root / "registry.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    build_site(CONFIG, tmp_path / "site", dt.date(2024, 6, 30), pdfs=False, registry=builder.root)
+    footer = (tmp_path / "site" / "index.html").read_text(encoding="utf-8").split('<footer class="md-footer">')[1]
+    assert f"<p>© 2024 {settings['publisher']['zh']}</p>" in footer
+    assert "beian.miit.gov.cn" not in footer

@@ -310,7 +310,7 @@ def test_a_number_not_in_the_registry_gets_the_forgery_page(browser, sample_site
         expect(page.locator("#cr-nf-word")).to_have_text(strings()["zh"]["nf_title"])
         expect(page.locator("#cr-nf-word-en")).to_have_text(strings()["en"]["nf_title"])
         expect(page.locator("#cr-notfound")).to_contain_text(strings()["zh"]["nf_forged"])
-        expect(page.locator(f'a[href="mailto:{contact["email"]}"]')).to_be_visible()
+        expect(page.locator(f'#cr-notfound a[href="mailto:{contact["email"]}"]')).to_be_visible()
         expect(page.locator("#cr-notfound")).to_contain_text(contact["phone"])
         # the look-up works from there (the page's links and index are absolute: it is served at any address)
         page.locator("#cr-lookup").fill(BY_STATUS["valid"])
@@ -656,6 +656,64 @@ def hostile_site(builder, tmp_path) -> Iterator[tuple[Served, str]]:
     build_site(ROOT / "mkdocs.yml", out, on, pdfs=False, registry=builder.root)
     with serve(out) as url:
         yield Served(out, url), number
+
+
+# The WCAG contrast of an element's text on what is behind it: its colour and the first opaque background of it
+# or an element around it, each with its alpha laid over the one behind (the footer's greys are translucent)
+CONTRAST = """e => {
+  const rgba = c => { const m = c.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3]));
+  const layers = [];
+  for (let n = e; n; n = n.parentElement) {
+    const b = rgba(getComputedStyle(n).backgroundColor);
+    if (b[3] > 0) layers.push(b);
+    if (b[3] === 1) break;
+  }
+  let ground = [255, 255, 255];
+  for (const b of layers.reverse()) ground = over(b, ground);
+  const fg = over(rgba(getComputedStyle(e).color), ground);
+  const lum = c => {
+    const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [a, b] = [lum(fg), lum(ground)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("path", ["", "en/certificates/CEC-ZWL-2025-0001/"])
+def test_the_footer_is_legible_and_its_links_are_underlined(browser, sample_site, checked, path):
+    """Every page's footer (the copyright, how to reach CEC, the ICP filing) at phone size: its text at least 4.5:1
+    on its ground (WCAG AA), and its links underlined, told from the text by more than colour."""
+    settings = checked.registry.settings
+    with visit(browser, sample_site.url + path) as (page, log):
+        footer = page.locator(".cr-footer")
+        footer.scroll_into_view_if_needed()
+        expect(footer).to_be_visible()
+        expect(footer.locator('a[href="https://beian.miit.gov.cn/"]')).to_have_text(settings["icp_filing"])
+        expect(footer.locator(f'a[href="mailto:{settings["enquiries"]["email"]}"]')).to_be_visible()
+        for part in [*footer.locator("p").all(), *footer.locator("a").all()]:
+            ratio = part.evaluate(CONTRAST)
+            assert ratio >= 4.5, (part.inner_text(), ratio)
+        for link in footer.locator("a").all():
+            assert "underline" in link.evaluate("e => getComputedStyle(e).textDecorationLine"), link.inner_text()
+        assert log.errors == []
+
+
+def test_the_counts_by_scheme_and_status_fit_a_phone(browser, sample_site):
+    """The certificates page's counts at 390 px: no number breaks inside, and a scheme's name is one line (it was a
+    table of seven columns, "16" broken as 1/6 and names two characters a line)."""
+    with visit(browser, sample_site.url + "certificates/") as (page, log):
+        grid = page.locator("table.cr-grid")
+        expect(grid).to_be_visible()
+        line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.cr-grid tbody th')).lineHeight)")
+        for name in grid.locator("tbody th").all():
+            assert name.bounding_box()["height"] < 1.5 * line, name.inner_text()
+        for cell in grid.locator("tbody td a").all():
+            box = cell.bounding_box()
+            assert box["height"] < 1.5 * line and box["x"] + box["width"] <= PHONE["viewport"]["width"], \
+                cell.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
 
 
 def assert_nothing_ran(page: Page, log: Log) -> None:

@@ -83,7 +83,8 @@ def source(config_file: Path, into: Path, site: Site, *, mark: tuple[str, bytes]
     """Make in ``into`` (a new folder) what the engine builds from: a copy of the docs folder that
     ``config_file`` names, with certreg's assets, the mark (``(file name, bytes)``), a placeholder of each data
     file and the shell pages added, and the theme's custom folder. Returns the config the engine reads there:
-    ``into/mkdocs.yml``, which inherits ``config_file`` and sets only the folders (docs/, overrides/, site/)."""
+    ``into/mkdocs.yml``, which inherits ``config_file`` and sets the folders (docs/, overrides/, site/) and what
+    the footer of every page says (``extra.certreg_footer``: Site.footer, from registry.yml)."""
     config_file = config_file.resolve()
     settings = _config(config_file)
     here = config_file.parent
@@ -109,7 +110,10 @@ def source(config_file: Path, into: Path, site: Site, *, mark: tuple[str, bytes]
         shell.parent.mkdir(parents=True)
         shell.write_text(shell_markdown(), encoding="utf-8")
     theme = dict(settings.get("theme") or {}) if isinstance(settings.get("theme"), dict) else None
-    child: dict = {"INHERIT": str(config_file), "docs_dir": "docs", "site_dir": "site"}
+    # (the footer is the theme's, on pages the engine renders and on the shell alike: the engine's config carries
+    # it, as the engines merge an inherited config's mappings)
+    child: dict = {"INHERIT": str(config_file), "docs_dir": "docs", "site_dir": "site",
+                   "extra": {"certreg_footer": site.footer()}}
     if theme is not None and theme.get("custom_dir"):
         custom = (here / theme["custom_dir"]).resolve()
         inside = custom.is_relative_to(docs)

@@ -429,7 +429,8 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
     schemes = {key: {"name": s.data["name"], "code": s.code,
                      "fields": {n: f["label"] for n, f in s.fields.items() if f["public"]}}
                for key, s in sorted(reg.schemes.items())}
-    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample", "enquiries") if k in reg.settings}
+    registry = {k: reg.settings[k] for k in ("name", "publisher", "sample", "enquiries", "icp_filing")
+                if k in reg.settings}
     successors: dict[str, list[str]] = {}
     for v in views:  # the renewal or next reporting year that follows a certificate (ZWL-7.2, ZCF-11.2)
         if v["follows"]:

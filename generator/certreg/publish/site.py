@@ -120,12 +120,13 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def display_lines(value, ftype: str, unit: str = "") -> list[str]:
-    """A public field's value as the lines a page shows."""
+def display_lines(value, ftype: str, unit: str = "", span: str = "{from} – {until}") -> list[str]:
+    """A public field's value as the lines a page shows; a period's dates joined as ``span`` says (the page
+    language's, as its validity: 2024-01-01 至 2024-12-31)."""
     if ftype == "party":
         return [value["name"], value["address"]]
     if ftype == "period":
-        return [f"{value['start']} – {value['end']}"]
+        return [span.format(**{"from": value["start"], "until": value["end"]})]
     if ftype == "decimal":
         return [f"{Decimal(str(value)):,f} {unit}".strip()]
     return str(value).splitlines() or [""]
@@ -300,8 +301,8 @@ class Site:
         t = strings()[lang]
         scheme_def = self.scheme_defs[c["scheme"]]
         content = c["content"] if paper is None else c["versions"][paper - 1]["content"]
-        fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", "")))
-                  for name, value in content.items()]
+        fields = [(name, display_lines(value, scheme_def.fields[name]["type"], scheme_def.fields[name].get("unit", ""),
+                                       t["valid_from_to"])) for name, value in content.items()]
         has_mark = scheme_has_mark(c["scheme"])
         why = next((e for e in reversed(c["timeline"])
                     if e["date"] == c["status_since"] and e["status"] == c["status"]), None)
@@ -336,6 +337,28 @@ class Site:
                             page_url=self.pub.base_url + url,
                             announced=self.announced.get(c["number"], set()), data=data)
 
+    def footer(self) -> dict[str, dict]:
+        """Per language, what every page's footer says (site_src/overrides/partials/copyright.html shows it): the
+        publisher's copyright in the year of the as-of date (not the wall clock's: the same records and date make the
+        same site), how to reach CEC (registry.yml's enquiries) and the site's ICP filing number."""
+        registry = self.pub.registry
+        enquiries = registry.get("enquiries") or {}
+        footer = {}
+        for lang in LANGS:
+            t = strings()[lang]
+            contact = []
+            if enquiries.get("email"):
+                contact.append({"label": t["contact_email"], "text": enquiries["email"],
+                                "href": f"mailto:{enquiries['email']}"})
+            if enquiries.get("phone"):
+                contact.append({"label": t["contact_phone"], "text": enquiries["phone"],
+                                "href": "tel:" + enquiries["phone"].replace(" ", "")})
+            if enquiries.get("address"):
+                contact.append({"label": t["contact_address"], "text": pick(enquiries["address"], lang)})
+            footer[lang] = {"copyright": f"© {self.pub.as_of.year} {pick(registry['publisher'], lang)}",
+                            "colon": t["colon"], "contact": contact, "icp_filing": registry.get("icp_filing")}
+        return footer
+
     def not_found_page(self) -> str:
         """The content of the site's 404 page, in both languages: the address of a certificate that is not in the
         registry (a forged QR code, a mistyped number) or of a version it never had."""
@@ -359,15 +382,16 @@ class Site:
         statuses = [("all", t["all"])] + [(s, t["status"][s]) for s in STATUSES]
         lists = self._lists
         for scheme, scheme_label in schemes:
-            for status, status_label in statuses:
+            for status, _ in statuses:
                 rows = lists.get((scheme, status), [])
-                yield from self._list(lang, f"{scheme}-{status}", f"{scheme_label} · {status_label}", rows,
+                label = t["list_of"][status] if scheme == "all" else f"{scheme_label} · {t['list_of'][status]}"
+                yield from self._list(lang, f"{scheme}-{status}", label, rows,
                                       by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                                       by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
         # ZWL-7.2: the certificates in their renewal window, soonest expiry first (the home page shows the first few)
         rows = [self.by_number[number] for number in self.pub.renewal_window]
-        yield from self._list(lang, "renewal", t["renewal"].format(months=self.renewal_months()), rows,
-                              by_scheme=[], by_status=[])
+        yield from self._list(lang, "renewal", t["renewal_title"], rows, by_scheme=[], by_status=[],
+                              lead=t["renewal_lead"].format(months=self.renewal_months()))
 
     @functools.cached_property
     def _lists(self) -> dict[tuple[str, str], list[dict]]:
@@ -395,7 +419,7 @@ class Site:
         pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
         for n, chunk in enumerate(chunks, 1):
             url = f"{prefix(lang)}lists/{pages[n - 1]['key']}/"
-            title = f"{label} ({len(rows)})" if n == 1 else f"{label} · {t['page'].format(n=n)}"
+            title = label + t["list_count"].format(n=len(rows)) if n == 1 else f"{label} · {t['page'].format(n=n)}"
             inputs = ("list", key, n, len(pages), title, [self.digest_of(c["number"]) for c in chunk])
             yield url, title, head, inputs, functools.partial(
                 self._render, "list.html.j2", lang, url, rows=chunk, pages=_window(pages, n), page_no=n,

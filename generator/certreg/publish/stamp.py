@@ -57,7 +57,7 @@ def notice(view: dict, version: int) -> dict | None:
         headline = headline or HEADLINES["superseded"]
     if not lines:
         return None
-    lines.append({"zh": f"证书状态以公示网站为准：{view['url']}",
+    lines.append({"zh": f"证书状态以证书登记册为准：{view['url']}",
                   "en": f"The registry is authoritative for its status: {view['url']}"})
     return {"headline": headline, "lines": lines}
 

@@ -202,8 +202,11 @@ REGISTRY_SPEC = Map({
         "phone": Field(Text(max_length=30, pattern=r"\+?[0-9][0-9 ()-]{4,28}", pattern_hint="a telephone number"),
                        public=True, doc="a telephone number"),
         "address": Field(_bilingual(max_length=100, max_en=200), public=True, doc="the postal address"),
-    }), public=True, doc="how the public reaches CEC: shown on the page of an address the registry does not have "
-                         "(a suspicious certificate is reported there)"),
+    }), public=True, doc="how the public reaches CEC: shown in every page's footer and on the page of an address the "
+                         "registry does not have (a suspicious certificate is reported there)"),
+    "icp_filing": Field(Text(max_length=40), public=True,
+                        doc="the site's ICP filing number (ICP备案号, e.g. 京ICP备12345678号), shown in every page's "
+                            "footer with a link to the filing system: a site served from mainland China must show it"),
 })
 
 # --- scheme definitions (registry/schemes/*.yml) -------------------------------------------

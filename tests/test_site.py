@@ -590,6 +590,7 @@ def test_zensical_builds_the_same_site(built, tmp_path):
             html = (out / page).read_text(encoding="utf-8")
             assert f"<h1>{n}" in html or n in html, page
             assert "Zensical" in html, page  # the engine's shell, not mkdocs-material's
+            assert "javascripts/bundle." not in html and "/palette." not in html, page  # (UNUSED_BY_GENERATED_PAGES)
     for rel in same:
         assert (out / rel).read_bytes() == (built / rel).read_bytes(), rel
     hand_written = sorted(p.relative_to(built) for p in built.rglob("index.html")

@@ -29,9 +29,21 @@ from ..errors import CertregError
 from . import ENGINES
 from .public import certificate_path
 from .reuse import write
-from .site import LANGS, SHELL, TEMPLATES, Shell, Site, certificate_feed_path, prefix, shell_markdown, sitemap, strings
+from .site import (
+    LANGS,
+    SHELL,
+    TEMPLATES,
+    UNUSED_BY_GENERATED_PAGES,
+    Shell,
+    Site,
+    certificate_feed_path,
+    prefix,
+    shell_markdown,
+    sitemap,
+    strings,
+)
 
-ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
+ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js (mkdocs.yml names them), lookup.js (certreg.js fetches it)
 MARKER = "data-certreg"
 LONG = 2000  # pages or certificates: work long enough (about a second) to tell its progress
 
@@ -406,8 +418,11 @@ def _registry_inputs(site: Site) -> str:
 
 
 def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
-    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part."""
-    return marker.sub(lambda m: site.fragment(m.group(1), lang, url), text)
+    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part, and without what
+    the generated pages do without (UNUSED_BY_GENERATED_PAGES: Material's script): the home page is opened on phones
+    as the verification pages are. (Such a page's own text is a heading and a paragraph or two: nothing that needs
+    that script, such as a wide table or a code block to copy.)"""
+    return UNUSED_BY_GENERATED_PAGES.sub("", marker.sub(lambda m: site.fragment(m.group(1), lang, url), text))
 
 
 def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:

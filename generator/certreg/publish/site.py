@@ -621,14 +621,30 @@ def shell_markdown() -> str:
 _CLIMB = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
 
 
+# What the theme's page loads that the generated pages do without, and the hand-written pages holding a generated
+# part (the home page: layer._fill), since a phone on a slow link in China downloads it all on a first visit:
+# Material's script, whose features (instant loading, search, code copy buttons, the palette toggle) none of these
+# pages has: the drawer, the language switch and the sections of the navigation are CSS alone, and certreg.js keeps
+# the little else it did there (the header's title once the heading is scrolled away, the keyboard's use of the
+# navigation, focus rings); the settings only that script reads; the palette's stylesheet, whose one rule that
+# applies here is the accent colour, indigo, main.css's own. 34.9 and 2.0 of a verification page's 73.9 KB gzipped
+# (bench/weight.py). Zensical writes them alike (its stylesheets under classic/).
+UNUSED_BY_GENERATED_PAGES = re.compile(
+    r"""\s*<script src="[^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js"></script>"""
+    r"""|\s*<script id="__config" type="application/json">[^<]*</script>"""
+    r"""|\s*<link rel="stylesheet" href="[^"]*assets/stylesheets/(?:\w+/)?palette\.[0-9a-f]+\.min\.css">""")
+
+
 class Shell:
-    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
+    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in, without
+    what the theme loads that no generated page uses (UNUSED_BY_GENERATED_PAGES).
 
     Its folder is one no other page is in, so that every relative link of the theme climbs to the site's
     root and holds from any page at the same depth (from lists/KEY/ as from certificates/NUMBER/).
     """
 
     def __init__(self, html: str, path: str):
+        html = UNUSED_BY_GENERATED_PAGES.sub("", html)
         marker = f"<p>{SHELL_CONTENT}</p>"
         if html.count(marker) != 1:
             raise SiteError(f"the shell page {path} has no single content marker {marker}")

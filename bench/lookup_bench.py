@@ -7,7 +7,7 @@ Run from the project folder:
 For each N it generates (or reuses) bench/bench.py's registry of N certificates, makes its public views and the
 look-up's index in this process with the code a build uses (``Site.lookup_files``: the index, not the rest of the
 site; a build of 100,000 certificates takes minutes and gigabytes), and asks it ``--queries`` searches of each kind
-as the page does (``lookup.fetched``, the Python twin of certreg.js): a full number, a piece of a holder's name
+as the page does (``lookup.fetched``, the Python twin of lookup.js): a full number, a piece of a holder's name
 (six characters from its third), a credit code, a piece of a product's name (four characters). It prints per kind
 the most and the median bytes a search downloads (each file gzipped at level 6, as a web server sends it; the
 target: at most 200 KB at 100,000 certificates), the searches that did not list the certificate they were made

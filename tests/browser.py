@@ -1,12 +1,15 @@
 """Debian's Chromium driven by Playwright, and a built site served on 127.0.0.1: for the browser tests
-(test_site_browser.py) and bench/screenshots.py. Playwright's own browsers are never downloaded."""
+(test_site_browser.py), bench/screenshots.py and bench/weight.py (what a first visit downloads). Playwright's own
+browsers are never downloaded."""
 
 from __future__ import annotations
 
 import functools
+import gzip
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -17,6 +20,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
 LOCAL = "http://127.0.0.1:"
+# what a server with gzip on compresses (nginx's gzip_types, GitHub Pages, a CDN): text; images and fonts go as
+# they are
+COMPRESSED = ("text/", "application/javascript", "application/json", "application/xml", "application/atom+xml",
+              "image/svg+xml")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -40,6 +47,27 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _GzipHandler(_QuietHandler):
+    """The same, sending a text compressed (gzip -9) to a client that accepts it, as those hosts do."""
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        kind = self.guess_type(str(path))
+        if not path.is_file() or "gzip" not in self.headers.get("Accept-Encoding", "") or not kind.startswith(
+                COMPRESSED):
+            super().do_GET()
+            return
+        body = gzip.compress(path.read_bytes(), 9, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -48,9 +76,11 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """``folder`` served over HTTP on 127.0.0.1 (a free port), from a daemon thread; yields the base URL."""
-    server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+def serve(folder: Path, *, compressed: bool = False) -> Iterator[str]:
+    """``folder`` served over HTTP on 127.0.0.1 (a free port), from a daemon thread; yields the base URL.
+    ``compressed``: texts are sent gzipped to a client that accepts it."""
+    handler = _GzipHandler if compressed else _QuietHandler
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, name=f"serve {folder.name}", daemon=True)
     thread.start()
     try:
@@ -66,3 +96,42 @@ def launch(playwright):
     if not CHROMIUM.exists():
         raise RuntimeError(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+# --- what a first visit downloads ---
+
+
+@dataclass
+class Fetched:
+    """A response a page received: its address, its type, its body's bytes as they are and as gzip -9 sends them."""
+
+    url: str
+    content_type: str
+    raw: int
+    gzipped: int
+
+
+def sent_size(body: bytes, content_type: str) -> int:
+    """The bytes a server with gzip on sends of ``body``: gzip -9 of a text, an image or a font as it is."""
+    if content_type.split(";")[0].strip().startswith(COMPRESSED):
+        return len(gzip.compress(body, 9, mtime=0))
+    return len(body)
+
+
+def first_visit(browser, url: str, *, size: dict = PHONE) -> list[Fetched]:
+    """Every response a first visit to ``url`` receives (a fresh context: an empty cache), in the order they came,
+    once the network has been idle for half a second (what the page's scripts fetch is counted)."""
+    context = browser.new_context(**size)
+    try:
+        page = context.new_page()
+        responses = []
+        page.on("response", lambda r: responses.append(r))
+        page.goto(url, wait_until="networkidle")
+        out = []
+        for response in responses:
+            kind = response.headers.get("content-type", "")
+            body = response.body()
+            out.append(Fetched(response.url, kind, len(body), sent_size(body, kind)))
+        return out
+    finally:
+        context.close()

@@ -692,6 +692,7 @@ def test_zensical_builds_the_same_site(built, tmp_path):
             # the engine's shell, not mkdocs-material's
             assert '<meta name="generator" content="zensical-' in html, page
             assert "© 2026 " in html and "beian.miit.gov.cn" in html, page  # its footer, from registry.yml
+            assert "javascripts/bundle." not in html and "/palette." not in html, page  # (UNUSED_BY_GENERATED_PAGES)
     for rel in same:
         assert (out / rel).read_bytes() == (built / rel).read_bytes(), rel
     hand_written = sorted(p.relative_to(built) for p in built.rglob("index.html")

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageFilter
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from browser import CHROMIUM, DESKTOP, LOCAL, PHONE, launch, serve
+from browser import CHROMIUM, DESKTOP, LOCAL, PHONE, first_visit, launch, serve
 from certreg.publish.build import build_site
 from certreg.publish.pdf import site_url
 from certreg.publish.site import strings
@@ -409,6 +410,76 @@ def test_a_printed_page_is_one_a4_page_with_the_registry_the_address_and_when(br
     assert status in text and SAMPLE_AS_OF.isoformat() in text
     assert "打印于2026-11-2112:00(UTC+8)" in flat  # when it was printed (the page's clock: noon in China)
     assert log.errors == []
+
+
+# --- the weight of a first visit, on a slow mobile link ---
+
+FIRST_VISIT_BUDGET = 40_000  # bytes, gzipped: a verification page with its stylesheets, scripts and icon
+WEIGHED = [f"certificates/{number}/" for number in BY_STATUS.values()] + [
+    f"en/certificates/{BY_STATUS['valid']}/", "certificates/CEC-ZWL-2025-0003/v1/"]
+
+
+@pytest.mark.parametrize("path", WEIGHED)
+def test_a_first_visit_to_a_verification_page_downloads_at_most_the_budget(browser, sample_site, path):
+    """What a phone downloads on a first visit (an empty cache) to a verification page of each status, in English,
+    and of a superseded version: the page, its stylesheets, its scripts and its icon, each text gzipped -9 as a
+    server with gzip on sends it, FIRST_VISIT_BUDGET bytes at most (bench/weight.py prints the figures)."""
+    fetched = first_visit(browser, sample_site.url + path)
+    total = sum(f.gzipped for f in fetched)
+    listed = "\n".join(f"  {f.gzipped:>7,}  {f.url.removeprefix(sample_site.url)}" for f in fetched)
+    assert total <= FIRST_VISIT_BUDGET, f"{path}: {total:,} bytes gzipped in {len(fetched)} requests:\n{listed}"
+
+
+@pytest.mark.parametrize("path", [f"certificates/{BY_STATUS['valid']}/", ""])
+def test_the_navigation_works_without_materials_script(browser, sample_site, path):
+    """A verification page, and the home page, load none of Material's script nor its palette's stylesheet
+    (publish/site.py, UNUSED_BY_GENERATED_PAGES), and their header and navigation work as on the other hand-written
+    pages: on a phone the menu opens the drawer and the overlay closes it; the header shows the page's title once
+    its heading is scrolled away; a section of the navigation opens by the keyboard (Enter) and says so
+    (aria-expanded); the language switch, reached by Tab, shows its focus ring and its
+    list, and leads to the English page; the page has no error."""
+    with visit(browser, sample_site.url + path) as (page, log):
+        page.wait_for_load_state("networkidle")
+        assert not [u for u in log.requests if "/javascripts/" in u or "palette" in u]
+        drawer = page.locator(".md-sidebar--primary")
+        expect(drawer).not_to_be_in_viewport()
+        page.locator('label.md-header__button[for="__drawer"]').click()
+        expect(drawer).to_be_in_viewport()
+        section = page.locator('label.md-nav__link[tabindex="0"]').first
+        rules = page.locator(f'[aria-labelledby="{section.get_attribute("id")}"]')
+        expect(rules).to_have_attribute("aria-expanded", "false")
+        section.focus()
+        page.keyboard.press("Enter")
+        expect(rules).to_have_attribute("aria-expanded", "true")
+        expect(rules.locator("a").first).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(rules).to_have_attribute("aria-expanded", "false")
+        page.mouse.click(380, 400)  # the overlay, beside the drawer
+        expect(drawer).not_to_be_in_viewport()
+        title = page.locator("[data-md-component=header-title]")
+        expect(title).not_to_have_class(re.compile("md-header__title--active"))
+        page.mouse.wheel(0, 600)
+        expect(title).to_have_class(re.compile("md-header__title--active"))  # (the page's title in the header)
+        page.mouse.wheel(0, -600)
+        expect(title).not_to_have_class(re.compile("md-header__title--active"))
+        page.locator(".md-skip").focus()  # (the first of the page's links; the switch comes next)
+        page.keyboard.press("Tab")
+        switch = page.locator(".md-select button")
+        expect(switch).to_be_focused()
+        expect(switch).to_have_class(re.compile(r"\bfocus-visible\b"))  # (Material's rings need it)
+        assert switch.evaluate("b => getComputedStyle(b).outlineStyle") != "none"
+        english = page.locator('.md-select__link[hreflang="en"]')
+        expect(english).to_be_visible()
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        expect(english).to_be_focused()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{sample_site.url}en/{path}")
+        if path:
+            expect(page.locator("#cr-status-word")).to_have_text(WORDS["en"]["valid"])
+        else:
+            expect(page.locator("#cr-lookup")).to_have_attribute("placeholder", strings()["en"]["lookup_placeholder"])
+        assert log.errors == []
 
 
 # --- d. the page re-checks the status against today's date in China ---

@@ -33,6 +33,7 @@ from .site import (
     LANGS,
     SHELL,
     TEMPLATES,
+    UNUSED_BY_GENERATED_PAGES,
     Head,
     Shell,
     Site,
@@ -44,7 +45,7 @@ from .site import (
     strings,
 )
 
-ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js; mkdocs.yml's extra_css and extra_javascript name them
+ASSETS = TEMPLATES / "assets"  # certreg.css and certreg.js (mkdocs.yml names them), lookup.js (certreg.js fetches it)
 MARKER = "data-certreg"
 LONG = 2000  # pages or certificates: work long enough (about a second) to tell its progress
 
@@ -432,8 +433,10 @@ def _registry_inputs(site: Site) -> str:
 
 
 def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
-    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part."""
-    return marker.sub(lambda m: site.fragment(m.group(1), lang, url), text)
+    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part, and without what
+    the generated pages do without (UNUSED_BY_GENERATED_PAGES): the home page is opened on phones as the
+    verification pages are."""
+    return UNUSED_BY_GENERATED_PAGES.sub("", marker.sub(lambda m: site.fragment(m.group(1), lang, url), text))
 
 
 def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:

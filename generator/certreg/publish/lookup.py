@@ -2,7 +2,7 @@
 
 The page finds a certificate by a piece of its number or of any public field that names or identifies (holder,
 client, manufacturer, factory and its address, product, credit code...: ``searched``). Both this index and the
-page's query are *normalised* the same way (``normalise``; certreg.js has the same in JavaScript, and a test runs
+page's query are *normalised* the same way (``normalise``; lookup.js has the same in JavaScript, and a test runs
 both on the same table), so that ＣＥＣ－ＺＷＬ, "cec zwl" and CEC-ZWL are one text.
 
 A registry of 100,000 certificates makes an index of tens of megabytes: the page must fetch a few small pieces of
@@ -50,7 +50,7 @@ EXTRA_DROPPED = "\u30fc\u2212\u02d7\u2043"  # ー (a dash in Chinese typing), �
 
 def dropped(ch: str) -> bool:
     """Whether the normalised text leaves ``ch`` out: spaces, punctuation (every dash, quote, bracket and middle
-    dot), control and format characters, and EXTRA_DROPPED. (certreg.js: the same Unicode categories.)"""
+    dot), control and format characters, and EXTRA_DROPPED. (lookup.js: the same Unicode categories.)"""
     cat = unicodedata.category(ch)
     return cat[0] in "ZP" or cat in ("Cc", "Cf") or ch in EXTRA_DROPPED
 
@@ -70,7 +70,7 @@ _DROP = _Drop()
 def normalise(text: str) -> str:
     """``text`` as the look-up compares it: NFKC (full-width letters, digits and signs become ASCII), lower case
     (``str.lower``, as JavaScript's ``toLowerCase``: ``casefold`` has no equivalent there), without ``dropped``
-    characters. certreg.js ``norm`` does the same to the query."""
+    characters. lookup.js ``norm`` does the same to the query."""
     return unicodedata.normalize("NFKC", text).lower().translate(_DROP)
 
 
@@ -82,7 +82,7 @@ def grams(text: str) -> set[str]:
 
 
 def fnv1a(text: str) -> int:
-    """The 32-bit FNV-1a hash of ``text`` in UTF-8: where a gram or a number is (certreg.js ``hash``)."""
+    """The 32-bit FNV-1a hash of ``text`` in UTF-8: where a gram or a number is (lookup.js ``hash``)."""
     h = 0x811C9DC5
     for byte in text.encode("utf-8"):
         h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
@@ -146,15 +146,15 @@ def index_files(certificates: Iterable[dict], schemes: dict) -> dict[str, bytes]
 
 def chosen(query_grams: list[str], most: int = MAX_GRAMS) -> list[str]:
     """The grams of a query (in its order) whose shards the page fetches: all, or ``most`` spread evenly over it
-    from its first to its last (certreg.js ``chosen``)."""
+    from its first to its last (lookup.js ``chosen``)."""
     if len(query_grams) <= most:
         return query_grams
-    # (rounded half up, as certreg.js does: Python's round() rounds half to even)
+    # (rounded half up, as lookup.js does: Python's round() rounds half to even)
     return [query_grams[(2 * i * (len(query_grams) - 1) + most - 1) // (2 * (most - 1))] for i in range(most)]
 
 
 def query_grams(query: str) -> list[str]:
-    """The distinct grams of a normalised query, in the order they start in it (certreg.js ``gramsOf``)."""
+    """The distinct grams of a normalised query, in the order they start in it (lookup.js ``gramsOf``)."""
     out: dict[str, None] = {}
     for i, ch in enumerate(query):
         n = ASCII_GRAM if ch < "\x80" else WIDE_GRAM
@@ -165,7 +165,7 @@ def query_grams(query: str) -> list[str]:
 
 def fetched(files: dict[str, bytes], query: str) -> tuple[list[str], list[str], bool]:
     """What the page fetches to answer ``query`` (as typed) from the index ``files``: (the paths, the numbers it
-    shows, whether it says that more may match: type more). The page's algorithm (certreg.js ``search``) in
+    shows, whether it says that more may match: type more). The page's algorithm (lookup.js ``search``) in
     Python, for the bench and the tests."""
     meta = json.loads(files[f"{FOLDER}index.json"])
     paths = [f"{FOLDER}index.json"]

@@ -208,8 +208,8 @@ class Site:
         the day after a limit it shows passed (a suspension's, a surveillance's, a closure's: the page says so from
         then on). ISO text; a page's lastmod in the sitemaps."""
         dates = [c["status_since"], c["version_date"], *(e["date"] for e in c["timeline"])]
-        passed: list[str] = [c["suspension_limit"]] if c.get("suspension_limit") and c["as_of"] > c["suspension_limit"] \
-            else []
+        limit = c.get("suspension_limit")
+        passed: list[str] = [limit] if limit and c["as_of"] > limit else []
         passed += [c["surveillance_due"]] if c.get("surveillance_overdue") else []
         passed += [x["due"] for x in c.get("closures_overdue", [])]
         dates += [(dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat() for d in passed]
@@ -715,14 +715,26 @@ class Head:
 _CLIMB = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
 
 
+# What the theme's page loads that the generated pages do without, and the hand-written pages holding a generated
+# part (the home page: layer._fill), since a phone on a slow link in China downloads it all on a first visit: the
+# palette's stylesheet, whose one rule that applies here is the accent colour, indigo, main.css's own (2.0 of a
+# verification page's 73.9 KB gzipped, bench/weight.py). Zensical writes it alike (under classic/). (Material's
+# script and its settings are left out of every page by the theme's override, site_src/overrides/main.html: 34.9 KB
+# more; certreg.js does the little it did here.)
+UNUSED_BY_GENERATED_PAGES = re.compile(
+    r"""\s*<link rel="stylesheet" href="[^"]*assets/stylesheets/(?:\w+/)?palette\.[0-9a-f]+\.min\.css">""")
+
+
 class Shell:
-    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
+    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in, without
+    what the theme loads that no generated page uses (UNUSED_BY_GENERATED_PAGES).
 
     Its folder is one no other page is in, so that every relative link of the theme climbs to the site's
     root and holds from any page at the same depth (from lists/KEY/ as from certificates/NUMBER/).
     """
 
     def __init__(self, html: str, path: str):
+        html = UNUSED_BY_GENERATED_PAGES.sub("", html)
         marker = f"<p>{SHELL_CONTENT}</p>"
         if html.count(marker) != 1:
             raise SiteError(f"the shell page {path} has no single content marker {marker}")

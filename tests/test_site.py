@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 
 from certreg.publish import site as S
 from certreg.publish.build import BuildError, build_site
@@ -152,6 +153,23 @@ def test_every_page_says_what_it_is_to_search_engines_share_cards_and_feed_reade
             assert (built / "certificates" / c["number"] / "feed.atom").is_file()
             for said in (c["number"], c["holder"], c["product"]):
                 assert said in head.meta["description"], (c["number"], lang)
+    # each page written by hand has a description of its own (its front matter), in its language, and its title
+    # names the site in that language alone
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    hand_written = [p for p in pages if p.name == "index.html" and not re.match(
+        r"(en/)?(certificates/C|lists/|announcements/2)", p.relative_to(built).as_posix())]
+    assert len(hand_written) >= 22
+    said = {}
+    for page in hand_written:
+        rel = page.relative_to(built).as_posix()
+        english = rel.startswith("en/")
+        description = head_of(page).meta["description"]
+        assert description != config["site_description"], rel
+        assert bool(re.search(r"[\u4e00-\u9fff]", description)) != english, rel
+        assert said.setdefault(description, rel) == rel, (rel, said[description])
+        title = re.search(r"<title>([^<]*)</title>", page.read_text(encoding="utf-8")).group(1)
+        assert title.endswith(config["extra"]["short_title"]["en" if english else "zh"]), rel
+        assert config["extra"]["short_title"]["zh" if english else "en"] not in title, rel
     # the 404 page names no address of its own
     not_found = head_of(built / "404.html")
     assert not [link for link in not_found.links if link.get("rel") in ("canonical",) or link.get("hreflang")]

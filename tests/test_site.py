@@ -108,8 +108,8 @@ class _Head(HTMLParser):
             self.lang = a.get("lang")
         elif tag == "body":
             self._in_head = False
-        elif self._in_head and tag == "meta" and (a.get("name") or a.get("property")):
-            self.meta[a.get("name") or a.get("property")] = a.get("content")
+        elif self._in_head and tag == "meta" and (a.get("name") or a.get("property") or a.get("http-equiv")):
+            self.meta[a.get("name") or a.get("property") or a.get("http-equiv")] = a.get("content")
         elif self._in_head and tag == "link":
             self.links.append(a)
 
@@ -142,7 +142,7 @@ def test_every_page_says_what_it_is_to_search_engines_share_cards_and_feed_reade
             icon = built / icons[0][1:] if icons[0].startswith("/") else page.parent / icons[0]  # (404: absolute)
             assert icon.resolve().is_file() and icons[0].endswith(".png"), rel
         feeds = [link["href"] for link in head.links if link.get("type") == "application/atom+xml"]
-        if "refresh" not in head.meta.get("http-equiv", "") and "noindex" not in str(head.meta.get("robots")):
+        if "refresh" not in head.meta and "noindex" not in str(head.meta.get("robots")):
             assert icons and feeds and feeds[0] == BASE_URL + "feeds/announcements.atom", rel
     # a certificate's pages point a feed reader to its own feed as well, and say whose certificate of what it is
     for c in data["certificates"]:
@@ -173,6 +173,7 @@ def test_every_page_says_what_it_is_to_search_engines_share_cards_and_feed_reade
     # the 404 page names no address of its own
     not_found = head_of(built / "404.html")
     assert not [link for link in not_found.links if link.get("rel") in ("canonical",) or link.get("hreflang")]
+    assert "og:url" not in not_found.meta
     assert (built / "favicon.ico").read_bytes()[:4] == b"\0\0\1\0"  # (an icon, for what asks the host's root)
 
 
@@ -194,8 +195,23 @@ def test_robots_txt_names_both_sitemaps_and_they_date_each_page_by_its_records(b
     checked = check_registry(REGISTRY, SAMPLE_AS_OF)
     site = S.Site(publish(checked, BASE_URL), schemes=checked.registry.schemes)
     for c in site.pub.certificates:
+        when = site.last_change(c)
+        # its latest event, or the issue of a certificate that follows it, which its page names
+        assert when >= max(e["date"] for e in c["timeline"])
+        assert all(when >= site.by_number[n]["issued"] for n in c.get("followed_by") or ())
         for lang in ("", "en/"):
-            assert dated[BASE_URL + lang + "certificates/" + c["number"] + "/"] == S.Site.last_change(c)
+            assert dated[BASE_URL + lang + "certificates/" + c["number"] + "/"] == when
+    assert site.last_change(site.by_number["CEC-ZCF-2025-0001"]) == site.by_number["CEC-ZCF-2026-0001"]["issued"]
+    # every list and month page is dated: a list by the latest change of its scheme's certificates, a month by its
+    # own latest announcement or its year's newest month's first
+    for url, when in dated.items():
+        if re.search(r"/(lists|announcements/\d{4}-\d\d)/", url):
+            assert when is not None, url
+    for scheme in ("zero-carbon-factory", "zero-waste-low-carbon-water"):
+        assert dated[f"{BASE_URL}lists/{scheme}-all/"] == site.last_changes[scheme]
+    month = [a for a in site.pub.announcements if f"{a.date:%Y-%m}" == "2026-09"]
+    newest = min(a.date for a in site.pub.announcements if f"{a.date:%Y-%m}" == "2026-10").isoformat()
+    assert dated[BASE_URL + "announcements/2026-09/"] == max(max(a.date for a in month).isoformat(), newest)
     latest = site.last_changes["all"]
     assert dated[BASE_URL] == dated[BASE_URL + "en/"] == latest  # (the home pages show the latest announcements)
     assert all(when is None or dt.date.fromisoformat(when) <= SAMPLE_AS_OF for when in dated.values())
@@ -541,7 +557,8 @@ def test_csv_cells_cannot_be_formulas(value, shown):
 
 
 HOSTILE = {
-    "product_name": '<img src=x onerror="alert(1)">&amp;回用水',
+    # (and the placeholders of the theme's shell page, which must stay as typed: site.Shell.fill)
+    "product_name": '<img src=x onerror="alert(1)">&amp;回用水 CERTREG_TITLE CERTREG_SHELL/CERTREG_SHELL/',
     "specification": "</script><script>alert(2)</script>{{ 7*7 }}",
     "manufacturer": {"name": '=HYPERLINK("http://127.0.0.1:9","x")', "address": "@SUM(1) ]]> <![CDATA["},
 }
@@ -583,6 +600,11 @@ def test_hostile_text_is_escaped_in_every_output(builder, tmp_path):
     assert open_data_errors(out) == []  # (the open data keeps its published shape whatever the text)
     mine = ET.parse(out / "certificates" / n / "feed.atom").getroot()
     assert HOSTILE["manufacturer"]["name"] in mine.findtext(f"{ATOM}title")
+    # the pages' heads (description, share card) say the holder and product as typed, escaped once
+    for rel in (f"certificates/{n}/index.html", f"en/certificates/{n}/index.html", f"certificates/{n}/v1/index.html"):
+        head = head_of(out / rel)
+        for said in (HOSTILE["product_name"], HOSTILE["manufacturer"]["name"]):
+            assert said in head.meta["description"] and said in head.meta["og:description"], rel
     assert broken_links(out, BASE_URL) == []
 
 

@@ -432,9 +432,9 @@ def test_a_first_visit_to_a_verification_page_downloads_at_most_the_budget(brows
 
 @pytest.mark.parametrize("path", [f"certificates/{BY_STATUS['valid']}/", ""])
 def test_the_navigation_works_without_materials_script(browser, sample_site, path):
-    """A verification page, and the home page, load none of Material's script nor its palette's stylesheet
-    (publish/site.py, UNUSED_BY_GENERATED_PAGES), and their header and navigation work as on the other hand-written
-    pages: on a phone the menu opens the drawer and the overlay closes it; the header shows the page's title once
+    """A verification page, and the home page, load none of Material's script (site_src/overrides/main.html) nor its
+    palette's stylesheet (publish/site.py, UNUSED_BY_GENERATED_PAGES), and their header and navigation work: on a
+    phone the menu opens the drawer and the overlay closes it; the header shows the page's title once
     its heading is scrolled away; a section of the navigation opens by the keyboard (Enter) and says so
     (aria-expanded); the language switch, reached by Tab, shows its focus ring and its
     list, and leads to the English page; the page has no error."""
@@ -480,6 +480,38 @@ def test_the_navigation_works_without_materials_script(browser, sample_site, pat
         else:
             expect(page.locator("#cr-lookup")).to_have_attribute("placeholder", strings()["en"]["lookup_placeholder"])
         assert log.errors == []
+
+
+def test_a_link_of_the_drawer_within_the_page_closes_it(browser, sample_site):
+    """On a phone the table of contents is in the drawer: a heading's link in it scrolls the page to the heading
+    and closes the drawer (as Material's script did: site_src/overrides/main.html leaves it out), on a long page
+    written by hand."""
+    with visit(browser, sample_site.url + "staff/") as (page, log):
+        drawer = page.locator(".md-sidebar--primary")
+        page.locator('label.md-header__button[for="__drawer"]').click()
+        expect(drawer).to_be_in_viewport()
+        toc = page.locator(".md-sidebar--primary label.md-nav__link[for='__toc']")
+        if toc.count():  # (the page's own entry opens its table of contents)
+            toc.first.click()
+        link = page.locator(".md-sidebar--primary .md-nav--secondary a[href^='#']").last  # (below the screen)
+        target = link.get_attribute("href")
+        link.click()
+        expect(drawer).not_to_be_in_viewport()
+        page.wait_for_url(re.compile(re.escape(target) + "$"))
+        expect(page.locator(f'[id="{target[1:]}"]')).to_be_in_viewport()
+        assert log.errors == []
+    # on a short desktop window, the table of contents keeps to the window and scrolls inside it (its last link
+    # reachable without reaching the page's end)
+    with visit(browser, sample_site.url + "staff/", size={"viewport": {"width": 1280, "height": 600}}) as (page, log):
+        page.mouse.move(640, 300)
+        page.mouse.wheel(0, 300)  # (the sidebar then sticks under the header)
+        page.wait_for_function("window.scrollY >= 300")
+        toc = page.locator(".md-sidebar--secondary .md-sidebar__scrollwrap")
+        box = toc.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 600
+        assert toc.evaluate("e => e.scrollHeight > e.clientHeight")  # (a long table: this page's)
+        toc.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+        expect(toc.locator("a").last).to_be_in_viewport()
 
 
 # --- d. the page re-checks the status against today's date in China ---

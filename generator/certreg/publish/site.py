@@ -202,12 +202,13 @@ class Site:
         yield from self.list_pages(lang)
         yield from self.month_pages(lang)
 
-    @staticmethod
-    def last_change(c: dict) -> str:
-        """The date certificate view ``c``'s page last changed by the records and the calendar: its latest event, and
-        the day after a limit it shows passed (a suspension's, a surveillance's, a closure's: the page says so from
-        then on). ISO text; a page's lastmod in the sitemaps."""
+    def last_change(self, c: dict) -> str:
+        """The date certificate view ``c``'s page last changed by the records and the calendar: its latest event, the
+        issue of a certificate that follows it (the page names it), and the day after a limit it shows passed (a
+        suspension's, a surveillance's, a closure's: the page says so from then on). ISO text; a page's lastmod in
+        the sitemaps."""
         dates = [c["status_since"], c["version_date"], *(e["date"] for e in c["timeline"])]
+        dates += [self.by_number[n]["issued"] for n in c.get("followed_by") or () if n in self.by_number]
         limit = c.get("suspension_limit")
         passed: list[str] = [limit] if limit and c["as_of"] > limit else []
         passed += [c["surveillance_due"]] if c.get("surveillance_overdue") else []
@@ -385,12 +386,13 @@ class Site:
             for status, _ in statuses:
                 rows = lists.get((scheme, status), [])
                 label = t["list_of"][status] if scheme == "all" else f"{scheme_label} · {t['list_of'][status]}"
-                yield from self._list(lang, f"{scheme}-{status}", label, rows,
+                yield from self._list(lang, f"{scheme}-{status}", label, rows, self.last_changes.get(scheme),
                                       by_scheme=[(f"{k}-{status}", lbl) for k, lbl in schemes],
                                       by_status=[(f"{scheme}-{k}", lbl) for k, lbl in statuses])
         # ZWL-7.2: the certificates in their renewal window, soonest expiry first (the home page shows the first few)
         rows = [self.by_number[number] for number in self.pub.renewal_window]
-        yield from self._list(lang, "renewal", t["renewal_title"], rows, by_scheme=[], by_status=[],
+        yield from self._list(lang, "renewal", t["renewal_title"], rows, self.renewal_last_change,
+                              by_scheme=[], by_status=[],
                               lead=t["renewal_lead"].format(months=self.renewal_months()))
 
     @functools.cached_property
@@ -408,13 +410,25 @@ class Site:
         """status -> how many certificates of ``scheme`` (or "all") have it."""
         return {s: len(self._lists.get((scheme, s), [])) for s in STATUSES}
 
-    def _list(self, lang: str, key: str, label: str, rows: list[dict], **links
+    @functools.cached_property
+    def renewal_last_change(self) -> str | None:
+        """The date the list of certificates in their renewal window last changed: a certificate leaves it by an
+        event (``last_changes``) and enters it by the calendar alone, its expiry less the scheme's window (ZWL-7.2)."""
+        from ..rules.dates import add_months
+
+        dates = [d for d in [self.last_changes.get("all")] if d]
+        for number in self.pub.renewal_window:
+            c = self.by_number[number]
+            months = self.scheme_defs[c["scheme"]].validity["renewal_window_months"]
+            dates.append(add_months(dt.date.fromisoformat(c["valid_until"]), -months).isoformat())
+        return max(dates, default=None)
+
+    def _list(self, lang: str, key: str, label: str, rows: list[dict], lastmod: str | None, **links
               ) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
+        """The pages of one list; ``lastmod``: the date its pages last changed (its certificates join and leave it by
+        the events of its scheme's: ``last_changes``)."""
         t = strings()[lang]
-        # (a list's pages change as its certificates join and leave it: dated by the latest change of its scheme's)
-        scheme = key.split("-")[0] if key != "renewal" else "all"
-        head = Head(t["desc_list"].format(label=label, registry=self.pub.registry["name"][lang]),
-                    lastmod=self.last_changes.get(scheme))
+        head = Head(t["desc_list"].format(label=label, registry=self.pub.registry["name"][lang]), lastmod=lastmod)
         chunks = list_chunks(rows)
         pages = [{"n": n, "key": key if n == 1 else f"{key}-p{n}"} for n in range(1, len(chunks) + 1)]
         for n, chunk in enumerate(chunks, 1):
@@ -429,10 +443,13 @@ class Site:
         """A page per month of announcements, newest first; its address never changes (announcement_path)."""
         t = strings()[lang]
         by_month: dict[str, list] = {}
-        latest: dict[str, str] = {}
         for a in self.newest:
             by_month.setdefault(f"{a.date:%Y-%m}", []).append(a)
-            latest.setdefault(f"{a.date:%Y}", a.date.isoformat())  # (newest first)
+        # a month's page lists its year's months: it changes with its own announcements and when a month of its year
+        # gets its first (newest first: the year's newest month comes first, its first announcement last)
+        newest_month: dict[str, str] = {}
+        for month, items in by_month.items():
+            newest_month.setdefault(month[:4], items[-1].date.isoformat())
         for month, _ in self.months:
             items = by_month[month]
             url = prefix(lang) + announcement_path(items[0])
@@ -441,8 +458,7 @@ class Site:
             name = MONTHS[int(month[5:])]
             inputs = ("month", month, siblings, [self.announcement_digest(a) for a in items])
             title = t["month_title"].format(year=year, month=int(month[5:]), name=name)
-            # (a month's page lists its siblings: a new month's first announcement changes the year's other pages)
-            lastmod = latest[year]
+            lastmod = max(items[0].date.isoformat(), newest_month[year])
             yield url, title, Head(t["desc_month"].format(title=title), lastmod=lastmod), inputs, \
                 functools.partial(self._render, "month.html.j2", lang, url, month=month, months=siblings,
                                   items=items)
@@ -775,16 +791,19 @@ class Shell:
                                r'|\s*<meta property="og:url"[^>]*>', "", head_html)
         own = "" if says.feed is None else ('<link rel="alternate" type="application/atom+xml" '
                                             f'href="{escape(says.feed[0])}" title="{escape(says.feed[1])}">')
-        head_html = head_html.replace(SHELL_DESCRIPTION, str(escape(says.description))).replace(SHELL_HEAD, own)
         # every URL of the shell's own page (canonical, language switch) names it by this path, in either
         # language: it becomes the page's path without its language prefix
         target = "" if absolute is not None else url.split("/", 1)[1] if url.startswith("en/") else url
-        title_html = str(escape(title))
+        # each placeholder replaced in one pass, so that none is looked for in what replaced another (a record's
+        # text in the description may hold any of them)
+        values = {f"{SHELL}/{SHELL}/": target, SHELL_TITLE: str(escape(title)),
+                  SHELL_DESCRIPTION: str(escape(says.description)), SHELL_HEAD: own}
+        return _PLACEHOLDERS.sub(lambda m: values[m.group()], head_html) + content + \
+            _PLACEHOLDERS.sub(lambda m: values[m.group()], tail)
 
-        def put(part: str) -> str:
-            return part.replace(f"{SHELL}/{SHELL}/", target).replace(SHELL_TITLE, title_html)
 
-        return put(head_html) + content + put(tail)
+_PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in (f"{SHELL}/{SHELL}/", SHELL_TITLE, SHELL_DESCRIPTION,
+                                                            SHELL_HEAD)))
 
 
 def sitemap(base_url: str, urls: list[tuple[str, str | None]]) -> bytes:

@@ -84,7 +84,8 @@
   function notFound(box) {
     var m = /\/certificates\/([^\/]+)\/v([0-9]+)\/?$/.exec(window.location.pathname);
     if (!m) { return; }
-    var number = decodeURIComponent(m[1]), v = m[2];
+    var number, v = m[2];
+    try { number = decodeURIComponent(m[1]); } catch (e) { return; }  // (a malformed address: no certificate's)
     fetch(box.dataset.home + "certificates/" + encodeURIComponent(number) + "/certificate.json")
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function () {
@@ -142,6 +143,14 @@
     document.addEventListener("blur", function (e) {
       if (e.target.classList) { e.target.classList.remove("focus-visible"); }
     }, true);
+    // the drawer closes when one of its links leads within the page (a phone's table of contents), as the page
+    // scrolls to the heading under it
+    var drawer = byId("__drawer");
+    document.addEventListener("click", function (e) {
+      var a = e.target.closest && e.target.closest(".md-sidebar a[href]");
+      if (drawer && drawer.checked && a && a.hash && a.pathname === window.location.pathname) { drawer.checked = false; }
+    });
+    window.addEventListener("hashchange", function () { if (drawer) { drawer.checked = false; } });
     Array.prototype.forEach.call(document.querySelectorAll("label[tabindex][for]"), function (label) {
       var box = byId(label.htmlFor), section = document.querySelector('[aria-labelledby="' + label.id + '"]');
       if (box && section) {
@@ -150,6 +159,7 @@
     });
   }
 
+  if (document.documentElement.classList.contains("no-js")) { withoutMaterial(); }
   var data = byId("cr-data");
   if (data) { var parsed = JSON.parse(data.textContent); verify(parsed); whenPrinted(parsed.t); }
   var missing = byId("cr-notfound");
@@ -159,5 +169,4 @@
     script.src = new URL("lookup.js", document.currentScript.src).href;
     document.head.appendChild(script);
   }
-  if (document.documentElement.classList.contains("no-js")) { withoutMaterial(); }
 })();

@@ -498,6 +498,24 @@ def test_published_announcements_keep_their_numbers_and_certificates_stay(builde
     assert not list(tmp_path.glob(".site.*"))  # no half-built folder is left behind
 
 
+def test_the_look_up_index_is_put_together_from_each_certificates_terms_as_made_afresh():
+    """Each certificate's terms (what the look-up finds it by) are made with its public view (public.Part, kept in the
+    cache); the index put together from them is the index made from the views, byte for byte, and it is made from
+    them (a term changed shows)."""
+    from certreg.publish.lookup import index_files, terms
+
+    checked = check_registry(REGISTRY, SAMPLE_AS_OF)
+    pub = publish(checked, BASE_URL)
+    schemes = checked.registry.schemes
+    assert sorted(pub.terms) == sorted(c["number"] for c in pub.certificates)
+    assert all(pub.terms[c["number"]] == terms(c, schemes[c["scheme"]].fields) for c in pub.certificates)
+    assert index_files(pub.certificates, schemes, pub.terms) == index_files(pub.certificates, schemes)
+    first = pub.certificates[0]["number"]
+    texts, masks = pub.terms[first]
+    changed = {**pub.terms, first: (texts, {**masks, "zzzz": 1})}
+    assert index_files(pub.certificates, schemes, changed) != index_files(pub.certificates, schemes)
+
+
 def test_reg_append_takes_the_published_numbers_from_the_look_up_index_or_else_from_the_open_data(tmp_path):
     """build.losses reads the certificates a site publishes from data/lookup.json (whatever the order of its
     fields), or from data/certificates.json where there is no index (the open data alone, as the workflow fetches

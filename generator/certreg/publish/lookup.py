@@ -114,23 +114,33 @@ def _json(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def index_files(certificates: Iterable[dict], schemes: dict) -> dict[str, bytes]:
+def terms(view: dict, fields: dict) -> tuple[list[str], dict[str, int]]:
+    """What certificate ``view`` is found by (``searched``: its texts) and, for each gram of them, the mask of the
+    texts it is in (a bit a text; texts past the 31st share one: a wider mask only adds candidates the page checks).
+    Made once a certificate's view changes: publish.public.Part keeps them."""
+    texts = searched(view, fields)
+    masks: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        for gram in grams(text):
+            masks[gram] = masks.get(gram, 0) | 1 << min(i, 30)
+    return texts, masks
+
+
+def index_files(certificates: Iterable[dict], schemes: dict,
+                known: dict[str, tuple[list[str], dict[str, int]]] | None = None) -> dict[str, bytes]:
     """Every file of the look-up (site path -> bytes) for the public views ``certificates``; ``schemes``: key ->
-    Scheme (its field definitions)."""
+    Scheme (its field definitions); ``known``: number -> its ``terms``, where they are made already."""
     views = sorted(certificates, key=lambda c: c["number"])
     rows_n = shard_count(len(views), ROWS_PER_SHARD)
     grams_n = shard_count(len(views), CERTS_PER_GRAM_SHARD)
     rows: list[dict] = [{} for _ in range(rows_n)]
     postings: dict[str, list] = {}
+    known = known or {}
     for c in views:
         number = c["number"]
-        texts = searched(c, schemes[c["scheme"]].fields)
+        found = known.get(number)
+        texts, masks = found if found is not None else terms(c, schemes[c["scheme"]].fields)
         rows[fnv1a(number) % rows_n][number] = [*(c[k] for k in ROW_FIELDS), texts]
-        masks: dict[str, int] = {}
-        for i, text in enumerate(texts):
-            for gram in grams(text):
-                # (a bit a text; texts past the 31st share one: a wider mask only adds candidates the page checks)
-                masks[gram] = masks.get(gram, 0) | 1 << min(i, 30)
         for gram, mask in masks.items():
             postings.setdefault(gram, []).extend((number, mask))
     shards: list[dict] = [{} for _ in range(grams_n)]

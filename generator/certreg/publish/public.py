@@ -333,6 +333,8 @@ class Published:
     digests: dict = field(default_factory=dict)
     # certificate number -> its view but followed_by as compact JSON in UTF-8 (view_json), where it is known already
     texts: dict = field(default_factory=dict)
+    # certificate number -> what the look-up finds it by (lookup.terms), where it is known already
+    terms: dict = field(default_factory=dict)
 
 
 def view_digest(view: dict, made: str | None = None) -> str:
@@ -372,15 +374,19 @@ class Part:
     announcements: list[Announcement]
     digest: str  # of the view (publish.reuse.digest): what the pages and files showing it are keyed by
     text: bytes | None = None  # the view as compact JSON in UTF-8 (view_json)
+    # what the look-up finds it by (lookup.terms: its texts, its grams' masks): the index is put together from these
+    terms: tuple[list[str], dict[str, int]] | None = None
 
 
 def part(number: str, h: History, as_of: dt.date, base_url: str, pdfs: bool) -> Part:
+    from .lookup import terms
     from .reuse import digest
 
     own = announcements({number: h}, as_of)
     view = certificate_view(h, as_of, base_url, {number: [a.number for a in own]}, pdfs)
     return Part(view, view is not None and in_renewal_window(view, h, as_of), public_records({number: h}, as_of), own,
-                digest(view), None if view is None else view_json(view))
+                digest(view), None if view is None else view_json(view),
+                None if view is None else terms(view, h.cert.scheme.fields))
 
 
 def parts(checked, base_url: str, pdfs: bool) -> dict[str, Part]:
@@ -441,4 +447,5 @@ def publish(checked, base_url: str, *, pdfs: bool = True) -> Published:
     records = dict(sorted(r for p in each.values() for r in p.records.items()))
     return Published(as_of, base_url, registry, schemes, views, anns, [n for _, n in window], records,
                      digests={v["number"]: each[v["number"]].digest for v in views},
-                     texts={v["number"]: each[v["number"]].text for v in views if each[v["number"]].text})
+                     texts={v["number"]: each[v["number"]].text for v in views if each[v["number"]].text},
+                     terms={v["number"]: each[v["number"]].terms for v in views if each[v["number"]].terms})

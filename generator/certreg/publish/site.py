@@ -510,7 +510,7 @@ class Site:
         that a decision rewrites the few shards it changes, not the index."""
         from .lookup import index_files
 
-        return index_files(self.pub.certificates, self.scheme_defs)
+        return index_files(self.pub.certificates, self.scheme_defs, self.pub.terms)
 
     def certificate_json(self, c: dict) -> bytes:
         return _json({"generated_by": self.pub.generator, **c})

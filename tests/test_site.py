@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from array import array
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -502,6 +503,7 @@ def test_the_look_up_index_is_put_together_from_each_certificates_terms_as_made_
     """Each certificate's terms (what the look-up finds it by) are made with its public view (public.Part, kept in the
     cache); the index put together from them is the index made from the views, byte for byte, and it is made from
     them (a term changed shows)."""
+    from certreg.publish.lookup import _MASK as lookup_mask
     from certreg.publish.lookup import index_files, terms
 
     checked = check_registry(REGISTRY, SAMPLE_AS_OF)
@@ -511,8 +513,8 @@ def test_the_look_up_index_is_put_together_from_each_certificates_terms_as_made_
     assert all(pub.terms[c["number"]] == terms(c, schemes[c["scheme"]].fields) for c in pub.certificates)
     assert index_files(pub.certificates, schemes, pub.terms) == index_files(pub.certificates, schemes)
     first = pub.certificates[0]["number"]
-    texts, masks = pub.terms[first]
-    changed = {**pub.terms, first: (texts, {**masks, "zzzz": 1})}
+    texts, joined, masks = pub.terms[first]
+    changed = {**pub.terms, first: (texts, joined + "\0zzzz", masks + array(lookup_mask, [1]).tobytes())}
     assert index_files(pub.certificates, schemes, changed) != index_files(pub.certificates, schemes)
 
 

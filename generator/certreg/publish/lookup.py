@@ -31,6 +31,7 @@ import functools
 import json
 import operator
 import unicodedata
+from array import array
 from collections.abc import Iterable
 
 FORMAT = "certreg-lookup/1"
@@ -114,20 +115,32 @@ def _json(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def terms(view: dict, fields: dict) -> tuple[list[str], dict[str, int]]:
+Terms = tuple[list[str], str, bytes]
+_MASK = "I" if array("I").itemsize >= 4 else "L"  # (an unsigned integer of 32 bits at least)
+
+
+def terms(view: dict, fields: dict) -> Terms:
     """What certificate ``view`` is found by (``searched``: its texts) and, for each gram of them, the mask of the
-    texts it is in (a bit a text; texts past the 31st share one: a wider mask only adds candidates the page checks).
-    Made once a certificate's view changes: publish.public.Part keeps them."""
+    texts it is in (a bit a text; texts past the 31st share one: a wider mask only adds candidates the page checks):
+    (texts, the grams joined by NUL, which a normalised text never holds, their masks as unsigned 32-bit integers),
+    compact as a cached part is kept in memory for every certificate (3 objects, not a dict of 40). Made once a
+    certificate's view changes: publish.public.Part keeps them."""
     texts = searched(view, fields)
     masks: dict[str, int] = {}
     for i, text in enumerate(texts):
         for gram in grams(text):
             masks[gram] = masks.get(gram, 0) | 1 << min(i, 30)
-    return texts, masks
+    return texts, "\0".join(masks), array(_MASK, masks.values()).tobytes()
 
 
-def index_files(certificates: Iterable[dict], schemes: dict,
-                known: dict[str, tuple[list[str], dict[str, int]]] | None = None) -> dict[str, bytes]:
+def _masks(found: Terms) -> Iterable[tuple[str, int]]:
+    """(gram, mask) of each gram of ``terms``' answer."""
+    masks = array(_MASK)
+    masks.frombytes(found[2])
+    return zip(found[1].split("\0") if found[1] else [], masks, strict=True)
+
+
+def index_files(certificates: Iterable[dict], schemes: dict, known: dict[str, Terms] | None = None) -> dict[str, bytes]:
     """Every file of the look-up (site path -> bytes) for the public views ``certificates``; ``schemes``: key ->
     Scheme (its field definitions); ``known``: number -> its ``terms``, where they are made already."""
     views = sorted(certificates, key=lambda c: c["number"])
@@ -138,10 +151,9 @@ def index_files(certificates: Iterable[dict], schemes: dict,
     known = known or {}
     for c in views:
         number = c["number"]
-        found = known.get(number)
-        texts, masks = found if found is not None else terms(c, schemes[c["scheme"]].fields)
-        rows[fnv1a(number) % rows_n][number] = [*(c[k] for k in ROW_FIELDS), texts]
-        for gram, mask in masks.items():
+        found = known.get(number) or terms(c, schemes[c["scheme"]].fields)
+        rows[fnv1a(number) % rows_n][number] = [*(c[k] for k in ROW_FIELDS), found[0]]
+        for gram, mask in _masks(found):
             postings.setdefault(gram, []).extend((number, mask))
     shards: list[dict] = [{} for _ in range(grams_n)]
     for gram, flat in postings.items():  # [number, mask, number, mask...]

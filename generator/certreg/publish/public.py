@@ -375,7 +375,7 @@ class Part:
     digest: str  # of the view (publish.reuse.digest): what the pages and files showing it are keyed by
     text: bytes | None = None  # the view as compact JSON in UTF-8 (view_json)
     # what the look-up finds it by (lookup.terms: its texts, its grams' masks): the index is put together from these
-    terms: tuple[list[str], dict[str, int]] | None = None
+    terms: tuple[list[str], str, bytes] | None = None
 
 
 def part(number: str, h: History, as_of: dt.date, base_url: str, pdfs: bool) -> Part:

@@ -18,8 +18,10 @@ links: the decision the bench adds goes into the copy only) into ``bench/out/sca
 6. ``build --no-pdfs`` again, after that decision (incremental: what is unchanged is linked, from that folder);
 7. ``validate`` with the warm cache.
 
-and prints each time with its ratio to a reference measured in the same run (the machine is shared, its speed
-varies): the full build to the I/O floor (target: at most 3x), the build after one decision to the full build
+Each step starts once what the steps before it wrote is on disk (``sync``): the machine's page cache would
+otherwise make a step pay for writing back another's files (the I/O floor once took 2 s after one build and 23 s
+after another). It prints each time with its ratio to a reference measured in the same run (the machine is shared,
+its speed varies): the full build to the I/O floor (target: at most 3x), the build after one decision to the full build
 (target: at most a tenth), decide to validate without the cache (target: under a quarter). Also the peak memory of
 each step (its largest process: ``wait4``'s maximum resident size), the site's size and file count, and the home
 page's HTML (which must not grow with the registry).
@@ -48,6 +50,7 @@ def run(args: list[str], cache: Path | None) -> tuple[float, float, str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CERTREG_CACHE": str(cache) if cache else "off"}
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"certreg-scale-{os.getpid()}.log"
     with open(log, "w+", encoding="utf-8") as out:
+        os.sync()  # (what an earlier step wrote is on disk: no step pays for another's writing back)
         start = time.perf_counter()
         proc = subprocess.Popen([str(CERTREG), *args], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -69,6 +72,7 @@ def io_floor(site: Path, into: Path) -> float:
     """Seconds to write files of the same paths and sizes as ``site``'s into the empty folder ``into``."""
     files = [(p.relative_to(site), p.stat().st_size) for p in site.rglob("*") if p.is_file()]
     folders = sorted({rel.parent for rel, _ in files})
+    os.sync()  # (as before each certreg step: run)
     start = time.perf_counter()
     for rel in folders:
         (into / rel).mkdir(parents=True, exist_ok=True)

@@ -313,6 +313,9 @@ def test_a_number_not_in_the_registry_gets_the_forgery_page(browser, sample_site
         expect(page.locator("#cr-notfound")).to_contain_text(strings()["zh"]["nf_forged"])
         expect(page.locator(f'#cr-notfound a[href="mailto:{contact["email"]}"]')).to_be_visible()
         expect(page.locator("#cr-notfound")).to_contain_text(contact["phone"])
+        # the language switch leads to each language's home page, not to the address that was not found
+        switch = page.locator(".md-select__link")
+        assert [switch.nth(i).evaluate("a => a.href") for i in range(2)] == [sample_site.url, sample_site.url + "en/"]
         # the look-up works from there (the page's links and index are absolute: it is served at any address)
         page.locator("#cr-lookup").fill(BY_STATUS["valid"])
         expect(page.locator("#cr-lookup-results a").first).to_have_text(BY_STATUS["valid"])

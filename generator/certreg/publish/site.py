@@ -789,6 +789,8 @@ class Shell:
         if absolute is not None:  # (a page served at any address has no address of its own to name)
             head_html = re.sub(r'\s*<link rel="canonical"[^>]*>|\s*<link rel="alternate" hreflang="[^"]*"[^>]*>'
                                r'|\s*<meta property="og:url"[^>]*>', "", head_html)
+            # its language switch names the page itself ("./", the address it was served at): the home page instead
+            head_html = head_html.replace('<a href="./" hreflang=', f'<a href="{escape(absolute)}" hreflang=')
         own = "" if says.feed is None else ('<link rel="alternate" type="application/atom+xml" '
                                             f'href="{escape(says.feed[0])}" title="{escape(says.feed[1])}">')
         # every URL of the shell's own page (canonical, language switch) names it by this path, in either

@@ -129,6 +129,8 @@ def test_every_page_says_what_it_is_to_search_engines_share_cards_and_feed_reade
         rel = page.relative_to(built).as_posix()
         head = head_of(page)
         assert head.lang == ("en" if rel.startswith("en/") else "zh-CN"), rel
+        text = page.read_text(encoding="utf-8")  # (no page loads what none uses: UNUSED_BY_GENERATED_PAGES)
+        assert "javascripts/bundle." not in text and "/palette." not in text and "__config" not in text, rel
         description = head.meta.get("description")
         assert description and "CERTREG" not in description and "{" not in description, rel
         # a share card (WeChat reads Open Graph): a title, the page's description, an absolute image the site has

@@ -731,12 +731,12 @@ class Head:
 _CLIMB = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
 
 
-# What the theme's page loads that the generated pages do without, and the hand-written pages holding a generated
-# part (the home page: layer._fill), since a phone on a slow link in China downloads it all on a first visit: the
-# palette's stylesheet, whose one rule that applies here is the accent colour, indigo, main.css's own (2.0 of a
-# verification page's 73.9 KB gzipped, bench/weight.py). Zensical writes it alike (under classic/). (Material's
-# script and its settings are left out of every page by the theme's override, site_src/overrides/main.html: 34.9 KB
-# more; certreg.js does the little it did here.)
+# What the theme's page loads that no page uses (left out of the shell, and of every hand-written page by
+# layer.assemble), since a phone on a slow link in China downloads it all on a first visit: the palette's
+# stylesheet, whose one rule that applies here is the accent colour, indigo, main.css's own (2.0 of a verification
+# page's 73.9 KB gzipped, bench/weight.py). Zensical writes it alike (under classic/). (Material's script and its
+# settings are left out of every page by the theme's override, site_src/overrides/main.html: 34.9 KB more;
+# certreg.js does the little it did here.)
 UNUSED_BY_GENERATED_PAGES = re.compile(
     r"""\s*<link rel="stylesheet" href="[^"]*assets/stylesheets/(?:\w+/)?palette\.[0-9a-f]+\.min\.css">""")
 

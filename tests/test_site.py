@@ -129,7 +129,7 @@ def test_every_page_says_what_it_is_to_search_engines_share_cards_and_feed_reade
         rel = page.relative_to(built).as_posix()
         head = head_of(page)
         assert head.lang == ("en" if rel.startswith("en/") else "zh-CN"), rel
-        text = page.read_text(encoding="utf-8")  # (no page loads what none uses: UNUSED_BY_GENERATED_PAGES)
+        text = page.read_text(encoding="utf-8")  # (what no page uses: overrides/main.html, mkdocs.yml)
         assert "javascripts/bundle." not in text and "/palette." not in text and "__config" not in text, rel
         description = head.meta.get("description")
         assert description and "CERTREG" not in description and "{" not in description, rel
@@ -754,7 +754,7 @@ def test_zensical_builds_the_same_site(built, tmp_path):
             # the engine's shell, not mkdocs-material's
             assert '<meta name="generator" content="zensical-' in html, page
             assert "© 2026 " in html and "beian.miit.gov.cn" in html, page  # its footer, from registry.yml
-            assert "javascripts/bundle." not in html and "/palette." not in html, page  # (UNUSED_BY_GENERATED_PAGES)
+            assert "javascripts/bundle." not in html and "/palette." not in html, page  # (as in mkdocs-material)
     for rel in same:
         assert (out / rel).read_bytes() == (built / rel).read_bytes(), rel
     hand_written = sorted(p.relative_to(built) for p in built.rglob("index.html")

@@ -436,7 +436,7 @@ def test_a_first_visit_to_a_verification_page_downloads_at_most_the_budget(brows
 @pytest.mark.parametrize("path", [f"certificates/{BY_STATUS['valid']}/", ""])
 def test_the_navigation_works_without_materials_script(browser, sample_site, path):
     """A verification page, and the home page, load none of Material's script (site_src/overrides/main.html) nor its
-    palette's stylesheet (publish/site.py, UNUSED_BY_GENERATED_PAGES), and their header and navigation work: on a
+    palette's stylesheet (mkdocs.yml sets no palette), and their header and navigation work: on a
     phone the menu opens the drawer and the overlay closes it; the header shows the page's title once
     its heading is scrolled away; a section of the navigation opens by the keyboard (Enter) and says so
     (aria-expanded); the language switch, reached by Tab, shows its focus ring and its

@@ -33,7 +33,6 @@ from .site import (
     LANGS,
     SHELL,
     TEMPLATES,
-    UNUSED_BY_GENERATED_PAGES,
     Head,
     Shell,
     Site,
@@ -274,8 +273,6 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                 write(page, _fill(marker, text, site, lang, url).encode())
                 # (what it shows of the records changes with them; a page without is dated by no record)
                 done.lastmod[url] = site.last_changes.get("all")
-            elif UNUSED_BY_GENERATED_PAGES.search(text):  # (every page: no page uses it)
-                write(page, UNUSED_BY_GENERATED_PAGES.sub("", text).encode())
         reuse.note(rel)
     # what every page and file made here depends on besides its own inputs: the code and templates that make
     # them, the shells, the schemes' public text, the registry's settings, the public address and the date
@@ -435,9 +432,8 @@ def _registry_inputs(site: Site) -> str:
 
 
 def _fill(marker, text: str, site: Site, lang: str, url: str) -> str:
-    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part, and without what
-    no page uses (UNUSED_BY_GENERATED_PAGES)."""
-    return UNUSED_BY_GENERATED_PAGES.sub("", marker.sub(lambda m: site.fragment(m.group(1), lang, url), text))
+    """``text`` (a hand-written page at ``url``) with each marker replaced by its generated part."""
+    return marker.sub(lambda m: site.fragment(m.group(1), lang, url), text)
 
 
 def incomplete(files: dict, site: Site, schemas: Path | None) -> list[str]:

@@ -218,16 +218,13 @@ class Site:
 
     @functools.cached_property
     def last_changes(self) -> dict[str, str]:
-        """Scheme (and "all") -> the latest ``last_change`` of its certificates and announcements: the lastmod of its
-        lists and of the hand-written pages that show what is made from the records."""
+        """Scheme (and "all") -> the latest ``last_change`` of its certificates (an announcement's date is its
+        decision's, in its certificate's timeline): the lastmod of its lists and of the hand-written pages that show
+        what is made from the records."""
         out: dict[str, str] = {}
         for c in self.pub.certificates:
             when = self.last_change(c)
             for key in ("all", c["scheme"]):
-                out[key] = max(out.get(key, when), when)
-        for a in self.pub.announcements:
-            when = a.date.isoformat()
-            for key in ("all", a.scheme):
                 out[key] = max(out.get(key, when), when)
         return out
 
@@ -261,18 +258,22 @@ class Site:
             url = prefix(lang) + certificate_path(c["number"])
             # (no status in the title: the page's script may find it changed since the build)
             inputs = ("certificate", self.digest_of(c["number"]), sorted(self.announced.get(c["number"], ())))
-            said = {"number": c["number"], "scheme": self.pub.schemes[c["scheme"]]["name"][lang]}
             feed = (self.pub.base_url + certificate_feed_path(c["number"]), f"{c['number']} · {t['announcements']}")
             lastmod = self.last_change(c)
-            yield (url, f"{c['number']} · {t['verify_title']}",
-                   Head(t["desc_certificate"].format(holder=c["holder"], product=c["product"], **said), feed, lastmod),
+            yield (url, f"{c['number']} · {t['verify_title']}", Head(self._description(c, lang), feed, lastmod),
                    inputs, functools.partial(self.certificate_page, c, lang, url))
             for v in c["versions"][:-1]:
                 paper = v["version"]
                 holder = listed(self.scheme_defs[c["scheme"]], v["content"])[0]
                 yield (f"{url}v{paper}/", t["paper_title"].format(number=c["number"], v=paper),
-                       Head(t["desc_paper"].format(holder=holder, v=paper, **said), feed, lastmod),
+                       Head(t["desc_paper"].format(holder=holder, v=paper, number=c["number"],
+                                                   scheme=self.pub.schemes[c["scheme"]]["name"][lang]), feed, lastmod),
                        (*inputs, paper), functools.partial(self.certificate_page, c, lang, f"{url}v{paper}/", paper))
+
+    def _description(self, c: dict, lang: str) -> str:
+        """What certificate view ``c``'s page says of itself (its meta description, a shared link's card)."""
+        return strings()[lang]["desc_certificate"].format(holder=c["holder"], product=c["product"], number=c["number"],
+                                                          scheme=self.pub.schemes[c["scheme"]]["name"][lang])
 
     def current_version_pages(self, lang: str) -> Iterator[tuple[str, tuple, Callable[[], bytes]]]:
         """The address of each certificate's current version (``certificates/N/vK/``), as (URL, inputs, bytes): a
@@ -286,8 +287,7 @@ class Site:
             paper = c["versions"][-1]["version"]
             url = f"{prefix(lang)}{certificate_path(c['number'])}v{paper}/"
             # (a shared link's card is read from this page itself: what the certificate's page says of itself)
-            description = t["desc_certificate"].format(holder=c["holder"], product=c["product"], number=c["number"],
-                                                       scheme=self.pub.schemes[c["scheme"]]["name"][lang])
+            description = self._description(c, lang)
             yield url, ("current version", c["number"], paper, description), functools.partial(
                 self._render_bytes, "current.html.j2", lang, url, number=c["number"], v=paper,
                 title=t["paper_title"].format(number=c["number"], v=paper), description=description,
@@ -416,7 +416,7 @@ class Site:
         event (``last_changes``) and enters it by the calendar alone, its expiry less the scheme's window (ZWL-7.2)."""
         from ..rules.dates import add_months
 
-        dates = [d for d in [self.last_changes.get("all")] if d]
+        dates = [self.last_changes["all"]] if self.last_changes else []
         for number in self.pub.renewal_window:
             c = self.by_number[number]
             months = self.scheme_defs[c["scheme"]].validity["renewal_window_months"]
@@ -731,26 +731,14 @@ class Head:
 _CLIMB = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
 
 
-# What the theme's page loads that no page uses (left out of the shell, and of every hand-written page by
-# layer.assemble), since a phone on a slow link in China downloads it all on a first visit: the palette's
-# stylesheet, whose one rule that applies here is the accent colour, indigo, main.css's own (2.0 of a verification
-# page's 73.9 KB gzipped, bench/weight.py). Zensical writes it alike (under classic/). (Material's script and its
-# settings are left out of every page by the theme's override, site_src/overrides/main.html: 34.9 KB more;
-# certreg.js does the little it did here.)
-UNUSED_BY_GENERATED_PAGES = re.compile(
-    r"""\s*<link rel="stylesheet" href="[^"]*assets/stylesheets/(?:\w+/)?palette\.[0-9a-f]+\.min\.css">""")
-
-
 class Shell:
-    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in, without
-    what the theme loads that no generated page uses (UNUSED_BY_GENERATED_PAGES).
+    """A page of the theme rendered by the engine at ``CERTREG_SHELL/CERTREG_SHELL/``, to be filled in.
 
     Its folder is one no other page is in, so that every relative link of the theme climbs to the site's
     root and holds from any page at the same depth (from lists/KEY/ as from certificates/NUMBER/).
     """
 
     def __init__(self, html: str, path: str):
-        html = UNUSED_BY_GENERATED_PAGES.sub("", html)
         marker = f"<p>{SHELL_CONTENT}</p>"
         if html.count(marker) != 1:
             raise SiteError(f"the shell page {path} has no single content marker {marker}")
@@ -784,22 +772,21 @@ class Shell:
         """The shell as the page at ``url``, with ``title`` (escaped), what ``head`` says of it, and ``content``
         (HTML). ``absolute`` (the site's path on its host, e.g. ``/``): the page may be served at any address (the
         404 page), so the theme's addresses are made absolute from there."""
-        says = head
         head_html, tail = self._at(absolute if absolute is not None else "../" * url.count("/"))
         if absolute is not None:  # (a page served at any address has no address of its own to name)
             head_html = re.sub(r'\s*<link rel="canonical"[^>]*>|\s*<link rel="alternate" hreflang="[^"]*"[^>]*>'
                                r'|\s*<meta property="og:url"[^>]*>', "", head_html)
             # its language switch names the page itself ("./", the address it was served at): the home page instead
             head_html = head_html.replace('<a href="./" hreflang=', f'<a href="{escape(absolute)}" hreflang=')
-        own = "" if says.feed is None else ('<link rel="alternate" type="application/atom+xml" '
-                                            f'href="{escape(says.feed[0])}" title="{escape(says.feed[1])}">')
+        own = "" if head.feed is None else ('<link rel="alternate" type="application/atom+xml" '
+                                            f'href="{escape(head.feed[0])}" title="{escape(head.feed[1])}">')
         # every URL of the shell's own page (canonical, language switch) names it by this path, in either
         # language: it becomes the page's path without its language prefix
         target = "" if absolute is not None else url.split("/", 1)[1] if url.startswith("en/") else url
         # each placeholder replaced in one pass, so that none is looked for in what replaced another (a record's
         # text in the description may hold any of them)
         values = {f"{SHELL}/{SHELL}/": target, SHELL_TITLE: str(escape(title)),
-                  SHELL_DESCRIPTION: str(escape(says.description)), SHELL_HEAD: own}
+                  SHELL_DESCRIPTION: str(escape(head.description)), SHELL_HEAD: own}
         return _PLACEHOLDERS.sub(lambda m: values[m.group()], head_html) + content + \
             _PLACEHOLDERS.sub(lambda m: values[m.group()], tail)
 

@@ -11,7 +11,8 @@ links: the decision the bench adds goes into the copy only) into ``bench/out/sca
 1. ``validate`` without the check cache (CERTREG_CACHE=off): every certificate loaded and judged;
 2. ``build --no-pdfs`` into an empty folder (the check cache cold: it is filled);
 3. the I/O floor: writing the same files (the same folders, names and sizes) into another empty folder, in this
-   process: what any generator of this site must at least spend;
+   process: what any generator of this site must at least spend; and the CPU floor (``cpu_floor``): parsing every
+   record and rendering every certificate page with the libraries certreg is built on, which no full build skips;
 4. ``build --no-pdfs`` again, nothing changed (every file linked; the site it replaces is kept as the next
    build's starting folder, as on any published site after its second build);
 5. ``decide suspend`` of one valid certificate (the cache warm);
@@ -82,6 +83,50 @@ def io_floor(site: Path, into: Path) -> float:
     return time.perf_counter() - start
 
 
+CPU_FLOOR = r"""
+import datetime as dt, json, os, random, sys, time
+from pathlib import Path
+
+import jinja2, yaml
+
+from certreg.publish.public import publish
+from certreg.publish.site import LANGS, Site
+from certreg.rules.validate import check_registry
+
+registry, day, sample = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
+files = sorted(registry.glob("certificates/*/**/*.yml"))
+some = random.Random(1).sample(files, min(sample, len(files)))
+start = time.process_time()
+for path in some:
+    yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+parse = (time.process_time() - start) / len(some) * len(files)
+checked = check_registry(registry, day, cache=True)
+site = Site(publish(checked, "https://example.org/", pdfs=False), schemes=checked.registry.schemes)
+pages = [(c, lang, paper) for lang in LANGS for c in site.pub.certificates
+         for paper in [None] + [v["version"] for v in c["versions"][:-1]]]
+chosen = random.Random(2).sample(pages, min(sample, len(pages)))
+start = time.process_time()
+for c, lang, paper in chosen:
+    site.certificate_plan(c, lang, paper)[3]()
+render = (time.process_time() - start) / len(chosen) * len(pages)
+print(json.dumps({"files": len(files), "parse": parse, "pages": len(pages), "render": render,
+                  "versions": (yaml.__version__, jinja2.__version__)}))
+"""
+
+
+def cpu_floor(registry: Path, cache: Path, sample: int = 4000) -> dict:
+    """The CPU time that no full build of this registry can skip with the parser and the template engine it is made
+    with: parsing every record file with PyYAML's libyaml loader (no checking), and rendering the content of every
+    certificate page (not the list pages, stubs, feeds or data) with Jinja2; each from a random sample of ``sample``,
+    extrapolated to all of them. Measured in a process of its own (the check cache warm: it is not counted)."""
+    env = {**os.environ, "CERTREG_CACHE": str(cache), "PYTHONPATH": str(ROOT / "generator")}
+    done = subprocess.run([sys.executable, "-c", CPU_FLOOR, str(registry), AS_OF.isoformat(), str(sample)],
+                          capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        sys.exit(f"the CPU floor could not be measured:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def valid_certificate(site: Path) -> str:
     data = json.loads((site / "data" / "certificates.json").read_text(encoding="utf-8"))
     return next(c["number"] for c in data["certificates"]
@@ -103,6 +148,7 @@ def one(n: int, seed: int) -> dict:
     r["build_stages"] = stages(text)
     r["floor"] = io_floor(site, work / "floor")
     shutil.rmtree(work / "floor")
+    r["cpu"] = cpu_floor(registry, cache)
     files = [p for p in site.rglob("*") if p.is_file()]
     r["files"], r["site_mib"] = len(files), sum(p.stat().st_size for p in files) / 2**20
     r["home_kb"] = (site / "index.html").stat().st_size / 1024
@@ -145,6 +191,17 @@ def main(argv=None) -> int:
         rows.append(r)
         print(f"\n{n} certificates: build stages {r['build_stages']}; nothing changed: {r['same_stages']}; after one "
               f"decision: {r['again_stages']} ({r['again_files']})", flush=True)
+    cores = os.cpu_count() or 1
+    print(f"\nWhat a full build cannot skip, with PyYAML and Jinja2 on {cores} cores (CPU seconds, extrapolated from a "
+          "sample): parsing every record file, rendering every certificate page's content; that CPU time spread over "
+          "every core, as a multiple of the I/O floor (the full build's target is 3x):")
+    for r in rows:
+        c = r["cpu"]
+        wall = (c["parse"] + c["render"]) / cores
+        print(f"- {r['n']:,} certificates: parse {c['files']:,} files {c['parse']:.1f} s + render {c['pages']:,} pages "
+              f"{c['render']:.1f} s = {c['parse'] + c['render']:.1f} CPU-s, at least {wall:.1f} s on {cores} cores = "
+              f"{wall / r['floor']:.1f}x the I/O floor ({r['floor']:.1f} s) (PyYAML {c['versions'][0]}, "
+              f"Jinja2 {c['versions'][1]})")
     print("\n| certificates | validate | validate, cache warm | full build (no PDFs) | I/O floor | build / floor "
           "| nothing changed | after one decision | / full build | decide | decide / validate "
           "| peak MiB (validate, build, decide) "

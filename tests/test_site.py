@@ -812,8 +812,8 @@ def test_a_build_leaves_nothing_frozen(builder, tmp_path, monkeypatch):
     seen = []  # (while the view is made: the records just checked are out of the collector's scans)
     real_publish = public.publish
     monkeypatch.setattr(public, "publish", lambda *a, **k: seen.append(gc.get_freeze_count()) or real_publish(*a, **k))
-    real = Site.plans
-    monkeypatch.setattr(Site, "plans", lambda self, lang: (p for p in real(self, lang) if lang == "en"))
+    real = Site.certificate_pages
+    monkeypatch.setattr(Site, "certificate_pages", lambda self, c, lang: real(self, c, lang) if lang == "en" else [])
     with pytest.raises(BuildError, match="the site lacks"):  # (after the records are frozen)
         build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
     assert gc.get_freeze_count() == before and seen[0] > before
@@ -825,12 +825,12 @@ def test_a_build_without_a_certificate_page_fails(builder, tmp_path, monkeypatch
 
     builder.zwl("CEC-ZWL-2024-0001")
     n = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
-    real = Site.plans
+    real = Site.certificate_pages
 
-    def plans(self, lang):  # every page but the Chinese one of n
-        return (p for p in real(self, lang) if lang == "en" or n not in p[0])
+    def certificate_pages(self, c, lang):  # every page but the Chinese one of n
+        return [p for p in real(self, c, lang) if lang == "en" or p[0] != f"certificates/{n}/"]
 
-    monkeypatch.setattr(Site, "plans", plans)
+    monkeypatch.setattr(Site, "certificate_pages", certificate_pages)
     with pytest.raises(BuildError, match=rf"the site lacks certificates/{n}/index.html"):
         build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
     assert not (tmp_path / "site").exists()

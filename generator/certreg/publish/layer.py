@@ -249,6 +249,9 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     stage = stage or (lambda name: None)
     if engine_files is None:
         engine_files = files_of(site_dir)
+    if base is not None:  # (the engine's files were put in place of the base's at their paths: build._merge)
+        engine_paths = set(engine_files)
+        base = {path: entry for path, entry in base.items() if path not in engine_paths}
     reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir, base=base)
     done = Assembled()
     shells = {}
@@ -280,17 +283,26 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                     site.pub.schemes, site.pub.registry,
                     {k: d.fields for k, d in sorted(site.scheme_defs.items())},
                     {lang: shells[lang].head + "\0" + shells[lang].tail for lang in LANGS})
+    site.shells = shells
     pages: list[tuple[str, str, Callable[[], bytes]]] = []
     for lang in LANGS:
         urls = done.generated[lang] = []
+        # a certificate's pages, all made from the same inputs (Site.certificate_inputs): one key for all of them,
+        # each found at its own path in the manifest (a page is made only if that one is not current)
+        for c in site.pub.certificates:
+            key = digest(common, lang, *site.certificate_inputs(c))
+            lastmod = site.last_change(c)
+            made = site.certificate_pages(c, lang)
+            for url, make in made:
+                pages.append((f"{url}index.html", key, make))
+            for url, _make in made[:-1]:  # (the current version's address leads to the certificate's page, which
+                urls.append(url)          # is in the sitemaps: it is not)
+                done.lastmod[url] = lastmod
         for url, title, head, inputs, render in site.plans(lang):
             pages.append((f"{url}index.html", digest(common, url, title, head.description, head.feed, inputs),
                           functools.partial(_page, shells[lang], url, title, head, render)))
             urls.append(url)
             done.lastmod[url] = head.lastmod
-    for lang in LANGS:  # (not in the sitemaps: each leads to a certificate's page, which is)
-        pages += [(f"{url}index.html", digest(common, url, inputs), make)
-                  for url, inputs, make in site.current_version_pages(lang)]
     reuse.put_all(pages, progress=progress("writing the pages") if progress and len(pages) >= LONG else None)
     # the 404 page: what an address the site does not have opens (a forged QR code, a mistyped number), served at
     # that address, so its links are absolute from the site's path

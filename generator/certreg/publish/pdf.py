@@ -103,7 +103,7 @@ def site_url(mkdocs_yml: Path) -> str:
 def verification_url(base: str, number: str, version: int) -> str:
     """Where the QR code of ``number``'s version ``version`` leads: that version's address, which, once the
     version is superseded, is its own page saying so without any script, and until then leads to the
-    certificate's page (publish/site.py ``Site.certificate_pages``, ``current_version_pages``). Papers printed
+    certificate's page (publish/site.py ``Site.certificate_pages``, ``Site.current_page``). Papers printed
     before it named ``certificates/NUMBER/?v=VERSION``: that is the certificate's page, whose script reads the
     version."""
     return f"{base}certificates/{number}/v{version}/"

@@ -43,11 +43,18 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 
 
 def digest(*parts) -> str:
-    """The sha256 of ``parts`` (JSON-able values, as canonical JSON; bytes as they are)."""
+    """The sha256 of ``parts``: each one's kind and length, then its bytes (text in UTF-8, bytes as they are, any
+    other JSON-able value as canonical JSON). (Text is not encoded as JSON: most parts of a key are text, digests
+    of other inputs among them, and a build after one decision finds tens of thousands of keys.)"""
     h = hashlib.sha256()
     for part in parts:
-        data = part if isinstance(part, bytes) else _CANONICAL.encode(part).encode()
-        h.update(len(data).to_bytes(8, "big"))
+        if isinstance(part, str):
+            data, kind = part.encode(), b"s"
+        elif isinstance(part, bytes):
+            data, kind = part, b"b"
+        else:
+            data, kind = _CANONICAL.encode(part).encode(), b"j"
+        h.update(kind + len(data).to_bytes(8, "big"))
         h.update(data)
     return h.hexdigest()
 
@@ -86,7 +93,9 @@ class Reuse:
             return False
         source, target = f"{self._from}/{path}", f"{self._into}/{path}"
         entry = self.old[path]
-        if self.base.get(path) != entry or not _is_inode(target, entry[3]):  # (else it is there: the same file)
+        # (the base lists the same file there: it is still there, as whole_site found every folder of the base as the
+        # build that made it left it, and so every name in them naming the file it named)
+        if self.base.get(path) != entry:
             self._folder_of(target)
             try:
                 os.link(source, target)
@@ -216,13 +225,6 @@ def _make_chunk(span: tuple[int, int]) -> tuple[int, int]:
     for path, _key, make in _WORK["todo"][first:last]:
         write(into / path, make())
     return span
-
-
-def _is_inode(path: str, ino: int) -> bool:
-    try:
-        return os.stat(path, follow_symlinks=False).st_ino == ino
-    except OSError:
-        return False
 
 
 def whole_site(folder: Path) -> dict | None:

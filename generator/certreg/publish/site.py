@@ -147,6 +147,9 @@ class Site:
         # newest first: by date, then by the number's N as a number (20250303-10 after 20250303-9)
         self.newest = sorted(pub.announcements, key=lambda a: (a.date, int(a.number.split("-")[1])), reverse=True)
         self._digests: dict[str, str] = {}
+        self._last_change: dict[str, str] = {}
+        # language -> the page shell the certificates' pages are put in (layer.assemble sets them, once built)
+        self.shells: dict[str, Shell] = {}
         self._announcement_digests: dict[str, str] = {}
         self.announced: dict[str, set[str]] = {}  # certificate -> the numbers of its published announcements
         self._by_certificate: dict[str, list] = {}  # certificate -> its announcements, newest first
@@ -195,10 +198,9 @@ class Site:
     # --- generated pages: (URL, title, content) ---
 
     def plans(self, lang: str) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
-        """Each generated page as (URL, title, what it says of itself, what its content is made from, how to make
-        it): the inputs, with the templates and the shell, make a page's key (publish.reuse), so that an unchanged
-        page is not made again."""
-        yield from self.certificate_pages(lang)
+        """Each generated page but the certificates' (``certificate_pages``) as (URL, title, what it says of itself,
+        what its content is made from, how to make it): the inputs, with the templates and the shell, make a page's
+        key (publish.reuse), so that an unchanged page is not made again."""
         yield from self.list_pages(lang)
         yield from self.month_pages(lang)
 
@@ -206,7 +208,10 @@ class Site:
         """The date certificate view ``c``'s page last changed by the records and the calendar: its latest event, the
         issue of a certificate that follows it (the page names it), and the day after a limit it shows passed (a
         suspension's, a surveillance's, a closure's: the page says so from then on). ISO text; a page's lastmod in
-        the sitemaps."""
+        the sitemaps. (Found once a certificate.)"""
+        found = self._last_change.get(c["number"])
+        if found is not None:
+            return found
         dates = [c["status_since"], c["version_date"], *(e["date"] for e in c["timeline"])]
         dates += [self.by_number[n]["issued"] for n in c.get("followed_by") or () if n in self.by_number]
         limit = c.get("suspension_limit")
@@ -214,7 +219,8 @@ class Site:
         passed += [c["surveillance_due"]] if c.get("surveillance_overdue") else []
         passed += [x["due"] for x in c.get("closures_overdue", [])]
         dates += [(dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat() for d in passed]
-        return max(dates)
+        found = self._last_change[c["number"]] = max(dates)
+        return found
 
     @functools.cached_property
     def last_changes(self) -> dict[str, str]:
@@ -249,50 +255,73 @@ class Site:
             found = self._digests[number] = view_digest(view, self.pub.digests.get(number))
         return found
 
-    def certificate_pages(self, lang: str) -> Iterator[tuple[str, str, Head, tuple, Callable[[], str]]]:
-        """Each certificate's page, and the page of each of its superseded versions (``certificates/N/vK/``: what
-        the QR code of that version's paper opens, pdf.verification_url; the current version's address leads to
-        the certificate's page: ``current_version_pages``)."""
+    def certificate_inputs(self, c: dict) -> tuple[str, ...]:
+        """What every page of certificate view ``c`` (its own page, its superseded versions' and its current version's
+        address: ``certificate_pages``) is made from, besides the templates, the shell, the schemes and the settings:
+        its view (with the certificates that follow it), the numbers of its published announcements (which its
+        timeline links) and the date it last changed (the pages' lastmod). One key serves all of them: a build after
+        one decision finds the pages of every other certificate unchanged by one key each, not one a page."""
+        return ("certificate", self.digest_of(c["number"]), " ".join(sorted(self.announced.get(c["number"], ()))),
+                self.last_change(c))
+
+    def certificate_pages(self, c: dict, lang: str) -> list[tuple[str, Callable[[], bytes]]]:
+        """The pages of certificate view ``c`` in ``lang`` as (URL, how to make its bytes): its own page, the page of
+        each of its superseded versions (``certificates/N/vK/``: what the QR code of that version's paper opens,
+        pdf.verification_url), and, last, its current version's address (``current_page``). All but the last are in
+        the sitemaps. Each is made from ``certificate_inputs``, with ``shell`` (the page shell of ``lang``) put
+        around it when it is made."""
+        url = prefix(lang) + certificate_path(c["number"])
+        pages: list[tuple[str, Callable[[], bytes]]] = [
+            (url, functools.partial(self._certificate_page_bytes, c, lang, None))]
+        pages += [(f"{url}v{v['version']}/", functools.partial(self._certificate_page_bytes, c, lang, v["version"]))
+                  for v in c["versions"][:-1]]
+        pages.append((f"{url}v{c['versions'][-1]['version']}/", functools.partial(self.current_page, c, lang)))
+        return pages
+
+    def certificate_plan(self, c: dict, lang: str, paper: int | None = None
+                         ) -> tuple[str, str, Head, Callable[[], str]]:
+        """The page of certificate view ``c`` (``paper`` None), or of its superseded version ``paper``, as (URL,
+        title, what it says of itself, how to make its content)."""
         t = strings()[lang]
-        for c in self.pub.certificates:
-            url = prefix(lang) + certificate_path(c["number"])
-            # (no status in the title: the page's script may find it changed since the build)
-            inputs = ("certificate", self.digest_of(c["number"]), sorted(self.announced.get(c["number"], ())))
-            feed = (self.pub.base_url + certificate_feed_path(c["number"]), f"{c['number']} · {t['announcements']}")
-            lastmod = self.last_change(c)
-            yield (url, f"{c['number']} · {t['verify_title']}", Head(self._description(c, lang), feed, lastmod),
-                   inputs, functools.partial(self.certificate_page, c, lang, url))
-            for v in c["versions"][:-1]:
-                paper = v["version"]
-                holder = listed(self.scheme_defs[c["scheme"]], v["content"])[0]
-                yield (f"{url}v{paper}/", t["paper_title"].format(number=c["number"], v=paper),
-                       Head(t["desc_paper"].format(holder=holder, v=paper, number=c["number"],
-                                                   scheme=self.pub.schemes[c["scheme"]]["name"][lang]), feed, lastmod),
-                       (*inputs, paper), functools.partial(self.certificate_page, c, lang, f"{url}v{paper}/", paper))
+        url = prefix(lang) + certificate_path(c["number"])
+        # (no status in the title: the page's script may find it changed since the build)
+        feed = (self.pub.base_url + certificate_feed_path(c["number"]), f"{c['number']} · {t['announcements']}")
+        lastmod = self.last_change(c)
+        if paper is None:
+            return (url, f"{c['number']} · {t['verify_title']}", Head(self._description(c, lang), feed, lastmod),
+                    functools.partial(self.certificate_page, c, lang, url))
+        holder = listed(self.scheme_defs[c["scheme"]], c["versions"][paper - 1]["content"])[0]
+        page = f"{url}v{paper}/"
+        return (page, t["paper_title"].format(number=c["number"], v=paper),
+                Head(t["desc_paper"].format(holder=holder, v=paper, number=c["number"],
+                                            scheme=self.pub.schemes[c["scheme"]]["name"][lang]), feed, lastmod),
+                functools.partial(self.certificate_page, c, lang, page, paper))
+
+    def _certificate_page_bytes(self, c: dict, lang: str, paper: int | None) -> bytes:
+        url, title, head, render = self.certificate_plan(c, lang, paper)
+        return self.shells[lang].fill(url, title, render(), head=head).encode()
 
     def _description(self, c: dict, lang: str) -> str:
         """What certificate view ``c``'s page says of itself (its meta description, a shared link's card)."""
         return strings()[lang]["desc_certificate"].format(holder=c["holder"], product=c["product"], number=c["number"],
                                                           scheme=self.pub.schemes[c["scheme"]]["name"][lang])
 
-    def current_version_pages(self, lang: str) -> Iterator[tuple[str, tuple, Callable[[], bytes]]]:
-        """The address of each certificate's current version (``certificates/N/vK/``), as (URL, inputs, bytes): a
-        page of a few hundred bytes that leads at once, without any script (a meta refresh), to the certificate's
-        page with the version named (``../?v=K``), where the page's script says the paper is the current one and,
-        without a script, the current version's number is shown. Most certificates have one version: a full page
-        for it would be the certificate's page again, doubling the site. Once superseded, the address is the
-        version's own page (``certificate_pages``)."""
+    def current_page(self, c: dict, lang: str) -> bytes:
+        """The address of certificate view ``c``'s current version (``certificates/N/vK/``): a page of a few hundred
+        bytes that leads at once, without any script (a meta refresh), to the certificate's page with the version
+        named (``../?v=K``), where the page's script says the paper is the current one and, without a script, the
+        current version's number is shown. Most certificates have one version: a full page for it would be the
+        certificate's page again, doubling the site. Once superseded, the address is the version's own page
+        (``certificate_pages``)."""
         t = strings()[lang]
-        for c in self.pub.certificates:
-            paper = c["versions"][-1]["version"]
-            url = f"{prefix(lang)}{certificate_path(c['number'])}v{paper}/"
-            # (a shared link's card is read from this page itself: what the certificate's page says of itself)
-            description = self._description(c, lang)
-            yield url, ("current version", c["number"], paper, description), functools.partial(
-                self._render_bytes, "current.html.j2", lang, url, number=c["number"], v=paper,
-                title=t["paper_title"].format(number=c["number"], v=paper), description=description,
-                page=self.pub.base_url + prefix(lang) + certificate_path(c["number"]),
-                image=self.pub.base_url + SHARE_IMAGE)
+        paper = c["versions"][-1]["version"]
+        url = f"{prefix(lang)}{certificate_path(c['number'])}v{paper}/"
+        # (a shared link's card is read from this page itself: what the certificate's page says of itself)
+        return self._render_bytes("current.html.j2", lang, url, number=c["number"], v=paper,
+                                  title=t["paper_title"].format(number=c["number"], v=paper),
+                                  description=self._description(c, lang),
+                                  page=self.pub.base_url + prefix(lang) + certificate_path(c["number"]),
+                                  image=self.pub.base_url + SHARE_IMAGE)
 
     def _render_bytes(self, template: str, lang: str, url: str, **values) -> bytes:
         return self._render(template, lang, url, **values).encode()

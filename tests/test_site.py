@@ -813,7 +813,8 @@ def test_a_build_leaves_nothing_frozen(builder, tmp_path, monkeypatch):
     real_publish = public.publish
     monkeypatch.setattr(public, "publish", lambda *a, **k: seen.append(gc.get_freeze_count()) or real_publish(*a, **k))
     real = Site.certificate_pages
-    monkeypatch.setattr(Site, "certificate_pages", lambda self, c, lang: real(self, c, lang) if lang == "en" else [])
+    monkeypatch.setattr(Site, "certificate_pages",
+                        lambda self, c, lang, shell: real(self, c, lang, shell) if lang == "en" else [])
     with pytest.raises(BuildError, match="the site lacks"):  # (after the records are frozen)
         build_site(CONFIG, tmp_path / "site", dt.date(2025, 6, 30), pdfs=False, registry=builder.root)
     assert gc.get_freeze_count() == before and seen[0] > before
@@ -827,8 +828,8 @@ def test_a_build_without_a_certificate_page_fails(builder, tmp_path, monkeypatch
     n = builder.zwl("CEC-ZWL-2024-0002", raw_material_source="另一来源")
     real = Site.certificate_pages
 
-    def certificate_pages(self, c, lang):  # every page but the Chinese one of n
-        return [p for p in real(self, c, lang) if lang == "en" or p[0] != f"certificates/{n}/"]
+    def certificate_pages(self, c, lang, shell):  # every page but the Chinese one of n
+        return [p for p in real(self, c, lang, shell) if lang == "en" or p[0] != f"certificates/{n}/"]
 
     monkeypatch.setattr(Site, "certificate_pages", certificate_pages)
     with pytest.raises(BuildError, match=rf"the site lacks certificates/{n}/index.html"):

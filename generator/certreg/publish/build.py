@@ -175,6 +175,9 @@ def _build(config_file, out, staging, old, source, spare, as_of, *, pdfs, pdf_di
         if base is not None:  # the site replaced by the last build: brought up to date (publish/reuse.py)
             os.rename(spare, staging)
             _merge(built, staging, engine_files)
+            # (the engine's files are now where the base's of the same paths were: the base no longer holds those)
+            engine_paths = set(engine_files)
+            base = {path: entry for path, entry in base.items() if path not in engine_paths}
         else:
             if os.path.lexists(spare):
                 _discard(spare, say)

@@ -37,6 +37,7 @@ from .site import (
     Shell,
     Site,
     certificate_feed_path,
+    page_bytes,
     prefix,
     robots,
     shell_markdown,
@@ -249,9 +250,6 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
     stage = stage or (lambda name: None)
     if engine_files is None:
         engine_files = files_of(site_dir)
-    if base is not None:  # (the engine's files were put in place of the base's at their paths: build._merge)
-        engine_paths = set(engine_files)
-        base = {path: entry for path, entry in base.items() if path not in engine_paths}
     reuse = Reuse(published if published is not None and published.is_dir() else None, site_dir, base=base)
     done = Assembled()
     shells = {}
@@ -283,7 +281,6 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                     site.pub.schemes, site.pub.registry,
                     {k: d.fields for k, d in sorted(site.scheme_defs.items())},
                     {lang: shells[lang].head + "\0" + shells[lang].tail for lang in LANGS})
-    site.shells = shells
     pages: list[tuple[str, str, Callable[[], bytes]]] = []
     for lang in LANGS:
         urls = done.generated[lang] = []
@@ -292,7 +289,7 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
         for c in site.pub.certificates:
             key = digest(common, lang, *site.certificate_inputs(c))
             lastmod = site.last_change(c)
-            made = site.certificate_pages(c, lang)
+            made = site.certificate_pages(c, lang, shells[lang])
             for url, make in made:
                 pages.append((f"{url}index.html", key, make))
             for url, _make in made[:-1]:  # (the current version's address leads to the certificate's page, which
@@ -300,7 +297,7 @@ def assemble(site_dir: Path, site: Site, schemas: Path | None, *, pdf_dir: Path 
                 done.lastmod[url] = lastmod
         for url, title, head, inputs, render in site.plans(lang):
             pages.append((f"{url}index.html", digest(common, url, title, head.description, head.feed, inputs),
-                          functools.partial(_page, shells[lang], url, title, head, render)))
+                          functools.partial(page_bytes, shells[lang], url, title, head, render)))
             urls.append(url)
             done.lastmod[url] = head.lastmod
     reuse.put_all(pages, progress=progress("writing the pages") if progress and len(pages) >= LONG else None)
@@ -397,10 +394,6 @@ def files_of(folder: Path) -> list[str]:
         rel = os.path.relpath(parent, folder).replace(os.sep, "/")
         out += [name if rel == "." else f"{rel}/{name}" for name in names]
     return out
-
-
-def _page(shell: Shell, url: str, title: str, head: Head, render: Callable[[], str]) -> bytes:
-    return shell.fill(url, title, render(), head=head).encode()
 
 
 def _offered(issued: Path, note: dict | None, number: str) -> bytes:

@@ -148,8 +148,6 @@ class Site:
         self.newest = sorted(pub.announcements, key=lambda a: (a.date, int(a.number.split("-")[1])), reverse=True)
         self._digests: dict[str, str] = {}
         self._last_change: dict[str, str] = {}
-        # language -> the page shell the certificates' pages are put in (layer.assemble sets them, once built)
-        self.shells: dict[str, Shell] = {}
         self._announcement_digests: dict[str, str] = {}
         self.announced: dict[str, set[str]] = {}  # certificate -> the numbers of its published announcements
         self._by_certificate: dict[str, list] = {}  # certificate -> its announcements, newest first
@@ -264,16 +262,17 @@ class Site:
         return ("certificate", self.digest_of(c["number"]), " ".join(sorted(self.announced.get(c["number"], ()))),
                 self.last_change(c))
 
-    def certificate_pages(self, c: dict, lang: str) -> list[tuple[str, Callable[[], bytes]]]:
+    def certificate_pages(self, c: dict, lang: str, shell: Shell) -> list[tuple[str, Callable[[], bytes]]]:
         """The pages of certificate view ``c`` in ``lang`` as (URL, how to make its bytes): its own page, the page of
         each of its superseded versions (``certificates/N/vK/``: what the QR code of that version's paper opens,
         pdf.verification_url), and, last, its current version's address (``current_page``). All but the last are in
-        the sitemaps. Each is made from ``certificate_inputs``, with ``shell`` (the page shell of ``lang``) put
-        around it when it is made."""
+        the sitemaps. Each is made from ``certificate_inputs``, and put in ``shell`` (the page shell of ``lang``) when
+        it is made."""
         url = prefix(lang) + certificate_path(c["number"])
         pages: list[tuple[str, Callable[[], bytes]]] = [
-            (url, functools.partial(self._certificate_page_bytes, c, lang, None))]
-        pages += [(f"{url}v{v['version']}/", functools.partial(self._certificate_page_bytes, c, lang, v["version"]))
+            (url, functools.partial(self._certificate_page_bytes, c, lang, shell, None))]
+        pages += [(f"{url}v{v['version']}/",
+                   functools.partial(self._certificate_page_bytes, c, lang, shell, v["version"]))
                   for v in c["versions"][:-1]]
         pages.append((f"{url}v{c['versions'][-1]['version']}/", functools.partial(self.current_page, c, lang)))
         return pages
@@ -297,9 +296,8 @@ class Site:
                                             scheme=self.pub.schemes[c["scheme"]]["name"][lang]), feed, lastmod),
                 functools.partial(self.certificate_page, c, lang, page, paper))
 
-    def _certificate_page_bytes(self, c: dict, lang: str, paper: int | None) -> bytes:
-        url, title, head, render = self.certificate_plan(c, lang, paper)
-        return self.shells[lang].fill(url, title, render(), head=head).encode()
+    def _certificate_page_bytes(self, c: dict, lang: str, shell: Shell, paper: int | None) -> bytes:
+        return page_bytes(shell, *self.certificate_plan(c, lang, paper))
 
     def _description(self, c: dict, lang: str) -> str:
         """What certificate view ``c``'s page says of itself (its meta description, a shared link's card)."""
@@ -758,6 +756,11 @@ class Head:
 # every relative address of the theme's that climbs out of its folder: to the site's root, or to the root of its
 # language (en/), alone ("../..") or before a path, never climbing further
 _CLIMB = re.compile(r"""(?<=["'])\.\.(?:/\.\.)*(?=/(?!\.\.)|["'])""")
+
+
+def page_bytes(shell: Shell, url: str, title: str, head: Head, render: Callable[[], str]) -> bytes:
+    """The page at ``url``: the content ``render`` makes, put in ``shell`` with its title and head, in UTF-8."""
+    return shell.fill(url, title, render(), head=head).encode()
 
 
 class Shell:
